@@ -1,0 +1,209 @@
+/**
+ * Configuration from the environment, validated once at start. A bad value stops the start with
+ * a message naming the variable, rather than surfacing later as odd behaviour.
+ */
+import { z } from 'zod';
+
+const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .optional()
+    .transform((v) => v ?? def);
+
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v ? v : undefined));
+
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', ''])
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? def : ['true', '1', 'yes', 'on'].includes(v)));
+
+const envSchema = z.object({
+  NODE_ENV: optionalText,
+  PORT: int(8443, 0, 65535),
+  HOST: z.string().trim().min(1).optional().default('0.0.0.0'),
+  TLS: z.enum(['on', 'off']).optional().default('on'),
+  TLS_CERT: optionalText,
+  TLS_KEY: optionalText,
+  SOCKET_PATH: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~/-]*$/, 'must be a path starting with /')
+    .optional()
+    .default('/socket.io'),
+  TRANSPORTS: z.enum(['websocket', 'polling,websocket', 'websocket,polling']).optional().default('polling,websocket'),
+  CORS_ORIGINS: optionalText,
+  TRUST_PROXY: bool(false),
+  AUTH_MODE: z.enum(['dev', 'jwt']).optional(),
+  JWT_SECRET: optionalText,
+  JWT_PUBLIC_KEY: optionalText,
+  JWT_JWKS_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  JWT_ISSUER: optionalText,
+  JWT_AUDIENCE: optionalText,
+  ROOM_MAX_LIMIT: int(120, 2, 10_000),
+  ROOMS_PER_PROGRAM_MAX: int(500, 1, 100_000),
+  CHAT_MAX_LENGTH: int(300, 1, 2000),
+  AGGRO_TTL_MS: int(30_000, 10),
+  AGGRO_COOLDOWN_MS: int(60_000, 0),
+  BATCH_INTERVAL_MS: int(500, 0, 60_000),
+  EVENT_RATE: int(20, 1),
+  EVENT_BURST: int(40, 1),
+  HANDSHAKE_RATE: int(10, 1),
+  HANDSHAKE_BURST: int(50, 1),
+  MAX_PAYLOAD_BYTES: int(16_384, 1024, 16_384),
+  REDIS_URL: optionalText,
+  NODE_TIMEOUT_MS: int(15_000, 100),
+  DATABASE_URL: optionalText,
+  DATA_DIR: z.string().trim().min(1).optional().default('./data'),
+  ADMIN_TOKEN: optionalText,
+  SCHEDULE_FILE: optionalText,
+  SCHEDULE_MODE: z.enum(['open', 'strict']).optional().default('open'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+  SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 60_000),
+});
+
+export type JwtKeySource =
+  | { kind: 'secret'; secret: string }
+  | { kind: 'publicKey'; path: string }
+  | { kind: 'jwks'; url: string };
+
+export interface Config {
+  production: boolean;
+  port: number;
+  host: string;
+  tls: { enabled: false } | { enabled: true; certPath?: string; keyPath?: string };
+  socketPath: string;
+  transports: ('websocket' | 'polling')[];
+  /** `null`: no cross-origin browser access; `'*'`: any origin. */
+  corsOrigins: string[] | '*' | null;
+  trustProxy: boolean;
+  auth:
+    | { mode: 'dev' }
+    | { mode: 'jwt'; key: JwtKeySource; issuer?: string; audience?: string };
+  roomMaxLimit: number;
+  roomsPerProgramMax: number;
+  chatMaxLength: number;
+  aggroTtlMs: number;
+  aggroCooldownMs: number;
+  batchIntervalMs: number;
+  eventRate: number;
+  eventBurst: number;
+  handshakeRate: number;
+  handshakeBurst: number;
+  maxPayloadBytes: number;
+  redisUrl?: string;
+  nodeTimeoutMs: number;
+  databaseUrl?: string;
+  dataDir: string;
+  adminToken?: string;
+  scheduleFile?: string;
+  scheduleMode: 'open' | 'strict';
+  logLevel: string;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Read and check the configuration. Throws `ConfigError` naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = String(i.path[0] ?? '?');
+        const value = env[name];
+        const shown = /SECRET|TOKEN|PASSWORD/.test(name) || value === undefined ? '' : ` (got "${value}")`;
+        return `${name}: ${i.message}${shown}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const production = e.NODE_ENV === 'production';
+
+  const mode = e.AUTH_MODE ?? (production ? 'jwt' : 'dev');
+  if (production && mode === 'dev') {
+    problems.push('AUTH_MODE: "dev" trusts any identity and is refused when NODE_ENV=production; set AUTH_MODE=jwt');
+  }
+  let auth: Config['auth'] = { mode: 'dev' };
+  if (mode === 'jwt') {
+    const sources = [
+      e.JWT_SECRET && { kind: 'secret' as const, secret: e.JWT_SECRET },
+      e.JWT_PUBLIC_KEY && { kind: 'publicKey' as const, path: e.JWT_PUBLIC_KEY },
+      e.JWT_JWKS_URL && { kind: 'jwks' as const, url: e.JWT_JWKS_URL },
+    ].filter((s): s is JwtKeySource => Boolean(s));
+    if (sources.length !== 1) {
+      problems.push('AUTH_MODE: "jwt" needs exactly one of JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL');
+    } else {
+      const key = sources[0]!;
+      if (key.kind === 'secret' && Buffer.byteLength(key.secret) < 32) {
+        problems.push('JWT_SECRET: must be at least 32 bytes for HS256');
+      }
+      auth = { mode: 'jwt', key };
+      if (e.JWT_ISSUER) auth.issuer = e.JWT_ISSUER;
+      if (e.JWT_AUDIENCE) auth.audience = e.JWT_AUDIENCE;
+    }
+  }
+
+  if (Boolean(e.TLS_CERT) !== Boolean(e.TLS_KEY)) problems.push('TLS_CERT: TLS_CERT and TLS_KEY must be set together');
+  if (e.EVENT_BURST < 1 || e.HANDSHAKE_BURST < 1) problems.push('EVENT_BURST: must be at least 1');
+
+  let corsOrigins: Config['corsOrigins'] = null;
+  if (e.CORS_ORIGINS === '*') corsOrigins = '*';
+  else if (e.CORS_ORIGINS) {
+    corsOrigins = e.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
+    for (const o of corsOrigins) {
+      if (!/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ORIGINS: "${o}" is not an origin like https://app.example.com`);
+    }
+  }
+
+  if (problems.length) throw new ConfigError(problems);
+
+  const tls: Config['tls'] =
+    e.TLS === 'off' ? { enabled: false } : e.TLS_CERT && e.TLS_KEY ? { enabled: true, certPath: e.TLS_CERT, keyPath: e.TLS_KEY } : { enabled: true };
+
+  const config: Config = {
+    production,
+    port: e.PORT,
+    host: e.HOST,
+    tls,
+    socketPath: e.SOCKET_PATH,
+    transports: e.TRANSPORTS === 'websocket' ? ['websocket'] : ['polling', 'websocket'],
+    corsOrigins,
+    trustProxy: e.TRUST_PROXY,
+    auth,
+    roomMaxLimit: e.ROOM_MAX_LIMIT,
+    roomsPerProgramMax: e.ROOMS_PER_PROGRAM_MAX,
+    chatMaxLength: e.CHAT_MAX_LENGTH,
+    aggroTtlMs: e.AGGRO_TTL_MS,
+    aggroCooldownMs: e.AGGRO_COOLDOWN_MS,
+    batchIntervalMs: e.BATCH_INTERVAL_MS,
+    eventRate: e.EVENT_RATE,
+    eventBurst: e.EVENT_BURST,
+    handshakeRate: e.HANDSHAKE_RATE,
+    handshakeBurst: e.HANDSHAKE_BURST,
+    maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    nodeTimeoutMs: e.NODE_TIMEOUT_MS,
+    dataDir: e.DATA_DIR,
+    scheduleMode: e.SCHEDULE_MODE,
+    logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+  if (e.REDIS_URL) config.redisUrl = e.REDIS_URL;
+  if (e.DATABASE_URL) config.databaseUrl = e.DATABASE_URL;
+  if (e.ADMIN_TOKEN) config.adminToken = e.ADMIN_TOKEN;
+  if (e.SCHEDULE_FILE) config.scheduleFile = e.SCHEDULE_FILE;
+  return config;
+}

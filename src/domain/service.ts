@@ -1,0 +1,317 @@
+/**
+ * The rules of onair: rooms, seats, chat, aggros and votes, over any `StateStore` and any
+ * `Delivery`. Every decision that could race is one atomic store call; this class only decides
+ * what follows from its outcome and who hears about it. Caller replies (acks, `createRoomReq`,
+ * ...) are the transport's job; broadcasts are made here.
+ */
+import type { Logger } from 'pino';
+import type { ChatMessage, RoomSummary, UserInfo } from '../protocol/index.js';
+import type { StateStore } from '../state/store.js';
+import { aggroMessage, aggroRecord, finalPointDelay, newAggro } from './aggro.js';
+import { Batcher } from './batcher.js';
+import type { Clock } from './clock.js';
+import type { Delivery } from './delivery.js';
+import type { IdSource } from './ids.js';
+import { fail, type EndReason, type LeaveOutcome, type LiveAggro, type Member, type Result, type RoomView } from './model.js';
+import { hashPassword, verifyPassword } from './password.js';
+import type { RecordSink } from './records.js';
+import { TimerSet } from './timers.js';
+
+export interface ServiceOptions {
+  /** @default 500 */
+  roomsPerProgramMax: number;
+  /** @default 30000 */
+  aggroTtlMs: number;
+  /** @default 60000 */
+  aggroCooldownMs: number;
+  /** @default 500; 0 turns batching off */
+  batchIntervalMs: number;
+}
+
+export interface ServiceDeps {
+  store: StateStore;
+  delivery: Delivery;
+  records: RecordSink;
+  clock: Clock;
+  ids: IdSource;
+  log: Logger;
+  /** The programme's "title_broadcaster" when a schedule knows it. */
+  titleBroadOf?: (p: string) => string | undefined;
+}
+
+/** Timers of one programme on this process, stopped together when it is released. */
+class ProgramRuntime {
+  readonly timers = new TimerSet();
+}
+
+export function roomSummary(r: RoomView): RoomSummary {
+  const s: RoomSummary = { roomId: r.roomId, title: r.title, max: r.max, count: r.count };
+  if (r.passwordHash) s.password = true;
+  return s;
+}
+
+function userInfo(m: Member): UserInfo {
+  const u: UserInfo = { userUID: m.userUID, displayName: m.displayName };
+  if (m.photoURL) u.photoURL = m.photoURL;
+  return u;
+}
+
+export class OnAirService {
+  private readonly runtimes = new Map<string, ProgramRuntime>();
+  private readonly batcher: Batcher;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: ServiceDeps,
+    readonly options: ServiceOptions,
+  ) {
+    this.batcher = new Batcher(deps.store, deps.delivery, deps.clock, options.batchIntervalMs, deps.log);
+  }
+
+  private runtime(p: string): ProgramRuntime {
+    let r = this.runtimes.get(p);
+    if (!r) {
+      r = new ProgramRuntime();
+      this.runtimes.set(p, r);
+    }
+    return r;
+  }
+
+  /** Programmes with a runtime on this process (timers that may still fire). */
+  get activePrograms(): string[] {
+    return [...this.runtimes.keys()];
+  }
+
+  // ---- sessions -------------------------------------------------------------------------
+
+  /** A socket has been accepted: it becomes the user's only session in the programme. */
+  async openSession(p: string, m: Member): Promise<void> {
+    this.runtime(p);
+    const previous = await this.deps.store.claimSession(p, m.userUID, m.socketId);
+    if (previous) {
+      this.deps.log.info({ p, userUID: m.userUID, previous, socketId: m.socketId }, 'duplicate session replaced');
+      this.deps.delivery.toSocket(p, previous, 'system', {
+        code: 'DUPLICATE_SESSION',
+        message: 'You connected to this programme from another session.',
+      });
+      this.deps.delivery.disconnect(p, previous);
+    }
+  }
+
+  /** The socket is gone: it leaves its room as on `leaveRoom`. */
+  async closeSession(p: string, m: Member): Promise<void> {
+    const left = await this.deps.store.leave(p, m.socketId);
+    if (left) await this.afterLeave(p, left);
+    await this.deps.store.releaseSession(p, m.userUID, m.socketId);
+  }
+
+  /** Stop the programme's timers when nothing of it is left; `true` if released. */
+  async releaseIfIdle(p: string): Promise<boolean> {
+    if (!(await this.deps.store.releaseIfIdle(p))) return false;
+    this.runtimes.get(p)?.timers.stop();
+    this.runtimes.delete(p);
+    return true;
+  }
+
+  // ---- lobby and rooms ------------------------------------------------------------------
+
+  async listRooms(p: string): Promise<RoomSummary[]> {
+    return (await this.deps.store.listRooms(p)).map(roomSummary);
+  }
+
+  async listUsers(p: string, socketId: string): Promise<UserInfo[]> {
+    const roomId = await this.deps.store.roomOf(p, socketId);
+    return roomId ? (await this.deps.store.members(p, roomId)).map(userInfo) : [];
+  }
+
+  async createRoom(
+    p: string,
+    m: Member,
+    input: { title: string; max: number; password?: string | undefined; scheduleUID?: string | undefined },
+  ): Promise<Result<{ roomId: string; title: string }>> {
+    if (input.scheduleUID !== undefined && input.scheduleUID !== p) return fail('EC001');
+    const room = {
+      roomId: this.deps.ids.roomId(),
+      title: input.title,
+      max: input.max,
+      persistent: false,
+      createdAt: this.deps.clock.now(),
+      ...(input.password ? { passwordHash: await hashPassword(input.password) } : {}),
+    };
+    const out = await this.deps.store.createRoom(p, room, m, this.options.roomsPerProgramMax);
+    if (!out.ok) return fail(out.code);
+    this.deps.delivery.enterRoom(p, m.socketId, room.roomId);
+    if (out.left) await this.afterLeave(p, out.left);
+    this.deps.delivery.toLobby(p, 'addRoom', roomSummary(out.room));
+    this.deps.log.info({ p, roomId: room.roomId, userUID: m.userUID }, 'room created');
+    return { ok: true, roomId: room.roomId, title: room.title };
+  }
+
+  /** An operator's room: persistent, empty, announced with `count: 0`. */
+  async createPersistentRoom(
+    p: string,
+    input: { title: string; max: number; password?: string | undefined },
+  ): Promise<Result<{ room: RoomView }>> {
+    const room = {
+      roomId: this.deps.ids.roomId(),
+      title: input.title,
+      max: input.max,
+      persistent: true,
+      createdAt: this.deps.clock.now(),
+      ...(input.password ? { passwordHash: await hashPassword(input.password) } : {}),
+    };
+    const out = await this.deps.store.createRoom(p, room, null, this.options.roomsPerProgramMax);
+    if (!out.ok) return fail(out.code);
+    this.runtime(p);
+    this.deps.delivery.toLobby(p, 'addRoom', roomSummary(out.room));
+    return { ok: true, room: out.room };
+  }
+
+  async joinRoom(
+    p: string,
+    m: Member,
+    input: { roomId: string; password?: string | undefined },
+  ): Promise<Result<{ roomId: string }>> {
+    const room = await this.deps.store.getRoom(p, input.roomId);
+    if (!room) return fail('EJ001');
+    // A room's password never changes, so checking it before the atomic join is safe.
+    if (room.passwordHash && !(input.password && (await verifyPassword(input.password, room.passwordHash)))) {
+      return fail('EJ003');
+    }
+    const out = await this.deps.store.join(p, m, input.roomId);
+    if (!out.ok) return fail(out.code);
+    if (out.already) return { ok: true, roomId: input.roomId };
+    this.deps.delivery.enterRoom(p, m.socketId, input.roomId);
+    if (out.left) await this.afterLeave(p, out.left);
+    this.deps.delivery.toRoom(p, input.roomId, null, 'joinRoom', userInfo(m));
+    if (out.aggro) this.deps.delivery.toSocket(p, m.socketId, 'aggro', aggroMessage(out.aggro));
+    await this.batcher.countChanged(p, input.roomId, this.runtime(p).timers);
+    return { ok: true, roomId: input.roomId };
+  }
+
+  async leaveRoom(p: string, m: Member, roomId: string): Promise<Result> {
+    const left = await this.deps.store.leave(p, m.socketId, roomId);
+    if (!left) return fail('EM001');
+    // Back in the lobby first, so the leaver does not hear its own `leaveRoom` but does hear
+    // the lobby's news about the room it left.
+    this.deps.delivery.enterLobby(p, m.socketId);
+    await this.afterLeave(p, left);
+    return { ok: true };
+  }
+
+  /** What everyone else hears when a member has left (by `leaveRoom`, a join elsewhere, or
+   * disconnecting): the room gets `leaveRoom`, the lobby the new count or the room's deletion. */
+  private async afterLeave(p: string, left: LeaveOutcome): Promise<void> {
+    this.deps.delivery.toRoom(p, left.roomId, null, 'leaveRoom', {
+      userUID: left.member.userUID,
+      displayName: left.member.displayName,
+    });
+    if (left.endedAggro) await this.finishAggro(p, left.endedAggro, 'room_emptied');
+    if (left.deleted) {
+      this.deps.delivery.toLobby(p, 'deleteRoom', { roomId: left.roomId });
+      this.deps.log.info({ p, roomId: left.roomId }, 'room deleted');
+    } else {
+      await this.batcher.countChanged(p, left.roomId, this.runtime(p).timers);
+    }
+  }
+
+  // ---- chat and aggro -------------------------------------------------------------------
+
+  async chat(p: string, m: Member, input: { roomId: string; msg: string }): Promise<Result<{ id: string; ts: number }>> {
+    if ((await this.deps.store.roomOf(p, m.socketId)) !== input.roomId) return fail('EM001');
+    const message: ChatMessage = {
+      displayName: m.displayName,
+      msg: input.msg,
+      roomId: input.roomId,
+      type: 'N',
+      userUID: m.userUID,
+      id: this.deps.ids.messageId(),
+      ts: this.deps.clock.now(),
+    };
+    if (m.photoURL) message.photoURL = m.photoURL;
+    this.deps.delivery.toRoom(p, input.roomId, m.socketId, 'chat', message);
+    return { ok: true, id: message.id, ts: message.ts };
+  }
+
+  async postAggro(
+    p: string,
+    m: Member,
+    input: { roomId: string; msg: string; type: 'A' | 'AP'; titleBroad?: string | undefined },
+  ): Promise<Result<{ aggroUID: string; ts: number; expiresAt: number }>> {
+    const aggro = newAggro({
+      aggroUID: this.deps.ids.aggroUID(),
+      roomId: input.roomId,
+      author: m,
+      msg: input.msg,
+      type: input.type,
+      titleBroad: this.deps.titleBroadOf?.(p) ?? input.titleBroad,
+      now: this.deps.clock.now(),
+      ttlMs: this.options.aggroTtlMs,
+    });
+    const out = await this.deps.store.startAggro(p, m.socketId, aggro, this.options.aggroCooldownMs);
+    if (!out.ok) return fail(out.code);
+    this.deps.delivery.toRoom(p, input.roomId, null, 'aggro', aggroMessage(aggro));
+    this.runtime(p).timers.after(aggro.expiresAt - this.deps.clock.now(), () => {
+      void this.endAggro(p, aggro.roomId, aggro.aggroUID, 'expired');
+    });
+    this.deps.log.info({ p, roomId: input.roomId, aggroUID: aggro.aggroUID, userUID: m.userUID }, 'aggro started');
+    return { ok: true, aggroUID: aggro.aggroUID, ts: aggro.startedAt, expiresAt: aggro.expiresAt };
+  }
+
+  async vote(p: string, m: Member, aggroUID: string, delta: 1 | -1): Promise<Result<{ point: number }>> {
+    const out = await this.deps.store.vote(p, m.socketId, m.userUID, aggroUID, delta);
+    if (!out.ok) return fail(out.code);
+    await this.batcher.pointChanged(p, out.roomId, aggroUID, this.runtime(p).timers);
+    return { ok: true, point: out.point };
+  }
+
+  /** End a live aggro (expiry, an operator, shutdown). Exactly one caller ends it. */
+  async endAggro(p: string, roomId: string, aggroUID: string, reason: EndReason): Promise<boolean> {
+    try {
+      const ended = await this.deps.store.endAggro(p, roomId, aggroUID);
+      if (!ended) return false;
+      await this.finishAggro(p, ended, reason);
+      return true;
+    } catch (err) {
+      this.deps.log.error({ err, p, aggroUID }, 'ending aggro failed');
+      return false;
+    }
+  }
+
+  /** Record an aggro that has left the live state, then tell its room: the final total first
+   * (kept one batching interval after the previous one), then `stopAggro` or `deleteAggro`. */
+  private async finishAggro(p: string, a: LiveAggro, reason: EndReason): Promise<void> {
+    const now = this.deps.clock.now();
+    try {
+      await this.deps.records.record(aggroRecord(p, a, now, reason));
+    } catch (err) {
+      this.deps.log.error({ err, p, aggroUID: a.aggroUID }, 'recording aggro failed');
+    }
+    this.deps.log.info({ p, aggroUID: a.aggroUID, point: a.point, reason }, 'aggro ended');
+    const announce = () => {
+      if (a.point !== a.pointSent) this.deps.delivery.toRoom(p, a.roomId, null, 'aggroPoint', { aggroUID: a.aggroUID, point: a.point });
+      if (reason === 'removed') this.deps.delivery.toRoom(p, a.roomId, null, 'deleteAggro', a.aggroUID);
+      else this.deps.delivery.toRoom(p, a.roomId, null, 'stopAggro', a.aggroUID);
+    };
+    const delay = a.point !== a.pointSent && !this.stopped ? finalPointDelay(a, now, this.batcher.intervalMs) : 0;
+    if (delay > 0) this.runtime(p).timers.after(delay, announce);
+    else announce();
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------
+
+  /**
+   * Stop every timer. With `endLiveAggros` (state that dies with the process), live aggros are
+   * first ended and recorded with reason `shutdown`.
+   */
+  async stop(endLiveAggros: boolean): Promise<void> {
+    this.stopped = true;
+    if (endLiveAggros) {
+      for (const p of await this.deps.store.programs()) {
+        for (const a of await this.deps.store.liveAggros(p)) await this.endAggro(p, a.roomId, a.aggroUID, 'shutdown');
+      }
+    }
+    for (const r of this.runtimes.values()) r.timers.stop();
+    this.runtimes.clear();
+  }
+}

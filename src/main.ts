@@ -1,0 +1,55 @@
+/** The process: configuration -> backends -> listen; signals -> graceful shutdown. */
+import { ConfigError, loadConfig } from './config/config.js';
+import { createApp } from './server/app.js';
+import { createLogger } from './server/logger.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`onair: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  for (const name of ['REDIS_URL', 'DATABASE_URL', 'ADMIN_TOKEN', 'SCHEDULE_FILE'] as const) {
+    if (process.env[name]) {
+      process.stderr.write(`onair: ${name}: this version runs one process with in-memory state and does not support ${name} yet\n`);
+      process.exit(1);
+    }
+  }
+
+  const app = await createApp({ config, log });
+  const address = await app.listen();
+  const scheme = app.tls ? 'https' : 'http';
+  log.info(`onair serving ${scheme}://localhost:${address.port}/<scheduleUID> (socket.io path ${config.socketPath})`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`onair: failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

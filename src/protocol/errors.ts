@@ -1,0 +1,59 @@
+/**
+ * The error catalogue of the wire protocol. Codes are protocol data: clients switch on them,
+ * so they never change meaning. `test/unit/protocol.test.ts` checks the catalogue is complete.
+ */
+export const ErrorCode = {
+  EV001: 'EV001',
+  ER001: 'ER001',
+  EJ001: 'EJ001',
+  EJ002: 'EJ002',
+  EJ003: 'EJ003',
+  EC001: 'EC001',
+  EC002: 'EC002',
+  EM001: 'EM001',
+  EM002: 'EM002',
+  EA001: 'EA001',
+  EA002: 'EA002',
+  EA003: 'EA003',
+  EA004: 'EA004',
+  ES001: 'ES001',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const errorMessages: Record<ErrorCode, string> = {
+  EV001: 'malformed payload',
+  ER001: 'too many requests',
+  EJ001: 'no such room',
+  EJ002: 'room is full',
+  EJ003: 'wrong password',
+  EC001: 'invalid room (title, max or password out of bounds)',
+  EC002: 'this programme has too many rooms',
+  EM001: 'not in that room',
+  EM002: 'invalid message (empty, too long or unknown type)',
+  EA001: 'another aggro is live in this room',
+  EA002: 'you posted an aggro too recently',
+  EA003: 'no such live aggro in your room',
+  EA004: 'already voted on this aggro, or it is your own',
+  ES001: 'service unavailable, try again',
+};
+
+/** Codes of a refused handshake: `connect_error.message`, with `data: { code, message }`. */
+export const ConnectErrorCode = {
+  AUTH_REQUIRED: 'AUTH_REQUIRED',
+  AUTH_INVALID: 'AUTH_INVALID',
+  AUTH_EXPIRED: 'AUTH_EXPIRED',
+  PROGRAM_NOT_ON_AIR: 'PROGRAM_NOT_ON_AIR',
+  RATE_LIMITED: 'RATE_LIMITED',
+  BANNED: 'BANNED',
+} as const;
+export type ConnectErrorCode = (typeof ConnectErrorCode)[keyof typeof ConnectErrorCode];
+
+/** Codes carried by the server's `system` event. */
+export const SystemCode = {
+  DUPLICATE_SESSION: 'DUPLICATE_SESSION',
+  SERVER_SHUTDOWN: 'SERVER_SHUTDOWN',
+  PROGRAM_ENDED: 'PROGRAM_ENDED',
+  KICKED: 'KICKED',
+  BANNED: 'BANNED',
+} as const;
+export type SystemCode = (typeof SystemCode)[keyof typeof SystemCode];

@@ -1,0 +1,142 @@
+/**
+ * The typed event maps of the wire protocol, shared by the server and client code.
+ * Field names follow the seed's client so it keeps working; fields marked "new" are additions.
+ */
+import type { ErrorCode, SystemCode } from './errors.js';
+
+/** What every acknowledgement receives: a result or a documented error code. */
+export type AckResult<T extends object = object> =
+  | ({ ok: true } & T)
+  | { ok: false; code: ErrorCode; message: string };
+export type Ack<T extends object = object> = (result: AckResult<T>) => void;
+
+export interface UserInfo {
+  userUID: string;
+  displayName: string;
+  photoURL?: string;
+}
+
+export interface RoomSummary {
+  roomId: string;
+  title: string;
+  max: number;
+  count: number;
+  /** Present (and `true`) only for locked rooms; the password itself is never sent. */
+  password?: true;
+}
+
+export type ChatType = 'N' | 'A' | 'AP';
+
+export interface CreateRoomPayload {
+  title: string;
+  max: number;
+  password?: string;
+  scheduleUID?: string;
+}
+export interface JoinRoomPayload {
+  roomId: string;
+  password?: string;
+}
+export interface ChatPayload {
+  roomId: string;
+  msg: string;
+  type: ChatType;
+  titleBroad?: string;
+}
+
+export interface ChatMessage {
+  displayName: string;
+  msg: string;
+  roomId: string;
+  type: 'N';
+  userUID: string;
+  photoURL?: string;
+  /** new: server-made message id */
+  id: string;
+  /** new: server time, epoch ms */
+  ts: number;
+}
+
+export interface AggroMessage {
+  displayName: string;
+  msg: string;
+  roomId: string;
+  type: 'A' | 'AP';
+  userUID: string;
+  aggroUID: string;
+  photoURL?: string;
+  point: number;
+  ts: number;
+  expiresAt: number;
+}
+
+export type CreateRoomReply =
+  | { result: true; roomId: string; title: string }
+  | { result: false; err: ErrorCode };
+export type JoinRoomReply = { result: true } | { result: false; err: ErrorCode };
+
+export interface ClientToServerEvents {
+  loadRooms: (ack?: Ack<{ rooms: RoomSummary[] }>) => void;
+  loadUsers: (ack?: Ack<{ users: UserInfo[] }>) => void;
+  createRoom: (payload: CreateRoomPayload, ack?: Ack<{ roomId: string; title: string }>) => void;
+  joinRoom: (payload: JoinRoomPayload, ack?: Ack<{ roomId: string }>) => void;
+  leaveRoom: (roomId: string | { roomId: string }, ack?: Ack) => void;
+  chat: (
+    payload: ChatPayload,
+    ack?: Ack<{ id: string; ts: number } | { aggroUID: string; ts: number; expiresAt: number }>,
+  ) => void;
+  aggroUp: (aggroUID: string | { aggroUID: string }, ack?: Ack<{ point: number }>) => void;
+  aggroDown: (aggroUID: string | { aggroUID: string }, ack?: Ack<{ point: number }>) => void;
+}
+
+export interface ServerToClientEvents {
+  loadRooms: (rooms: RoomSummary[]) => void;
+  loadUsers: (users: UserInfo[]) => void;
+  createRoomReq: (reply: CreateRoomReply) => void;
+  addRoom: (room: RoomSummary) => void;
+  joinRoomReq: (reply: JoinRoomReply) => void;
+  count: (update: { roomId: string; count: number }) => void;
+  joinRoom: (user: UserInfo) => void;
+  leaveRoom: (user: { userUID: string; displayName: string }) => void;
+  deleteRoom: (room: { roomId: string }) => void;
+  chat: (message: ChatMessage) => void;
+  aggro: (aggro: AggroMessage) => void;
+  aggroErr: (code: ErrorCode) => void;
+  aggroPoint: (update: { aggroUID: string; point: number }) => void;
+  stopAggro: (aggroUID: string) => void;
+  deleteAggro: (aggroUID: string) => void;
+  system: (notice: { code: SystemCode; message: string }) => void;
+}
+
+export type ClientEventName = keyof ClientToServerEvents;
+export type ServerEventName = keyof ServerToClientEvents;
+
+export const clientEventNames = [
+  'loadRooms',
+  'loadUsers',
+  'createRoom',
+  'joinRoom',
+  'leaveRoom',
+  'chat',
+  'aggroUp',
+  'aggroDown',
+] as const satisfies readonly ClientEventName[];
+
+export const serverEventNames = [
+  'loadRooms',
+  'loadUsers',
+  'createRoomReq',
+  'addRoom',
+  'joinRoomReq',
+  'count',
+  'joinRoom',
+  'leaveRoom',
+  'deleteRoom',
+  'chat',
+  'aggro',
+  'aggroErr',
+  'aggroPoint',
+  'stopAggro',
+  'deleteAggro',
+  'system',
+] as const satisfies readonly ServerEventName[];

@@ -1,0 +1,125 @@
+/**
+ * Runtime schemas for every client payload. The server parses each payload with these before
+ * anything touches state; clients may use them to check input before sending.
+ */
+import { z } from 'zod';
+import { cleanLine, cleanMessage, codePointLength, hasForbiddenKeys } from './text.js';
+
+export const SCHEDULE_UID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Room and aggro ids are server-made and URL-safe; anything else cannot name one. */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const TITLE_MAX = 40;
+export const PASSWORD_MAX = 32;
+export const TITLE_BROAD_MAX = 100;
+export const USER_UID_MAX = 128;
+export const DISPLAY_NAME_MAX = 30;
+export const PHOTO_URL_MAX = 512;
+
+export interface Limits {
+  /** Largest `max` a room may have. @default 120 */
+  roomMaxLimit: number;
+  /** Longest chat message, in characters. @default 300 */
+  chatMaxLength: number;
+}
+export const DEFAULT_LIMITS: Limits = { roomMaxLimit: 120, chatMaxLength: 300 };
+
+const id = z.string().regex(ID_PATTERN);
+
+/** A trimmed single line of 1..max characters. The raw bound (4 bytes a character) stops work
+ * on absurd input before normalising it. */
+function line(max: number) {
+  return z
+    .string()
+    .max(max * 8)
+    .transform((s, ctx) => {
+      const t = cleanLine(s);
+      if (t === null || t.length === 0 || codePointLength(t) > max) {
+        ctx.addIssue({ code: 'custom', message: `must be 1-${max} characters without controls` });
+        return z.NEVER;
+      }
+      return t;
+    });
+}
+
+/** `""` and `null` mean "no password": the seed's form sends an empty field for open rooms. */
+const password = z
+  .union([z.string().max(PASSWORD_MAX * 4), z.null()])
+  .optional()
+  .transform((p, ctx) => {
+    if (p === undefined || p === null || p === '') return undefined;
+    if (codePointLength(p) > PASSWORD_MAX || /\p{Cc}/u.test(p)) {
+      ctx.addIssue({ code: 'custom', message: `password must be 1-${PASSWORD_MAX} characters` });
+      return z.NEVER;
+    }
+    return p;
+  });
+
+/** A string id, or `{ [key]: id }`: the seed sends bare strings, newer clients may send objects. */
+function idOrObject<K extends string>(key: K) {
+  return z.union([id, z.object({ [key]: id } as Record<K, typeof id>)]).transform((v) =>
+    typeof v === 'string' ? v : (v as Record<K, string>)[key],
+  );
+}
+
+export function createSchemas(limits: Limits = DEFAULT_LIMITS) {
+  return {
+    createRoom: z.object({
+      title: line(TITLE_MAX),
+      max: z.number().int().min(2).max(limits.roomMaxLimit),
+      password,
+      scheduleUID: z.string().regex(SCHEDULE_UID_PATTERN).optional(),
+    }),
+    joinRoom: z.object({ roomId: id, password }),
+    leaveRoom: idOrObject('roomId'),
+    chat: z.object({
+      roomId: id,
+      type: z.enum(['N', 'A', 'AP']),
+      msg: z
+        .string()
+        .max(limits.chatMaxLength * 8)
+        .transform((s, ctx) => {
+          const t = cleanMessage(s);
+          if (t.length === 0 || codePointLength(t) > limits.chatMaxLength) {
+            ctx.addIssue({ code: 'custom', message: `msg must be 1-${limits.chatMaxLength} characters` });
+            return z.NEVER;
+          }
+          return t;
+        }),
+      titleBroad: z
+        .union([line(TITLE_BROAD_MAX), z.literal(''), z.null()])
+        .optional()
+        .transform((t) => (t ? t : undefined)),
+    }),
+    vote: idOrObject('aggroUID'),
+  };
+}
+export type Schemas = ReturnType<typeof createSchemas>;
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Parse an untrusted payload; never throws. */
+export function parsePayload<S extends z.ZodType>(schema: S, raw: unknown): ParseResult<z.output<S>> {
+  if (hasForbiddenKeys(raw)) return { ok: false, reason: 'forbidden key' };
+  const r = schema.safeParse(raw);
+  if (r.success) return { ok: true, value: r.data };
+  return { ok: false, reason: r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
+}
+
+/** A handshake identity (dev mode's `auth`/`query`, or claims of a verified token). */
+export const identitySchema = z.object({
+  userUID: z.string().regex(new RegExp(`^[^\\s\\p{Cc}]{1,${USER_UID_MAX}}$`, 'u')),
+  displayName: line(DISPLAY_NAME_MAX),
+  photoURL: z
+    .union([z.string().max(PHOTO_URL_MAX), z.null()])
+    .optional()
+    .transform((u, ctx) => {
+      if (u === undefined || u === null || u === '' || u === 'null' || u === 'undefined') return undefined;
+      // Only web URLs: a client renders this as an image, and a `javascript:` URL must not get there.
+      if (!/^https?:\/\/[^\s\p{Cc}]+$/iu.test(u)) {
+        ctx.addIssue({ code: 'custom', message: 'photoURL must be an http(s) URL' });
+        return z.NEVER;
+      }
+      return u;
+    }),
+});

@@ -1,0 +1,244 @@
+/**
+ * `createApp` builds a complete onair server without listening, so tests build as many as they
+ * need; `main.ts` reads the configuration and listens.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { Server } from 'socket.io';
+import type { Config } from '../config/config.js';
+import { systemClock, type Clock } from '../domain/clock.js';
+import { randomIds, type IdSource } from '../domain/ids.js';
+import type { Member } from '../domain/model.js';
+import { KeyedRateLimiter } from '../domain/rate-limit.js';
+import { LogRecordSink, type RecordSink } from '../domain/records.js';
+import { OnAirService } from '../domain/service.js';
+import { createSchemas, ConnectErrorCode } from '../protocol/index.js';
+import { MemoryStore } from '../state/memory/memory-store.js';
+import type { StateStore } from '../state/store.js';
+import { createAuthenticator, HandshakeError, type Authenticator } from './auth.js';
+import { LOBBY } from './channels.js';
+import { SocketIoDelivery } from './delivery.js';
+import { attachHandlers } from './handlers.js';
+import { httpRoutes } from './http-routes.js';
+import { NamespaceRegistry } from './namespaces.js';
+import { loadTls, type TlsMaterial } from './tls.js';
+import type { OnAirNamespace, OnAirServer, OnAirSocket } from './types.js';
+
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  /** State backend; in-memory when absent. */
+  store?: StateStore;
+  /** Where finished aggros go; a log line each when absent. */
+  records?: RecordSink;
+  clock?: Clock;
+  ids?: IdSource;
+  authenticator?: Authenticator;
+}
+
+export interface OnAirApp {
+  readonly io: OnAirServer;
+  readonly httpServer: HttpServer;
+  readonly service: OnAirService;
+  readonly tls: TlsMaterial | null;
+  listen(): Promise<AddressInfo>;
+  /** Graceful shutdown: tell every socket, record live aggros, disconnect, release. */
+  close(): Promise<void>;
+}
+
+function clientAddress(req: IncomingMessage, fallback: string, trustProxy: boolean): string {
+  if (trustProxy) {
+    const fwd = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  return fallback;
+}
+
+function refusal(code: ConnectErrorCode, message: string): Error & { data: { code: string; message: string } } {
+  return Object.assign(new Error(code), { data: { code, message } });
+}
+
+export async function createApp(deps: AppDeps): Promise<OnAirApp> {
+  const { config } = deps;
+  const log = deps.log;
+  const clock = deps.clock ?? systemClock;
+  const store = deps.store ?? new MemoryStore(clock);
+  const sharedState = Boolean(deps.store && config.redisUrl);
+  const records = deps.records ?? new LogRecordSink(log.child({ module: 'records' }));
+  const authenticator = deps.authenticator ?? createAuthenticator(config.auth);
+  if (authenticator.mode === 'dev') log.warn('AUTH_MODE=dev: identities are taken from the handshake unverified; never use this in production');
+
+  const tls = await loadTls(config, log.child({ module: 'tls' }));
+  const httpServer: HttpServer = tls
+    ? (createHttpsServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }) as unknown as HttpServer)
+    : createHttpServer();
+
+  let closing = false;
+  const allowedOrigin = (origin: string, host: string | undefined): boolean => {
+    if (config.corsOrigins === '*') return true;
+    if (config.corsOrigins) return config.corsOrigins.includes(origin);
+    // Without CORS_ORIGINS only same-origin browser pages may connect.
+    try {
+      return new URL(origin).host === host;
+    } catch {
+      return false;
+    }
+  };
+
+  const io: OnAirServer = new Server(httpServer, {
+    path: config.socketPath,
+    transports: config.transports,
+    maxHttpBufferSize: config.maxPayloadBytes,
+    serveClient: false,
+    ...(config.corsOrigins ? { cors: { origin: config.corsOrigins === '*' ? '*' : config.corsOrigins } } : {}),
+    // CORS does not cover WebSocket upgrades, so check the browser's Origin here for both.
+    allowRequest: (req, cb) => {
+      const origin = req.headers.origin;
+      cb(null, !origin || allowedOrigin(origin, req.headers.host));
+    },
+  });
+
+  const handshakeLimiter = new KeyedRateLimiter(config.handshakeRate, config.handshakeBurst, clock);
+  const schemas = createSchemas({ roomMaxLimit: config.roomMaxLimit, chatMaxLength: config.chatMaxLength });
+  const netLog = log.child({ module: 'connections' });
+
+  // Set below, once the registry that the delivery needs exists.
+  let service!: OnAirService;
+  const disconnects = new Set<Promise<void>>();
+
+  const namespaces: NamespaceRegistry = new NamespaceRegistry(io, (nsp: OnAirNamespace, program: string) => {
+    nsp.use((socket, next) => {
+      namespaces.handshakeStarted(program);
+      let settled = false;
+      const done = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        namespaces.handshakeEnded(program);
+        next(err);
+      };
+      const address = clientAddress(socket.request, socket.handshake.address, config.trustProxy);
+      if (closing) return done(refusal('RATE_LIMITED', 'the server is shutting down, try again'));
+      if (!handshakeLimiter.take(address)) {
+        netLog.info({ address, program, code: 'RATE_LIMITED' }, 'handshake refused');
+        return done(refusal('RATE_LIMITED', 'too many connection attempts, slow down'));
+      }
+      authenticator
+        .authenticate({
+          auth: (socket.handshake.auth ?? {}) as Record<string, unknown>,
+          query: socket.handshake.query as Record<string, unknown>,
+          headers: socket.handshake.headers,
+        })
+        .then(
+          (identity) => {
+            socket.data.identity = identity;
+            socket.data.program = program;
+            done();
+          },
+          (err: unknown) => {
+            const e = err instanceof HandshakeError ? err : new HandshakeError('AUTH_INVALID', 'authentication failed');
+            if (!(err instanceof HandshakeError)) netLog.warn({ err }, 'authenticator failed');
+            netLog.info({ address, program, code: e.code, reason: e.message }, 'handshake refused');
+            done(refusal(e.code, e.message));
+          },
+        );
+    });
+    nsp.on('connection', (socket: OnAirSocket) => onConnection(socket, program));
+  });
+
+  const delivery = new SocketIoDelivery(namespaces);
+  const serviceDeps = { store, delivery, records, clock, ids: deps.ids ?? randomIds, log: log.child({ module: 'domain' }) };
+  service = new OnAirService(serviceDeps, {
+    roomsPerProgramMax: config.roomsPerProgramMax,
+    aggroTtlMs: config.aggroTtlMs,
+    aggroCooldownMs: config.aggroCooldownMs,
+    batchIntervalMs: config.batchIntervalMs,
+  });
+  const handlerCtx = {
+    service,
+    schemas,
+    clock,
+    log: log.child({ module: 'handlers' }),
+    eventRate: config.eventRate,
+    eventBurst: config.eventBurst,
+  };
+
+  function onConnection(socket: OnAirSocket, program: string): void {
+    const member: Member = attachHandlers(socket, handlerCtx);
+    void socket.join(LOBBY);
+    netLog.info({ program, socketId: socket.id, userUID: member.userUID, transport: socket.conn.transport.name }, 'connected');
+    socket.on('disconnect', (reason) => {
+      netLog.info({ program, socketId: socket.id, userUID: member.userUID, reason }, 'disconnected');
+      // State that dies with this process needs no clean-up broadcasts while it shuts down.
+      if (closing && !sharedState) return;
+      const work = service
+        .closeSession(program, member)
+        .then(async () => {
+          if (!closing && namespaces.isEmpty(program) && (await service.releaseIfIdle(program)) && namespaces.isEmpty(program)) {
+            namespaces.release(program);
+            netLog.debug({ program }, 'programme released');
+          }
+        })
+        .catch((err: unknown) => netLog.error({ err, program, socketId: socket.id }, 'disconnect clean-up failed'))
+        .finally(() => disconnects.delete(work));
+      disconnects.add(work);
+    });
+    service
+      .openSession(program, member)
+      .then(() => service.listRooms(program))
+      .then(
+        (rooms) => socket.emit('loadRooms', rooms),
+        (err: unknown) => netLog.error({ err, program, socketId: socket.id }, 'opening session failed'),
+      );
+  }
+
+  httpServer.on(
+    'request',
+    httpRoutes({
+      ready: async () => ({ state: await store.ping().catch(() => false) }),
+      closing: () => closing,
+    }),
+  );
+
+  let closed: Promise<void> | null = null;
+  async function close(): Promise<void> {
+    closing = true;
+    httpServer.close(); // no new connections; existing ones are handled below
+    const programs = namespaces.programs();
+    for (const p of programs) {
+      namespaces.get(p).emit('system', { code: 'SERVER_SHUTDOWN', message: 'The server is restarting; reconnect shortly.' });
+    }
+    await service.stop(!sharedState);
+    for (const p of programs) namespaces.get(p).disconnectSockets(true);
+    await Promise.allSettled([...disconnects]);
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+    httpServer.closeAllConnections();
+    await Promise.allSettled([store.close(), records.close()]);
+    log.info('server closed');
+  }
+
+  return {
+    io,
+    httpServer,
+    service,
+    tls,
+    async listen() {
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+      const address = httpServer.address() as AddressInfo;
+      log.info({ port: address.port, host: config.host, tls: Boolean(tls), path: config.socketPath }, 'listening');
+      return address;
+    },
+    close() {
+      closed ??= close();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/** The domain's `Delivery` over socket.io: broadcasts go through the namespace's adapter, so
+ * with a cluster adapter they reach sockets on every server. */
+import type { Delivery, EventArgs } from '../domain/delivery.js';
+import type { ServerEventName } from '../protocol/index.js';
+import { LOBBY, roomChannel } from './channels.js';
+import type { NamespaceRegistry } from './namespaces.js';
+import type { OnAirNamespace } from './types.js';
+
+type Emitter = { emit(event: string, ...args: unknown[]): boolean };
+
+export class SocketIoDelivery implements Delivery {
+  constructor(private readonly namespaces: NamespaceRegistry) {}
+
+  private nsp(p: string): OnAirNamespace {
+    return this.namespaces.get(p);
+  }
+
+  toLobby<E extends ServerEventName>(p: string, event: E, ...args: EventArgs<E>): void {
+    (this.nsp(p).to(LOBBY) as unknown as Emitter).emit(event, ...args);
+  }
+
+  toRoom<E extends ServerEventName>(p: string, roomId: string, except: string | null, event: E, ...args: EventArgs<E>): void {
+    const target = this.nsp(p).to(roomChannel(roomId));
+    (((except ? target.except(except) : target) as unknown) as Emitter).emit(event, ...args);
+  }
+
+  toSocket<E extends ServerEventName>(p: string, socketId: string, event: E, ...args: EventArgs<E>): void {
+    (this.nsp(p).to(socketId) as unknown as Emitter).emit(event, ...args);
+  }
+
+  enterRoom(p: string, socketId: string, roomId: string): void {
+    this.move(p, socketId, roomChannel(roomId));
+  }
+
+  enterLobby(p: string, socketId: string): void {
+    this.move(p, socketId, LOBBY);
+  }
+
+  disconnect(p: string, socketId: string): void {
+    this.nsp(p).in(socketId).disconnectSockets(true);
+  }
+
+  /** A socket listens to exactly one channel besides its own id: the lobby or its room. */
+  private move(p: string, socketId: string, channel: string): void {
+    const nsp = this.nsp(p);
+    const socket = nsp.sockets.get(socketId);
+    if (socket) {
+      for (const r of socket.rooms) if (r !== socketId && r !== channel) void socket.leave(r);
+      void socket.join(channel);
+      return;
+    }
+    // A socket on another server: ask its server through the adapter.
+    const sockets = nsp.in(socketId);
+    sockets.socketsLeave(LOBBY);
+    sockets.socketsJoin(channel);
+  }
+}

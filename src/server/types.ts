@@ -1,0 +1,16 @@
+import type { Namespace, Server, Socket } from 'socket.io';
+import type { Identity } from '../domain/model.js';
+import type { ClientToServerEvents, ServerToClientEvents } from '../protocol/index.js';
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface InterServerEvents {}
+
+export interface SocketData {
+  identity: Identity;
+  /** The programme, i.e. the namespace name without its slash. */
+  program: string;
+}
+
+export type OnAirServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type OnAirNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+export type OnAirSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

@@ -1,0 +1,109 @@
+/**
+ * The state of every programme, behind one asynchronous interface. Each method is one atomic
+ * decision: whatever other calls run at the same time, on this process or on others sharing
+ * the backend, they observe it as having happened entirely or not at all. Implementations:
+ * `memory/` (one process) and, with `REDIS_URL`, a shared backend.
+ *
+ * `p` is always the programme's `scheduleUID`; nothing crosses programmes.
+ */
+import type { LiveAggro, LeaveOutcome, Member, Room, RoomView } from '../domain/model.js';
+
+export type CreateRoomOutcome =
+  | { ok: true; room: RoomView; left?: LeaveOutcome }
+  | { ok: false; code: 'EC002' };
+
+export type JoinOutcome =
+  | { ok: true; already: boolean; count: number; left?: LeaveOutcome; aggro?: LiveAggro }
+  | { ok: false; code: 'EJ001' | 'EJ002' };
+
+export type StartAggroOutcome = { ok: true } | { ok: false; code: 'EM001' | 'EA001' | 'EA002' };
+
+export type VoteOutcome = { ok: true; point: number; roomId: string } | { ok: false; code: 'EA003' | 'EA004' };
+
+export interface StateStore {
+  /**
+   * Make a room, unless the programme already holds `roomLimit` rooms. When `creator` is given
+   * it leaves its current room (as `leave` would) and becomes the only member, in the same step.
+   */
+  createRoom(p: string, room: Room, creator: Member | null, roomLimit: number): Promise<CreateRoomOutcome>;
+
+  /** Rooms in creation order with their member counts. */
+  listRooms(p: string): Promise<RoomView[]>;
+
+  getRoom(p: string, roomId: string): Promise<RoomView | null>;
+
+  /**
+   * Seat `member` in `roomId` if the room exists and has a free seat; if the member sat in
+   * another room it leaves that room in the same step. With `max` = N, exactly N of any number
+   * of concurrent joins succeed. Joining the room one is in is `already: true` and changes nothing.
+   * The room's live aggro, if any, comes back so the joiner can be shown it.
+   */
+  join(p: string, member: Member, roomId: string): Promise<JoinOutcome>;
+
+  /**
+   * Take the socket out of its room (only if that room is `roomId`, when given). The last
+   * member leaving ends the room's live aggro and deletes a non-persistent room. `null` when
+   * the socket was in no room (or not in `roomId`).
+   */
+  leave(p: string, socketId: string, roomId?: string): Promise<LeaveOutcome | null>;
+
+  /** The room the socket sits in, or `null` in the lobby. */
+  roomOf(p: string, socketId: string): Promise<string | null>;
+
+  members(p: string, roomId: string): Promise<Member[]>;
+
+  /**
+   * Make `aggro` the live aggro of its room if the author's socket sits in that room (EM001),
+   * the room has no live aggro (EA001) and the author posted none in the last `cooldownMs`
+   * (EA002). On success the author's cooldown starts.
+   */
+  startAggro(p: string, socketId: string, aggro: LiveAggro, cooldownMs: number): Promise<StartAggroOutcome>;
+
+  /**
+   * Add `delta` to the live aggro `aggroUID` of the room the socket sits in: EA003 when there is
+   * no such live aggro there, EA004 when the voter is its author or has voted on it already.
+   * Exactly one vote per user counts, however many arrive at once.
+   */
+  vote(p: string, socketId: string, userUID: string, aggroUID: string, delta: 1 | -1): Promise<VoteOutcome>;
+
+  /** The room's live aggro, if any. */
+  liveAggro(p: string, roomId: string): Promise<LiveAggro | null>;
+
+  /** Every live aggro of the programme. */
+  liveAggros(p: string): Promise<LiveAggro[]>;
+
+  /** End the aggro if it is still live, returning it; exactly one caller gets it back. */
+  endAggro(p: string, roomId: string, aggroUID: string): Promise<LiveAggro | null>;
+
+  /**
+   * Open the batching window `key` unless one is open. `true` means the caller owns it and must
+   * flush it; the window closes by itself after `ttlMs` should its owner never flush.
+   */
+  claimWindow(p: string, key: string, ttlMs: number): Promise<boolean>;
+
+  /** Close the room's `count` window; the count if it differs from the last one sent, which it
+   * becomes. `null` when unchanged or when the room no longer exists. */
+  flushCount(p: string, roomId: string): Promise<number | null>;
+
+  /** Close the aggro's point window; the point if it differs from the last one sent. `now`
+   * becomes the time it was sent. `null` when unchanged or the aggro is no longer live. */
+  flushPoint(p: string, roomId: string, aggroUID: string, now: number): Promise<number | null>;
+
+  /** Register `socketId` as the user's session in the programme; the session it replaces. */
+  claimSession(p: string, userUID: string, socketId: string): Promise<string | null>;
+
+  /** Forget the session, only if it is still the user's current one. */
+  releaseSession(p: string, userUID: string, socketId: string): Promise<void>;
+
+  /** Programmes that have any state at all. */
+  programs(): Promise<string[]>;
+
+  /** `true` when the programme has no rooms and no sessions, so its runtime can be released;
+   * the store then forgets what is left of it (windows, cooldowns once they have run out). */
+  releaseIfIdle(p: string): Promise<boolean>;
+
+  /** Whether the backend answers; `/readyz` reports it. */
+  ping(): Promise<boolean>;
+
+  close(): Promise<void>;
+}
