@@ -4,6 +4,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
@@ -40,6 +41,8 @@ export interface AppDeps {
 
 export interface OnAirApp {
   readonly io: OnAirServer;
+  /** Lifecycle notices: `program-released` (scheduleUID) when an idle programme is dropped. */
+  readonly events: EventEmitter;
   readonly httpServer: HttpServer;
   readonly service: OnAirService;
   readonly tls: TlsMaterial | null;
@@ -77,6 +80,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     : createHttpServer();
 
   let closing = false;
+  const events = new EventEmitter();
   const allowedOrigin = (origin: string, host: string | undefined): boolean => {
     if (config.corsOrigins === '*') return true;
     if (config.corsOrigins) return config.corsOrigins.includes(origin);
@@ -179,6 +183,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
           if (!closing && namespaces.isEmpty(program) && (await service.releaseIfIdle(program)) && namespaces.isEmpty(program)) {
             namespaces.release(program);
             netLog.debug({ program }, 'programme released');
+            events.emit('program-released', program);
           }
         })
         .catch((err: unknown) => netLog.error({ err, program, socketId: socket.id }, 'disconnect clean-up failed'))
@@ -221,6 +226,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
 
   return {
     io,
+    events,
     httpServer,
     service,
     tls,

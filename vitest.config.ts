@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    // Test files start their own servers on ephemeral ports; two workers match the machine.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
