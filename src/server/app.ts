@@ -92,6 +92,16 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     }
   };
 
+  // Registered before socket.io attaches: engine.io wraps the listeners it finds, so these
+  // routes never see (and never answer) a socket.io request.
+  httpServer.on(
+    'request',
+    httpRoutes({
+      ready: async () => ({ state: await store.ping().catch(() => false) }),
+      closing: () => closing,
+    }),
+  );
+
   const io: OnAirServer = new Server(httpServer, {
     path: config.socketPath,
     transports: config.transports,
@@ -198,14 +208,6 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
         (err: unknown) => netLog.error({ err, program, socketId: socket.id }, 'opening session failed'),
       );
   }
-
-  httpServer.on(
-    'request',
-    httpRoutes({
-      ready: async () => ({ state: await store.ping().catch(() => false) }),
-      closing: () => closing,
-    }),
-  );
 
   let closed: Promise<void> | null = null;
   async function close(): Promise<void> {
