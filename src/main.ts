@@ -15,12 +15,15 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  for (const name of ['REDIS_URL', 'DATABASE_URL', 'ADMIN_TOKEN', 'SCHEDULE_FILE'] as const) {
+  for (const name of ['DATABASE_URL', 'ADMIN_TOKEN', 'SCHEDULE_FILE'] as const) {
     if (process.env[name]) {
-      process.stderr.write(`onair: ${name}: this version runs one process with in-memory state and does not support ${name} yet\n`);
+      process.stderr.write(`onair: ${name}: the operator features are not in this version; unset ${name}\n`);
       process.exit(1);
     }
   }
+
+  // A library promise nobody awaited must not take the whole service down with it.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
 
   const app = await createApp({ config, log });
   const address = await app.listen();

@@ -58,7 +58,13 @@ const envSchema = z.object({
   HANDSHAKE_RATE: int(10, 1),
   HANDSHAKE_BURST: int(50, 1),
   MAX_PAYLOAD_BYTES: int(16_384, 1024, 16_384),
-  REDIS_URL: optionalText,
+  REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,32}$/, 'must be 1-32 of A-Z a-z 0-9 : _ -')
+    .optional()
+    .default('onair:'),
+  STATE_IDLE_TTL_MS: int(6 * 3600_000, 1000),
   NODE_TIMEOUT_MS: int(15_000, 100),
   DATABASE_URL: optionalText,
   DATA_DIR: z.string().trim().min(1).optional().default('./data'),
@@ -99,6 +105,8 @@ export interface Config {
   handshakeBurst: number;
   maxPayloadBytes: number;
   redisUrl?: string;
+  redisPrefix: string;
+  stateIdleTtlMs: number;
   nodeTimeoutMs: number;
   databaseUrl?: string;
   dataDir: string;
@@ -158,7 +166,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
 
   if (Boolean(e.TLS_CERT) !== Boolean(e.TLS_KEY)) problems.push('TLS_CERT: TLS_CERT and TLS_KEY must be set together');
-  if (e.EVENT_BURST < 1 || e.HANDSHAKE_BURST < 1) problems.push('EVENT_BURST: must be at least 1');
 
   let corsOrigins: Config['corsOrigins'] = null;
   if (e.CORS_ORIGINS === '*') corsOrigins = '*';
@@ -195,6 +202,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     handshakeRate: e.HANDSHAKE_RATE,
     handshakeBurst: e.HANDSHAKE_BURST,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    redisPrefix: e.REDIS_PREFIX,
+    stateIdleTtlMs: e.STATE_IDLE_TTL_MS,
     nodeTimeoutMs: e.NODE_TIMEOUT_MS,
     dataDir: e.DATA_DIR,
     scheduleMode: e.SCHEDULE_MODE,

@@ -6,6 +6,7 @@
  * are always at least one interval apart. `intervalMs` 0 turns batching off.
  */
 import type { Logger } from 'pino';
+import type { Deadline, DeadlineIndex } from '../state/cluster.js';
 import type { StateStore } from '../state/store.js';
 import type { Clock } from './clock.js';
 import type { Delivery } from './delivery.js';
@@ -21,20 +22,30 @@ export class Batcher {
     private readonly clock: Clock,
     readonly intervalMs: number,
     private readonly log: Logger,
+    private readonly deadlines?: DeadlineIndex,
   ) {}
 
   async countChanged(p: string, roomId: string, timers: TimerSet): Promise<void> {
-    if (this.intervalMs <= 0) return this.flushCount(p, roomId);
-    if (await this.store.claimWindow(p, `count:${roomId}`, this.intervalMs * WINDOW_TTL_FACTOR)) {
-      timers.after(this.intervalMs, () => void this.flushCount(p, roomId));
-    }
+    await this.changed({ kind: 'count', p, roomId }, `count:${roomId}`, timers);
   }
 
   async pointChanged(p: string, roomId: string, aggroUID: string, timers: TimerSet): Promise<void> {
-    if (this.intervalMs <= 0) return this.flushPoint(p, roomId, aggroUID);
-    if (await this.store.claimWindow(p, `point:${aggroUID}`, this.intervalMs * WINDOW_TTL_FACTOR)) {
-      timers.after(this.intervalMs, () => void this.flushPoint(p, roomId, aggroUID));
-    }
+    await this.changed({ kind: 'point', p, roomId, aggroUID }, `point:${aggroUID}`, timers);
+  }
+
+  private async changed(d: Exclude<Deadline, { kind: 'aggro' }>, window: string, timers: TimerSet): Promise<void> {
+    if (this.intervalMs <= 0) return this.flush(d);
+    if (!(await this.store.claimWindow(d.p, window, this.intervalMs * WINDOW_TTL_FACTOR))) return;
+    // Registered so that another server flushes the window should this one die first.
+    await this.deadlines?.add(d, this.clock.now() + this.intervalMs);
+    timers.after(this.intervalMs, () => void this.flush(d));
+  }
+
+  /** Send the window's latest value if it changed; safe to call from any server, any number of times. */
+  async flush(d: Exclude<Deadline, { kind: 'aggro' }>): Promise<void> {
+    if (d.kind === 'count') await this.flushCount(d.p, d.roomId);
+    else await this.flushPoint(d.p, d.roomId, d.aggroUID);
+    if (this.deadlines) await this.deadlines.remove(d).catch(() => {});
   }
 
   private async flushCount(p: string, roomId: string): Promise<void> {

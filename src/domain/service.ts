@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { ChatMessage, RoomSummary, UserInfo } from '../protocol/index.js';
+import type { Deadline, DeadlineIndex } from '../state/cluster.js';
 import type { StateStore } from '../state/store.js';
 import { aggroMessage, aggroRecord, finalPointDelay, newAggro } from './aggro.js';
 import { Batcher } from './batcher.js';
@@ -37,6 +38,8 @@ export interface ServiceDeps {
   log: Logger;
   /** The programme's "title_broadcaster" when a schedule knows it. */
   titleBroadOf?: (p: string) => string | undefined;
+  /** With many servers: deadlines any server can honour should the one that set them die. */
+  deadlines?: DeadlineIndex;
 }
 
 /** Timers of one programme on this process, stopped together when it is released. */
@@ -65,10 +68,17 @@ export class OnAirService {
     private readonly deps: ServiceDeps,
     readonly options: ServiceOptions,
   ) {
-    this.batcher = new Batcher(deps.store, deps.delivery, deps.clock, options.batchIntervalMs, deps.log);
+    this.batcher = new Batcher(deps.store, deps.delivery, deps.clock, options.batchIntervalMs, deps.log, deps.deadlines);
   }
 
   private runtime(p: string): ProgramRuntime {
+    if (this.stopped) {
+      // After stop nothing may be scheduled here; with shared state, windows opened while
+      // sockets leave are flushed by another server through their deadlines.
+      const idle = new ProgramRuntime();
+      idle.timers.stop();
+      return idle;
+    }
     let r = this.runtimes.get(p);
     if (!r) {
       r = new ProgramRuntime();
@@ -174,6 +184,8 @@ export class OnAirService {
   ): Promise<Result<{ roomId: string }>> {
     const room = await this.deps.store.getRoom(p, input.roomId);
     if (!room) return fail('EJ001');
+    // Re-joining one's own room succeeds as it is, password or not.
+    if ((await this.deps.store.roomOf(p, m.socketId)) === input.roomId) return { ok: true, roomId: input.roomId };
     // A room's password never changes, so checking it before the atomic join is safe.
     if (room.passwordHash && !(input.password && (await verifyPassword(input.password, room.passwordHash)))) {
       return fail('EJ003');
@@ -248,8 +260,15 @@ export class OnAirService {
       now: this.deps.clock.now(),
       ttlMs: this.options.aggroTtlMs,
     });
+    // The deadline goes in first: should this server die right after the start, another one
+    // still ends the aggro on time.
+    const deadline: Deadline = { kind: 'aggro', p, roomId: aggro.roomId, aggroUID: aggro.aggroUID };
+    await this.deps.deadlines?.add(deadline, aggro.expiresAt);
     const out = await this.deps.store.startAggro(p, m.socketId, aggro, this.options.aggroCooldownMs);
-    if (!out.ok) return fail(out.code);
+    if (!out.ok) {
+      await this.deps.deadlines?.remove(deadline);
+      return fail(out.code);
+    }
     this.deps.delivery.toRoom(p, input.roomId, null, 'aggro', aggroMessage(aggro));
     this.runtime(p).timers.after(aggro.expiresAt - this.deps.clock.now(), () => {
       void this.endAggro(p, aggro.roomId, aggro.aggroUID, 'expired');
@@ -282,6 +301,7 @@ export class OnAirService {
    * (kept one batching interval after the previous one), then `stopAggro` or `deleteAggro`. */
   private async finishAggro(p: string, a: LiveAggro, reason: EndReason): Promise<void> {
     const now = this.deps.clock.now();
+    await this.deps.deadlines?.remove({ kind: 'aggro', p, roomId: a.roomId, aggroUID: a.aggroUID }).catch(() => {});
     try {
       await this.deps.records.record(aggroRecord(p, a, now, reason));
     } catch (err) {
@@ -296,6 +316,15 @@ export class OnAirService {
     const delay = a.point !== a.pointSent && !this.stopped ? finalPointDelay(a, now, this.batcher.intervalMs) : 0;
     if (delay > 0) this.runtime(p).timers.after(delay, announce);
     else announce();
+  }
+
+  // ---- deadlines of other servers ---------------------------------------------------------
+
+  /** Act on a deadline whose server may be gone. Idempotent: the store's atomic step decides. */
+  async honour(d: Deadline): Promise<void> {
+    if (d.kind === 'aggro') {
+      if (!(await this.endAggro(d.p, d.roomId, d.aggroUID, 'expired'))) await this.deps.deadlines?.remove(d);
+    } else await this.batcher.flush(d);
   }
 
   // ---- lifecycle ------------------------------------------------------------------------

@@ -15,9 +15,10 @@ import type { Member } from '../domain/model.js';
 import { KeyedRateLimiter } from '../domain/rate-limit.js';
 import { LogRecordSink, type RecordSink } from '../domain/records.js';
 import { OnAirService } from '../domain/service.js';
+import { ClusterSupervisor } from '../domain/supervisor.js';
 import { createSchemas, ConnectErrorCode } from '../protocol/index.js';
-import { MemoryStore } from '../state/memory/memory-store.js';
 import type { StateStore } from '../state/store.js';
+import { createBackends, type Backends } from './backends.js';
 import { createAuthenticator, HandshakeError, type Authenticator } from './auth.js';
 import { LOBBY } from './channels.js';
 import { SocketIoDelivery } from './delivery.js';
@@ -68,8 +69,11 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
   const { config } = deps;
   const log = deps.log;
   const clock = deps.clock ?? systemClock;
-  const store = deps.store ?? new MemoryStore(clock);
-  const sharedState = Boolean(deps.store && config.redisUrl);
+  const backends: Backends = deps.store
+    ? { store: deps.store, shared: false, close: async () => {} }
+    : await createBackends(config, clock, log);
+  const store = backends.store;
+  const sharedState = backends.shared;
   const records = deps.records ?? new LogRecordSink(log.child({ module: 'records' }));
   const authenticator = deps.authenticator ?? createAuthenticator(config.auth);
   if (authenticator.mode === 'dev') log.warn('AUTH_MODE=dev: identities are taken from the handshake unverified; never use this in production');
@@ -107,6 +111,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     transports: config.transports,
     maxHttpBufferSize: config.maxPayloadBytes,
     serveClient: false,
+    ...(backends.adapter ? { adapter: backends.adapter } : {}),
     ...(config.corsOrigins ? { cors: { origin: config.corsOrigins === '*' ? '*' : config.corsOrigins } } : {}),
     // CORS does not cover WebSocket upgrades, so check the browser's Origin here for both.
     allowRequest: (req, cb) => {
@@ -163,13 +168,40 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
   });
 
   const delivery = new SocketIoDelivery(namespaces);
-  const serviceDeps = { store, delivery, records, clock, ids: deps.ids ?? randomIds, log: log.child({ module: 'domain' }) };
+  const serviceDeps = {
+    store,
+    delivery,
+    records,
+    clock,
+    ids: deps.ids ?? randomIds,
+    log: log.child({ module: 'domain' }),
+    ...(backends.deadlines ? { deadlines: backends.deadlines } : {}),
+  };
   service = new OnAirService(serviceDeps, {
     roomsPerProgramMax: config.roomsPerProgramMax,
     aggroTtlMs: config.aggroTtlMs,
     aggroCooldownMs: config.aggroCooldownMs,
     batchIntervalMs: config.batchIntervalMs,
   });
+  const supervisor =
+    backends.nodes && backends.deadlines
+      ? new ClusterSupervisor(service, backends.nodes, backends.deadlines, clock, log.child({ module: 'cluster' }), {
+          nodeTimeoutMs: config.nodeTimeoutMs,
+          tickMs: Math.max(50, Math.min(1000, Math.floor(config.nodeTimeoutMs / 3))),
+          graceMs: Math.max(config.batchIntervalMs * 2, 250),
+        })
+      : null;
+  await supervisor?.start();
+  // Shared keys expire when a programme is idle; while this server has sockets in one, it is not.
+  const toucher = backends.touch
+    ? setInterval(
+        () => {
+          for (const p of namespaces.programs()) if (!namespaces.isEmpty(p)) void backends.touch?.(p).catch(() => {});
+        },
+        Math.max(1000, Math.min(60_000, Math.floor(config.stateIdleTtlMs / 4))),
+      ).unref()
+    : null;
+
   const handlerCtx = {
     service,
     schemas,
@@ -182,6 +214,8 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
   function onConnection(socket: OnAirSocket, program: string): void {
     const member: Member = attachHandlers(socket, handlerCtx);
     void socket.join(LOBBY);
+    const entry = { p: program, socketId: socket.id, userUID: member.userUID, displayName: member.displayName };
+    const registered = backends.nodes?.addSocket(entry).catch((err: unknown) => netLog.warn({ err }, 'socket registry failed'));
     netLog.info({ program, socketId: socket.id, userUID: member.userUID, transport: socket.conn.transport.name }, 'connected');
     socket.on('disconnect', (reason) => {
       netLog.info({ program, socketId: socket.id, userUID: member.userUID, reason }, 'disconnected');
@@ -190,6 +224,8 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
       const work = service
         .closeSession(program, member)
         .then(async () => {
+          await registered;
+          await backends.nodes?.removeSocket(entry);
           if (!closing && namespaces.isEmpty(program) && (await service.releaseIfIdle(program)) && namespaces.isEmpty(program)) {
             namespaces.release(program);
             netLog.debug({ program }, 'programme released');
@@ -220,9 +256,12 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     await service.stop(!sharedState);
     for (const p of programs) namespaces.get(p).disconnectSockets(true);
     await Promise.allSettled([...disconnects]);
+    if (toucher) clearInterval(toucher);
+    await supervisor?.stop();
     await new Promise<void>((resolve) => io.close(() => resolve()));
     httpServer.closeAllConnections();
     await Promise.allSettled([store.close(), records.close()]);
+    await backends.close();
     log.info('server closed');
   }
 

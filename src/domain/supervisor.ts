@@ -1,0 +1,64 @@
+/**
+ * What keeps a cluster whole when a server dies: each server heartbeats; every server looks for
+ * servers silent for `nodeTimeoutMs` and for deadlines past due, and acts on them. The registry
+ * and the store make each action exactly-once, so any number of supervisors can run.
+ */
+import type { Logger } from 'pino';
+import type { DeadlineIndex, NodeRegistry } from '../state/cluster.js';
+import type { Clock } from './clock.js';
+import type { OnAirService } from './service.js';
+
+export interface SupervisorOptions {
+  /** A server silent this long is dead. @default 15000 */
+  nodeTimeoutMs: number;
+  /** How often to heartbeat and sweep. */
+  tickMs: number;
+  /** How late a deadline must be before another server acts on it, so its owner goes first. */
+  graceMs: number;
+}
+
+export class ClusterSupervisor {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly service: OnAirService,
+    private readonly nodes: NodeRegistry,
+    private readonly deadlines: DeadlineIndex,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly options: SupervisorOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.nodes.heartbeat(this.clock.now());
+    this.timer = setInterval(() => {
+      if (!this.running) this.running = this.tick().finally(() => (this.running = null));
+    }, this.options.tickMs);
+    this.timer.unref();
+  }
+
+  /** One round: heartbeat, clean up dead servers, honour overdue deadlines. Never throws. */
+  async tick(): Promise<void> {
+    try {
+      const now = this.clock.now();
+      await this.nodes.heartbeat(now);
+      for (const dead of await this.nodes.claimDead(now, this.options.nodeTimeoutMs)) {
+        this.log.warn({ nodeId: dead.nodeId, sockets: dead.sockets.length }, 'server timed out; disconnecting its sockets');
+        for (const s of dead.sockets) {
+          await this.service.closeSession(s.p, { socketId: s.socketId, userUID: s.userUID, displayName: s.displayName });
+        }
+      }
+      for (const d of await this.deadlines.due(now - this.options.graceMs, 200)) await this.service.honour(d);
+    } catch (err) {
+      this.log.warn({ err }, 'cluster sweep failed; retrying next tick');
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+    await this.nodes.leave().catch(() => {});
+  }
+}

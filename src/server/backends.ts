@@ -1,0 +1,68 @@
+/**
+ * The composition root of state: in memory for one process, or Redis (state, cross-server
+ * delivery, node liveness, deadlines) when `REDIS_URL` is set.
+ */
+import { randomBytes } from 'node:crypto';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import type { Logger } from 'pino';
+import { createClient } from 'redis';
+import type { Config } from '../config/config.js';
+import type { Clock } from '../domain/clock.js';
+import type { DeadlineIndex, NodeRegistry } from '../state/cluster.js';
+import { MemoryStore } from '../state/memory/memory-store.js';
+import { RedisDeadlineIndex, RedisNodeRegistry, type RedisClusterCommands } from '../state/redis/redis-cluster.js';
+import { RedisStore, type RedisCommands } from '../state/redis/redis-store.js';
+import type { StateStore } from '../state/store.js';
+
+export interface Backends {
+  store: StateStore;
+  /** Shared backends only: true when state outlives this process. */
+  shared: boolean;
+  /** socket.io adapter factory for cross-server delivery. */
+  adapter?: ReturnType<typeof createAdapter>;
+  nodes?: NodeRegistry;
+  deadlines?: DeadlineIndex;
+  /** Keep a programme's shared keys alive while this server has sockets in it. */
+  touch?: (p: string) => Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createBackends(config: Config, clock: Clock, log: Logger): Promise<Backends> {
+  if (!config.redisUrl) {
+    return { store: new MemoryStore(clock), shared: false, close: async () => {} };
+  }
+  const redisLog = log.child({ module: 'redis' });
+  const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1000);
+  // State calls fail at once while Redis is away (ES001 to the caller) instead of queueing.
+  const state = createClient({ url: config.redisUrl, disableOfflineQueue: true, socket: { reconnectStrategy, connectTimeout: 2000 } });
+  // The adapter's client keeps its queue: its stream reader must wait for Redis, not spin.
+  const pub = createClient({ url: config.redisUrl, socket: { reconnectStrategy, connectTimeout: 2000 } });
+  let down = false;
+  for (const [name, client] of [['state', state], ['adapter', pub]] as const) {
+    client.on('error', (err: Error) => {
+      if (!down) redisLog.error({ err: err.message, client: name }, 'redis unavailable');
+      down = true;
+    });
+    client.on('ready', () => {
+      if (down) redisLog.info({ client: name }, 'redis available again');
+      down = false;
+    });
+  }
+  await Promise.all([state.connect(), pub.connect()]);
+
+  const nodeId = randomBytes(6).toString('hex');
+  const store = new RedisStore(state as unknown as RedisCommands, { prefix: config.redisPrefix, idleTtlMs: config.stateIdleTtlMs });
+  const commands = state as unknown as RedisClusterCommands;
+  redisLog.info({ nodeId, prefix: config.redisPrefix }, 'shared state in redis');
+  return {
+    store,
+    shared: true,
+    adapter: createAdapter(pub, { streamName: `${config.redisPrefix}socket.io`, channelPrefix: `${config.redisPrefix}socket.io` }),
+    nodes: new RedisNodeRegistry(commands, config.redisPrefix, nodeId),
+    deadlines: new RedisDeadlineIndex(commands, config.redisPrefix),
+    touch: (p) => store.touchProgram(p),
+    async close() {
+      await Promise.allSettled([state.close(), pub.close()]);
+    },
+  };
+}

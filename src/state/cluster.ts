@@ -1,0 +1,42 @@
+/**
+ * What many servers need beyond shared state: knowing which servers are alive, which sockets
+ * each one holds, and deadlines that any server can honour when the one that set them is gone.
+ * Only shared backends implement these; one process needs neither.
+ */
+
+export interface SocketEntry {
+  p: string;
+  socketId: string;
+  userUID: string;
+  displayName: string;
+}
+
+export interface NodeRegistry {
+  readonly nodeId: string;
+  /** Record that this server is alive now. */
+  heartbeat(now: number): Promise<void>;
+  /** Remove this server from the registry (clean shutdown). */
+  leave(): Promise<void>;
+  /** Record a socket held by this server, so a survivor can clean it up should this server die. */
+  addSocket(entry: SocketEntry): Promise<void>;
+  removeSocket(entry: SocketEntry): Promise<void>;
+  /**
+   * Servers whose last heartbeat is older than `now - timeoutMs`, each claimed atomically: of all
+   * servers calling this at once, exactly one gets a given dead server, with its sockets.
+   */
+  claimDead(now: number, timeoutMs: number): Promise<{ nodeId: string; sockets: SocketEntry[] }[]>;
+}
+
+export type Deadline =
+  | { kind: 'aggro'; p: string; roomId: string; aggroUID: string }
+  | { kind: 'count'; p: string; roomId: string }
+  | { kind: 'point'; p: string; roomId: string; aggroUID: string };
+
+export interface DeadlineIndex {
+  /** Remember that `d` is due at `at`. */
+  add(d: Deadline, at: number): Promise<void>;
+  remove(d: Deadline): Promise<void>;
+  /** Deadlines due before `before`, oldest first (at most `limit`). Acting on one must be
+   * idempotent: several servers may see it, and the store's atomic step picks one. */
+  due(before: number, limit: number): Promise<Deadline[]>;
+}

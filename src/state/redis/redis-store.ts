@@ -1,0 +1,177 @@
+/**
+ * The shared state of many servers, in Redis. Every decision is one Lua script (`scripts.ts`),
+ * so it is atomic across servers exactly as the in-memory store is within one process. Keys are
+ * `<prefix>{<scheduleUID>}:<what>` and expire `idleTtlMs` after a programme's last write or
+ * refresh (`touchProgram`, called while it has sockets).
+ */
+import { createHash } from 'node:crypto';
+import type { LeaveOutcome, LiveAggro, Member, Room, RoomView } from '../../domain/model.js';
+import type { CreateRoomOutcome, JoinOutcome, StartAggroOutcome, StateStore, VoteOutcome } from '../store.js';
+import * as S from './scripts.js';
+
+/** The slice of a node-redis client this store uses. */
+export interface RedisCommands {
+  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  set(key: string, value: string, options: { NX: true; PX: number }): Promise<unknown>;
+  sAdd(key: string, member: string): Promise<unknown>;
+  sRem(key: string, member: string): Promise<unknown>;
+  sMembers(key: string): Promise<string[]>;
+  hGet(key: string, field: string): Promise<unknown>;
+  hVals(key: string): Promise<string[]>;
+  ping(): Promise<unknown>;
+}
+
+const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+const SHAS = new Map<string, string>();
+
+export interface RedisStoreOptions {
+  /** Key prefix, e.g. `onair:`. */
+  prefix: string;
+  /** How long an idle programme's keys live. */
+  idleTtlMs: number;
+}
+
+export class RedisStore implements StateStore {
+  constructor(
+    private readonly redis: RedisCommands,
+    private readonly options: RedisStoreOptions,
+  ) {}
+
+  /** The programme's key prefix; the hash tag keeps a programme on one cluster slot. */
+  key(p: string, what = ''): string {
+    return `${this.options.prefix}{${p}}:${what}`;
+  }
+
+  private get programsKey(): string {
+    return `${this.options.prefix}programs`;
+  }
+
+  private async run(script: string, p: string, ...args: (string | number)[]): Promise<string | null> {
+    let sha = SHAS.get(script);
+    if (!sha) {
+      sha = sha1(script);
+      SHAS.set(script, sha);
+    }
+    const options = { keys: [this.key(p)], arguments: [String(this.options.idleTtlMs), ...args.map(String)] };
+    try {
+      return (await this.redis.evalSha(sha, options)) as string | null;
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.includes('NOSCRIPT')) throw err;
+      return (await this.redis.eval(script, options)) as string | null;
+    }
+  }
+
+  private async json<T>(script: string, p: string, ...args: (string | number)[]): Promise<T> {
+    const reply = await this.run(script, p, ...args);
+    return JSON.parse(reply ?? 'null') as T;
+  }
+
+  async createRoom(p: string, room: Room, creator: Member | null, roomLimit: number): Promise<CreateRoomOutcome> {
+    const out = await this.json<CreateRoomOutcome>(
+      S.CREATE_ROOM,
+      p,
+      room.roomId,
+      JSON.stringify(room),
+      roomLimit,
+      creator?.socketId ?? '',
+      creator ? JSON.stringify(creator) : '',
+    );
+    if (out.ok) await this.redis.sAdd(this.programsKey, p);
+    return out;
+  }
+
+  async listRooms(p: string): Promise<RoomView[]> {
+    return this.json<RoomView[]>(S.LIST_ROOMS, p);
+  }
+
+  async getRoom(p: string, roomId: string): Promise<RoomView | null> {
+    return this.json<RoomView | null>(S.GET_ROOM, p, roomId);
+  }
+
+  async join(p: string, member: Member, roomId: string): Promise<JoinOutcome> {
+    return this.json<JoinOutcome>(S.JOIN, p, roomId, member.socketId, JSON.stringify(member));
+  }
+
+  async leave(p: string, socketId: string, roomId?: string): Promise<LeaveOutcome | null> {
+    return this.json<LeaveOutcome | null>(S.LEAVE, p, socketId, roomId ?? '');
+  }
+
+  async roomOf(p: string, socketId: string): Promise<string | null> {
+    return ((await this.redis.hGet(this.key(p, 'seats'), socketId)) as string | null) ?? null;
+  }
+
+  async members(p: string, roomId: string): Promise<Member[]> {
+    return (await this.redis.hVals(this.key(p, `members:${roomId}`))).map((m) => JSON.parse(m) as Member);
+  }
+
+  async startAggro(p: string, socketId: string, aggro: LiveAggro, cooldownMs: number): Promise<StartAggroOutcome> {
+    const reply = await this.run(S.START_AGGRO, p, socketId, JSON.stringify(aggro), cooldownMs);
+    if (reply === 'OK') return { ok: true };
+    return { ok: false, code: reply as 'EM001' | 'EA001' | 'EA002' };
+  }
+
+  async vote(p: string, socketId: string, userUID: string, aggroUID: string, delta: 1 | -1): Promise<VoteOutcome> {
+    return this.json<VoteOutcome>(S.VOTE, p, socketId, userUID, aggroUID, delta);
+  }
+
+  async liveAggro(p: string, roomId: string): Promise<LiveAggro | null> {
+    return this.json<LiveAggro | null>(S.LIVE_AGGRO, p, roomId);
+  }
+
+  async liveAggros(p: string): Promise<LiveAggro[]> {
+    return this.json<LiveAggro[]>(S.LIVE_AGGROS, p);
+  }
+
+  async endAggro(p: string, roomId: string, aggroUID: string): Promise<LiveAggro | null> {
+    return this.json<LiveAggro | null>(S.END_AGGRO, p, roomId, aggroUID);
+  }
+
+  async claimWindow(p: string, key: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(this.key(p, `win:${key}`), '1', { NX: true, PX: ttlMs })) === 'OK';
+  }
+
+  async flushCount(p: string, roomId: string): Promise<number | null> {
+    return this.json<number | null>(S.FLUSH_COUNT, p, roomId);
+  }
+
+  async flushPoint(p: string, roomId: string, aggroUID: string, now: number): Promise<number | null> {
+    return this.json<number | null>(S.FLUSH_POINT, p, roomId, aggroUID, now);
+  }
+
+  async claimSession(p: string, userUID: string, socketId: string): Promise<string | null> {
+    const previous = await this.json<string | null>(S.CLAIM_SESSION, p, userUID, socketId);
+    await this.redis.sAdd(this.programsKey, p);
+    return previous;
+  }
+
+  async releaseSession(p: string, userUID: string, socketId: string): Promise<void> {
+    await this.run(S.RELEASE_SESSION, p, userUID, socketId);
+  }
+
+  async programs(): Promise<string[]> {
+    return this.redis.sMembers(this.programsKey);
+  }
+
+  async releaseIfIdle(p: string): Promise<boolean> {
+    if ((await this.run(S.IS_IDLE, p)) !== 'true') return false;
+    // Best effort: a programme that comes back at once is added again by its next write.
+    await this.redis.sRem(this.programsKey, p);
+    return true;
+  }
+
+  /** Refresh the expiry of every key of a programme that still has sockets. */
+  async touchProgram(p: string): Promise<void> {
+    await this.run(S.TOUCH_PROGRAM, p);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,962 @@
+/**
+ * The contract of `StateStore` (src/state/store.ts), written against the interface only, so that
+ * every backend (memory today, Redis later) runs the same suite unchanged:
+ *
+ *   storeContract('redis', async () => ({ store, clock: systemClock, close }));
+ *
+ * - Every test uses its own programme (`p`), so backends that keep state between tests (a shared
+ *   Redis) need no flushing; nothing crosses programmes, as the interface promises.
+ * - `clock` is the clock the store was built with. With `advance` (a manual clock) the TTL tests
+ *   move time; without it they wait for real time, with a bounded poll.
+ * - `close()` releases whatever the factory made; it must tolerate `store.close()` having been
+ *   called already (the `close` test does).
+ * - Batching windows are named as `Batcher` (src/domain/batcher.ts) names them: `count:<roomId>`
+ *   and `point:<aggroUID>`; `flushCount`/`flushPoint` close those windows.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LiveAggro, Member, Room } from '../../src/domain/model.js';
+import type { StateStore } from '../../src/state/store.js';
+
+export interface ContractClock {
+  now(): number;
+  advance?(ms: number): void;
+}
+
+export interface StoreUnderTest {
+  store: StateStore;
+  clock: ContractClock;
+  close(): Promise<void>;
+}
+
+const COOLDOWN = 60_000;
+const TTL = 30_000;
+
+let seq = 0;
+const run = randomBytes(3).toString('hex');
+/** A name unique to this test run: ids are URL-safe, like the server's. */
+function uniq(prefix: string): string {
+  seq += 1;
+  return `${prefix}${run}-${seq}`;
+}
+
+function expectOk<T extends { ok: boolean }>(o: T): Extract<T, { ok: true }> {
+  if (!o.ok) throw new Error(`expected ok, got ${JSON.stringify(o)}`);
+  return o as Extract<T, { ok: true }>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function storeContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  describe(`StateStore contract: ${name}`, () => {
+    let h: StoreUnderTest;
+    let store: StateStore;
+    /** This test's programme. */
+    let p: string;
+
+    beforeEach(async () => {
+      h = await makeStore();
+      store = h.store;
+      p = uniq('p');
+    });
+
+    afterEach(async () => {
+      await h.close();
+    });
+
+    // ---- builders -----------------------------------------------------------------------
+
+    function mem(name: string, extra: Partial<Member> = {}): Member {
+      return { userUID: `u-${name}`, displayName: name, socketId: `s-${name}`, ...extra };
+    }
+    /** Another socket of the same user (a second tab, a reconnect). */
+    function otherSocket(m: Member, tag: string): Member {
+      return { ...m, socketId: `${m.socketId}-${tag}` };
+    }
+    function newRoom(extra: Partial<Room> = {}): Room {
+      return { roomId: uniq('r'), title: 'Room', max: 10, persistent: false, createdAt: h.clock.now(), ...extra };
+    }
+    function newAggro(roomId: string, author: Member, startedAt = h.clock.now(), extra: Partial<LiveAggro> = {}): LiveAggro {
+      return {
+        aggroUID: uniq('a'),
+        roomId,
+        userUID: author.userUID,
+        displayName: author.displayName,
+        msg: 'go!',
+        type: 'A',
+        point: 0,
+        up: 0,
+        down: 0,
+        startedAt,
+        expiresAt: startedAt + TTL,
+        pointSent: 0,
+        pointSentAt: startedAt,
+        ...extra,
+      };
+    }
+    /** A room made by `creator` (seated), in this test's programme. */
+    async function roomBy(creator: Member, extra: Partial<Room> = {}): Promise<Room> {
+      const r = newRoom(extra);
+      expectOk(await store.createRoom(p, r, creator, 1000));
+      return r;
+    }
+    async function seat(roomId: string, ...members: Member[]): Promise<void> {
+      for (const m of members) expectOk(await store.join(p, m, roomId));
+    }
+    /** A live aggro by `author`, who must sit in `roomId`. */
+    async function liveBy(roomId: string, author: Member, startedAt = h.clock.now()): Promise<LiveAggro> {
+      const a = newAggro(roomId, author, startedAt);
+      expect(await store.startAggro(p, author.socketId, a, COOLDOWN)).toEqual({ ok: true });
+      return a;
+    }
+    const sortBySocket = (ms: Member[]) => [...ms].sort((x, y) => x.socketId.localeCompare(y.socketId));
+
+    // ---- createRoom ---------------------------------------------------------------------
+
+    describe('createRoom', () => {
+      it('makes the room as given, with its creator seated as the only member', async () => {
+        const a = mem('a', { photoURL: 'https://example.com/a.png' });
+        const r = newRoom({ title: 'Quiz night', max: 5, passwordHash: 'scrypt$c2FsdA$a2V5' });
+        const out = expectOk(await store.createRoom(p, r, a, 10));
+        expect(out.room).toEqual({ ...r, count: 1 });
+        expect(out.left).toBeUndefined();
+        expect(await store.roomOf(p, a.socketId)).toBe(r.roomId);
+        expect(await store.members(p, r.roomId)).toEqual([a]);
+        expect(await store.getRoom(p, r.roomId)).toEqual({ ...r, count: 1 });
+      });
+
+      it('without a creator makes an empty room', async () => {
+        const r = newRoom({ persistent: true });
+        const out = expectOk(await store.createRoom(p, r, null, 10));
+        expect(out.room).toEqual({ ...r, count: 0 });
+        expect(out.left).toBeUndefined();
+        expect(await store.members(p, r.roomId)).toEqual([]);
+      });
+
+      it('refuses EC002 once the programme holds roomLimit rooms, and changes nothing', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const r1 = newRoom();
+        const r2 = newRoom();
+        expectOk(await store.createRoom(p, r1, a, 2));
+        expectOk(await store.createRoom(p, r2, b, 2));
+        await seat(r2.roomId, c);
+        const r3 = newRoom();
+        expect(await store.createRoom(p, r3, c, 2)).toEqual({ ok: false, code: 'EC002' });
+        expect(await store.createRoom(p, newRoom({ persistent: true }), null, 2)).toEqual({ ok: false, code: 'EC002' });
+        expect((await store.listRooms(p)).map((r) => r.roomId)).toEqual([r1.roomId, r2.roomId]);
+        expect(await store.getRoom(p, r3.roomId)).toBeNull();
+        // The refused creator did not leave its room.
+        expect(await store.roomOf(p, c.socketId)).toBe(r2.roomId);
+        expect((await store.getRoom(p, r2.roomId))?.count).toBe(2);
+      });
+
+      it('keeps the room limit under concurrent creates', async () => {
+        const creators = Array.from({ length: 12 }, (_, i) => mem(`c${i}`));
+        const outs = await Promise.all(creators.map((c) => store.createRoom(p, newRoom(), c, 5)));
+        expect(outs.filter((o) => o.ok)).toHaveLength(5);
+        expect(outs.filter((o) => !o.ok).every((o) => !o.ok && o.code === 'EC002')).toBe(true);
+        expect(await store.listRooms(p)).toHaveLength(5);
+      });
+
+      it('moves the creator out of its previous room in the same step and returns that as `left`', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r1 = await roomBy(a);
+        await seat(r1.roomId, b);
+        const r2 = newRoom();
+        const out = expectOk(await store.createRoom(p, r2, a, 10));
+        expect(out.left).toEqual({ roomId: r1.roomId, member: a, count: 1, deleted: false });
+        expect(out.room.count).toBe(1);
+        expect(await store.roomOf(p, a.socketId)).toBe(r2.roomId);
+        expect(await store.members(p, r1.roomId)).toEqual([b]);
+        expect((await store.getRoom(p, r1.roomId))?.count).toBe(1);
+      });
+
+      it("deletes the creator's previous room when it was its last member, ending its aggro", async () => {
+        const a = mem('a');
+        const r1 = await roomBy(a);
+        const aggro = await liveBy(r1.roomId, a);
+        const r2 = newRoom();
+        const out = expectOk(await store.createRoom(p, r2, a, 10));
+        expect(out.left).toMatchObject({ roomId: r1.roomId, member: a, count: 0, deleted: true });
+        expect(out.left?.endedAggro).toEqual(aggro);
+        expect(await store.getRoom(p, r1.roomId)).toBeNull();
+        expect(await store.liveAggro(p, r1.roomId)).toBeNull();
+        expect((await store.listRooms(p)).map((r) => r.roomId)).toEqual([r2.roomId]);
+      });
+    });
+
+    // ---- listRooms / getRoom ------------------------------------------------------------
+
+    describe('listRooms and getRoom', () => {
+      it('lists rooms in creation order (not id order) with their member counts', async () => {
+        const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((n) => mem(n)) as [Member, Member, Member, Member, Member];
+        // Same createdAt for all, as rooms made within one millisecond have; ids out of order.
+        const r1 = await roomBy(a, { roomId: `z${uniq('r')}` });
+        const r2 = newRoom({ roomId: `a${uniq('r')}`, persistent: true });
+        expectOk(await store.createRoom(p, r2, null, 10));
+        const r3 = await roomBy(b, { roomId: `m${uniq('r')}` });
+        await seat(r1.roomId, c, d);
+        await seat(r3.roomId, e);
+        const list = await store.listRooms(p);
+        expect(list.map((r) => [r.roomId, r.count])).toEqual([
+          [r1.roomId, 3],
+          [r2.roomId, 0],
+          [r3.roomId, 2],
+        ]);
+        expect(list[1]).toEqual({ ...r2, count: 0 });
+      });
+
+      it('drops a deleted room from the list and keeps the order of the rest', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const r1 = await roomBy(a);
+        const r2 = await roomBy(b);
+        const r3 = await roomBy(c);
+        await store.leave(p, b.socketId);
+        expect((await store.listRooms(p)).map((r) => r.roomId)).toEqual([r1.roomId, r3.roomId]);
+        const r4 = await roomBy(b);
+        expect((await store.listRooms(p)).map((r) => r.roomId)).toEqual([r1.roomId, r3.roomId, r4.roomId]);
+        expect(r2.roomId).not.toBe(r4.roomId);
+      });
+
+      it('an unknown programme has no rooms', async () => {
+        expect(await store.listRooms(uniq('nowhere'))).toEqual([]);
+      });
+
+      it('getRoom returns the room with its live count, null when unknown or in another programme', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a, { max: 4 });
+        await seat(r.roomId, b);
+        expect(await store.getRoom(p, r.roomId)).toEqual({ ...r, count: 2 });
+        expect(await store.getRoom(p, uniq('r'))).toBeNull();
+        expect(await store.getRoom(uniq('q'), r.roomId)).toBeNull();
+      });
+    });
+
+    // ---- join ---------------------------------------------------------------------------
+
+    describe('join', () => {
+      it('seats the member and returns the new count', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        const out = await store.join(p, b, r.roomId);
+        expect(out).toEqual({ ok: true, already: false, count: 2 });
+        expect(await store.roomOf(p, b.socketId)).toBe(r.roomId);
+        expect(sortBySocket(await store.members(p, r.roomId))).toEqual(sortBySocket([a, b]));
+      });
+
+      it('refuses EJ001 for a room that does not exist, or exists only in another programme', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        expect(await store.join(p, b, uniq('r'))).toEqual({ ok: false, code: 'EJ001' });
+        const q = uniq('q');
+        expect(await store.join(q, b, r.roomId)).toEqual({ ok: false, code: 'EJ001' });
+        expect(await store.roomOf(q, b.socketId)).toBeNull();
+        expect(await store.roomOf(p, b.socketId)).toBeNull();
+      });
+
+      it('refuses EJ002 when the room is full; the refused member stays where it was', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const full = await roomBy(a, { max: 2 });
+        await seat(full.roomId, b);
+        const other = await roomBy(c);
+        expect(await store.join(p, c, full.roomId)).toEqual({ ok: false, code: 'EJ002' });
+        expect(await store.roomOf(p, c.socketId)).toBe(other.roomId);
+        expect((await store.getRoom(p, other.roomId))?.count).toBe(1);
+        expect((await store.getRoom(p, full.roomId))?.count).toBe(2);
+      });
+
+      it('joining the room one is in is `already: true` and changes nothing, even when full', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a, { max: 2 });
+        await seat(r.roomId, b);
+        const out = await store.join(p, b, r.roomId);
+        expect(out).toMatchObject({ ok: true, already: true, count: 2 });
+        expect(expectOk(out).left).toBeUndefined();
+        expect((await store.getRoom(p, r.roomId))?.count).toBe(2);
+        expect(await store.flushCount(p, r.roomId)).toBe(2); // the join of b, once
+      });
+
+      it('a member seated elsewhere leaves that room in the same step, returned as `left`', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const r1 = await roomBy(a);
+        await seat(r1.roomId, c);
+        const r2 = await roomBy(b);
+        const out = expectOk(await store.join(p, c, r2.roomId));
+        expect(out.left).toEqual({ roomId: r1.roomId, member: c, count: 1, deleted: false });
+        expect(out.count).toBe(2);
+        expect(await store.members(p, r1.roomId)).toEqual([a]);
+        expect(await store.roomOf(p, c.socketId)).toBe(r2.roomId);
+      });
+
+      it("leaving as the last member deletes the previous room and ends its aggro", async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r1 = await roomBy(a);
+        const aggro = await liveBy(r1.roomId, a);
+        const r2 = await roomBy(b);
+        const out = expectOk(await store.join(p, a, r2.roomId));
+        expect(out.left).toMatchObject({ roomId: r1.roomId, count: 0, deleted: true, endedAggro: aggro });
+        expect(await store.getRoom(p, r1.roomId)).toBeNull();
+        expect(await store.liveAggros(p)).toEqual([]);
+      });
+
+      it("returns the room's live aggro, with its current point, to the joiner", async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        expect(expectOk(await store.join(p, c, r.roomId)).aggro).toBeUndefined();
+        await store.leave(p, c.socketId);
+        const aggro = await liveBy(r.roomId, a);
+        expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1));
+        const out = expectOk(await store.join(p, c, r.roomId));
+        expect(out.aggro).toEqual({ ...aggro, point: 1, up: 1 });
+        expect(out.aggro).toEqual(await store.liveAggro(p, r.roomId));
+      });
+
+      it('seats exactly max members out of 50 concurrent joins', async () => {
+        const r = newRoom({ max: 7, persistent: true });
+        expectOk(await store.createRoom(p, r, null, 10));
+        const joiners = Array.from({ length: 50 }, (_, i) => mem(`j${i}`));
+        const outs = await Promise.all(joiners.map((m) => store.join(p, m, r.roomId)));
+        const seated = joiners.filter((_, i) => outs[i]?.ok);
+        expect(seated).toHaveLength(7);
+        expect(outs.filter((o) => !o.ok).every((o) => !o.ok && o.code === 'EJ002')).toBe(true);
+        expect(outs.filter((o) => !o.ok)).toHaveLength(43);
+        expect(sortBySocket(await store.members(p, r.roomId))).toEqual(sortBySocket(seated));
+        expect((await store.getRoom(p, r.roomId))?.count).toBe(7);
+        const counts = outs.flatMap((o) => (o.ok ? [o.count] : [])).sort((x, y) => x - y);
+        expect(counts).toEqual([1, 2, 3, 4, 5, 6, 7]);
+        for (const m of joiners) {
+          expect(await store.roomOf(p, m.socketId)).toBe(seated.includes(m) ? r.roomId : null);
+        }
+      });
+
+      it('concurrent joins of one socket to two rooms leave it seated in exactly one', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const r1 = await roomBy(a);
+        const r2 = await roomBy(b);
+        await Promise.all([store.join(p, c, r1.roomId), store.join(p, c, r2.roomId)]);
+        const where = await store.roomOf(p, c.socketId);
+        expect([r1.roomId, r2.roomId]).toContain(where);
+        const inR1 = (await store.members(p, r1.roomId)).filter((m) => m.socketId === c.socketId).length;
+        const inR2 = (await store.members(p, r2.roomId)).filter((m) => m.socketId === c.socketId).length;
+        expect(inR1 + inR2).toBe(1);
+        expect((await store.getRoom(p, r1.roomId))?.count).toBe(1 + inR1);
+        expect((await store.getRoom(p, r2.roomId))?.count).toBe(1 + inR2);
+      });
+    });
+
+    // ---- leave / roomOf / members -------------------------------------------------------
+
+    describe('leave, roomOf and members', () => {
+      it('returns null for a socket in no room (or an unknown programme)', async () => {
+        expect(await store.leave(p, 's-nobody')).toBeNull();
+        expect(await store.leave(uniq('q'), 's-nobody')).toBeNull();
+        expect(await store.roomOf(p, 's-nobody')).toBeNull();
+      });
+
+      it('with a roomId, leaves only that room', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r1 = await roomBy(a);
+        const r2 = await roomBy(b);
+        expect(await store.leave(p, a.socketId, r2.roomId)).toBeNull();
+        expect(await store.roomOf(p, a.socketId)).toBe(r1.roomId);
+        expect((await store.getRoom(p, r1.roomId))?.count).toBe(1);
+        expect(await store.leave(p, a.socketId, r1.roomId)).toMatchObject({ roomId: r1.roomId, member: a });
+        expect(await store.roomOf(p, a.socketId)).toBeNull();
+      });
+
+      it('returns what changed; with members left the room and its aggro stay', async () => {
+        const [a, b] = [mem('a', { photoURL: 'https://example.com/a.png' }), mem('b')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        const aggro = await liveBy(r.roomId, b);
+        const out = await store.leave(p, a.socketId);
+        expect(out).toEqual({ roomId: r.roomId, member: a, count: 1, deleted: false });
+        expect(await store.roomOf(p, a.socketId)).toBeNull();
+        expect(await store.members(p, r.roomId)).toEqual([b]);
+        expect(await store.liveAggro(p, r.roomId)).toEqual(aggro);
+      });
+
+      it('the last member leaving deletes a non-persistent room and ends its live aggro', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        const aggro = await liveBy(r.roomId, a);
+        expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, -1));
+        await store.leave(p, b.socketId);
+        const out = await store.leave(p, a.socketId);
+        expect(out).toEqual({
+          roomId: r.roomId,
+          member: a,
+          count: 0,
+          deleted: true,
+          endedAggro: { ...aggro, point: -1, down: 1 },
+        });
+        expect(await store.getRoom(p, r.roomId)).toBeNull();
+        expect(await store.liveAggro(p, r.roomId)).toBeNull();
+        expect(await store.members(p, r.roomId)).toEqual([]);
+        expect(await store.join(p, b, r.roomId)).toEqual({ ok: false, code: 'EJ001' });
+      });
+
+      it('a persistent room stays when its last member leaves, but its live aggro ends', async () => {
+        const a = mem('a');
+        const r = newRoom({ persistent: true });
+        expectOk(await store.createRoom(p, r, null, 10));
+        await seat(r.roomId, a);
+        const aggro = await liveBy(r.roomId, a);
+        const out = await store.leave(p, a.socketId);
+        expect(out).toEqual({ roomId: r.roomId, member: a, count: 0, deleted: false, endedAggro: aggro });
+        expect(await store.getRoom(p, r.roomId)).toEqual({ ...r, count: 0 });
+        expect(await store.liveAggro(p, r.roomId)).toBeNull();
+        expect((await store.listRooms(p)).map((x) => x.roomId)).toEqual([r.roomId]);
+      });
+
+      it('concurrent leaves of one socket: exactly one gets the outcome', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        const outs = await Promise.all(Array.from({ length: 10 }, () => store.leave(p, b.socketId)));
+        expect(outs.filter((o) => o !== null)).toHaveLength(1);
+        expect((await store.getRoom(p, r.roomId))?.count).toBe(1);
+      });
+
+      it('members lists every member of the room with its identity; [] for an unknown room', async () => {
+        const a = mem('a', { photoURL: 'https://example.com/a.png' });
+        const [b, c] = [mem('b'), mem('c')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b, c);
+        expect(sortBySocket(await store.members(p, r.roomId))).toEqual(sortBySocket([a, b, c]));
+        expect(await store.members(p, uniq('r'))).toEqual([]);
+      });
+
+      it('membership is per socket: two sockets of one user hold two seats', async () => {
+        const a = mem('a');
+        const a2 = otherSocket(a, '2');
+        const r = await roomBy(a);
+        await seat(r.roomId, a2);
+        expect((await store.getRoom(p, r.roomId))?.count).toBe(2);
+        await store.leave(p, a.socketId);
+        expect(await store.members(p, r.roomId)).toEqual([a2]);
+      });
+    });
+
+    // ---- startAggro ---------------------------------------------------------------------
+
+    describe('startAggro', () => {
+      it('makes the aggro live in its room, as given', async () => {
+        const a = mem('a', { photoURL: 'https://example.com/a.png' });
+        const r = await roomBy(a);
+        const aggro = newAggro(r.roomId, a, h.clock.now(), { type: 'AP', titleBroad: 'Show_TV1', photoURL: a.photoURL });
+        expect(await store.startAggro(p, a.socketId, aggro, COOLDOWN)).toEqual({ ok: true });
+        expect(await store.liveAggro(p, r.roomId)).toEqual(aggro);
+      });
+
+      it("refuses EM001 when the author's socket sits in no room or in another room", async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r1 = await roomBy(a);
+        const r2 = await roomBy(b);
+        expect(await store.startAggro(p, 's-lobby', newAggro(r1.roomId, mem('lobby')), COOLDOWN)).toEqual({
+          ok: false,
+          code: 'EM001',
+        });
+        expect(await store.startAggro(p, b.socketId, newAggro(r1.roomId, b), COOLDOWN)).toEqual({ ok: false, code: 'EM001' });
+        expect(await store.liveAggros(p)).toEqual([]);
+        // A refused post started no cooldown.
+        await liveBy(r2.roomId, b);
+      });
+
+      it('refuses EA001 while the room has a live aggro; that refusal starts no cooldown', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        const first = await liveBy(r.roomId, a);
+        const t = h.clock.now();
+        expect(await store.startAggro(p, b.socketId, newAggro(r.roomId, b, t), COOLDOWN)).toEqual({ ok: false, code: 'EA001' });
+        expect(await store.liveAggro(p, r.roomId)).toEqual(first);
+        expect(await store.endAggro(p, r.roomId, first.aggroUID)).not.toBeNull();
+        await liveBy(r.roomId, b, t);
+      });
+
+      it("refuses EA002 within cooldownMs of the author's previous aggro, measured on startedAt", async () => {
+        const a = mem('a');
+        const r = await roomBy(a);
+        const t0 = h.clock.now();
+        const first = await liveBy(r.roomId, a, t0);
+        expect(await store.endAggro(p, r.roomId, first.aggroUID)).not.toBeNull();
+        const early = newAggro(r.roomId, a, t0 + COOLDOWN - 1);
+        expect(await store.startAggro(p, a.socketId, early, COOLDOWN)).toEqual({ ok: false, code: 'EA002' });
+        expect(await store.liveAggro(p, r.roomId)).toBeNull();
+        // "less than AGGRO_COOLDOWN_MS ago" (spec section 2): exactly cooldownMs later is allowed.
+        await liveBy(r.roomId, a, t0 + COOLDOWN);
+      });
+
+      it('the cooldown follows the user into other rooms and onto other sockets', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const r1 = await roomBy(a);
+        await seat(r1.roomId, b);
+        const t0 = h.clock.now();
+        await liveBy(r1.roomId, a, t0);
+        // Same socket, another room (the aggro of r1 stays: b is still there).
+        const r2 = await roomBy(a);
+        expect(await store.startAggro(p, a.socketId, newAggro(r2.roomId, a, t0 + 1), COOLDOWN)).toEqual({
+          ok: false,
+          code: 'EA002',
+        });
+        // Another socket of the same user, in a third room.
+        const a2 = otherSocket(a, '2');
+        const r3 = await roomBy(c);
+        await seat(r3.roomId, a2);
+        expect(await store.startAggro(p, a2.socketId, newAggro(r3.roomId, a2, t0 + 2), COOLDOWN)).toEqual({
+          ok: false,
+          code: 'EA002',
+        });
+        // Another user is not affected.
+        await liveBy(r3.roomId, c, t0 + 2);
+      });
+
+      it('exactly one of many concurrent posts in one room goes live', async () => {
+        const r = newRoom({ max: 20, persistent: true });
+        expectOk(await store.createRoom(p, r, null, 10));
+        const posters = Array.from({ length: 12 }, (_, i) => mem(`m${i}`));
+        await seat(r.roomId, ...posters);
+        const aggros = posters.map((m) => newAggro(r.roomId, m));
+        const outs = await Promise.all(posters.map((m, i) => store.startAggro(p, m.socketId, aggros[i]!, COOLDOWN)));
+        const winners = outs.flatMap((o, i) => (o.ok ? [aggros[i]!] : []));
+        expect(winners).toHaveLength(1);
+        expect(outs.filter((o) => !o.ok).every((o) => !o.ok && o.code === 'EA001')).toBe(true);
+        expect(await store.liveAggro(p, r.roomId)).toEqual(winners[0]);
+      });
+
+      it('one user posting concurrently in two rooms gets exactly one live aggro', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const a2 = otherSocket(a, '2');
+        const r1 = await roomBy(b);
+        const r2 = await roomBy(c);
+        await seat(r1.roomId, a);
+        await seat(r2.roomId, a2);
+        const t = h.clock.now();
+        const outs = await Promise.all([
+          store.startAggro(p, a.socketId, newAggro(r1.roomId, a, t), COOLDOWN),
+          store.startAggro(p, a2.socketId, newAggro(r2.roomId, a2, t), COOLDOWN),
+        ]);
+        expect(outs.filter((o) => o.ok)).toHaveLength(1);
+        expect(outs.find((o) => !o.ok)).toEqual({ ok: false, code: 'EA002' });
+        expect(await store.liveAggros(p)).toHaveLength(1);
+      });
+    });
+
+    // ---- vote ---------------------------------------------------------------------------
+
+    describe('vote', () => {
+      it('adds up and down votes: running point, up and down counters, and the room', async () => {
+        const r = newRoom({ persistent: true });
+        expectOk(await store.createRoom(p, r, null, 10));
+        const [author, v1, v2, v3, v4] = ['x', 'v1', 'v2', 'v3', 'v4'].map((n) => mem(n)) as [Member, Member, Member, Member, Member];
+        await seat(r.roomId, author, v1, v2, v3, v4);
+        const aggro = await liveBy(r.roomId, author);
+        const points: number[] = [];
+        for (const [v, d] of [
+          [v1, 1],
+          [v2, 1],
+          [v3, -1],
+          [v4, 1],
+        ] as const) {
+          const out = expectOk(await store.vote(p, v.socketId, v.userUID, aggro.aggroUID, d));
+          expect(out.roomId).toBe(r.roomId);
+          points.push(out.point);
+        }
+        expect(points).toEqual([1, 2, 1, 2]);
+        expect(await store.liveAggro(p, r.roomId)).toEqual({ ...aggro, point: 2, up: 3, down: 1 });
+      });
+
+      it('refuses EA003 for a wrong aggroUID, a voter in the lobby, or a voter in another room', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const r1 = await roomBy(a);
+        await seat(r1.roomId, b);
+        const aggro = await liveBy(r1.roomId, a);
+        expect(await store.vote(p, b.socketId, b.userUID, uniq('a'), 1)).toEqual({ ok: false, code: 'EA003' });
+        expect(await store.vote(p, 's-lobby', 'u-lobby', aggro.aggroUID, 1)).toEqual({ ok: false, code: 'EA003' });
+        const r2 = await roomBy(c);
+        const theirs = await liveBy(r2.roomId, c);
+        expect(await store.vote(p, c.socketId, c.userUID, aggro.aggroUID, 1)).toEqual({ ok: false, code: 'EA003' });
+        // ... and in another programme.
+        expect(await store.vote(uniq('q'), b.socketId, b.userUID, aggro.aggroUID, 1)).toEqual({ ok: false, code: 'EA003' });
+        expect((await store.liveAggro(p, r1.roomId))?.point).toBe(0);
+        expect((await store.liveAggro(p, r2.roomId))?.point).toBe(theirs.point);
+      });
+
+      it("refuses EA004 on one's own aggro (from any socket) and on a second vote either way", async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const a2 = otherSocket(a, '2');
+        const b2 = otherSocket(b, '2');
+        const r = await roomBy(a);
+        await seat(r.roomId, b, a2, b2);
+        const aggro = await liveBy(r.roomId, a);
+        expect(await store.vote(p, a.socketId, a.userUID, aggro.aggroUID, 1)).toEqual({ ok: false, code: 'EA004' });
+        expect(await store.vote(p, a2.socketId, a2.userUID, aggro.aggroUID, 1)).toEqual({ ok: false, code: 'EA004' });
+        expect(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1)).toEqual({ ok: true, point: 1, roomId: r.roomId });
+        expect(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1)).toEqual({ ok: false, code: 'EA004' });
+        expect(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, -1)).toEqual({ ok: false, code: 'EA004' });
+        expect(await store.vote(p, b2.socketId, b2.userUID, aggro.aggroUID, 1)).toEqual({ ok: false, code: 'EA004' });
+        expect(await store.liveAggro(p, r.roomId)).toMatchObject({ point: 1, up: 1, down: 0 });
+      });
+
+      it('counts exactly one of many concurrent votes by the same user', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        const aggro = await liveBy(r.roomId, a);
+        const deltas = Array.from({ length: 20 }, (_, i) => (i % 2 ? 1 : -1) as 1 | -1);
+        const outs = await Promise.all(deltas.map((d) => store.vote(p, b.socketId, b.userUID, aggro.aggroUID, d)));
+        const oks = outs.flatMap((o) => (o.ok ? [o] : []));
+        expect(oks).toHaveLength(1);
+        expect(outs.filter((o) => !o.ok).every((o) => !o.ok && o.code === 'EA004')).toBe(true);
+        const live = await store.liveAggro(p, r.roomId);
+        expect(live?.point).toBe(oks[0]?.point);
+        expect(Math.abs(live?.point ?? 0)).toBe(1);
+        expect((live?.up ?? 0) + (live?.down ?? 0)).toBe(1);
+      });
+
+      it('counts every one of many concurrent votes by different users', async () => {
+        const r = newRoom({ max: 40, persistent: true });
+        expectOk(await store.createRoom(p, r, null, 10));
+        const author = mem('x');
+        const voters = Array.from({ length: 30 }, (_, i) => mem(`v${i}`));
+        await seat(r.roomId, author, ...voters);
+        const aggro = await liveBy(r.roomId, author);
+        const outs = await Promise.all(voters.map((v, i) => store.vote(p, v.socketId, v.userUID, aggro.aggroUID, i < 20 ? 1 : -1)));
+        expect(outs.every((o) => o.ok)).toBe(true);
+        expect(await store.liveAggro(p, r.roomId)).toMatchObject({ point: 10, up: 20, down: 10 });
+      });
+
+      it('refuses EA003 once the aggro has ended', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        const aggro = await liveBy(r.roomId, a);
+        await store.endAggro(p, r.roomId, aggro.aggroUID);
+        expect(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1)).toEqual({ ok: false, code: 'EA003' });
+      });
+    });
+
+    // ---- liveAggro / liveAggros / endAggro ----------------------------------------------
+
+    describe('liveAggro, liveAggros and endAggro', () => {
+      it('liveAggro and liveAggros report the live aggros of the programme only', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const r1 = await roomBy(a);
+        const r2 = await roomBy(b);
+        await roomBy(c);
+        expect(await store.liveAggro(p, r1.roomId)).toBeNull();
+        expect(await store.liveAggros(p)).toEqual([]);
+        const x = await liveBy(r1.roomId, a);
+        const y = await liveBy(r2.roomId, b);
+        const byId = (l: LiveAggro[]) => [...l].sort((m, n) => m.aggroUID.localeCompare(n.aggroUID));
+        expect(byId(await store.liveAggros(p))).toEqual(byId([x, y]));
+        expect(await store.liveAggro(p, r2.roomId)).toEqual(y);
+        expect(await store.liveAggros(uniq('q'))).toEqual([]);
+        expect(await store.liveAggro(uniq('q'), r1.roomId)).toBeNull();
+      });
+
+      it('endAggro returns the ended aggro once; later calls and wrong ids get null', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        const aggro = await liveBy(r.roomId, a);
+        expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1));
+        expect(await store.endAggro(p, r.roomId, uniq('a'))).toBeNull();
+        expect(await store.endAggro(p, uniq('r'), aggro.aggroUID)).toBeNull();
+        expect(await store.liveAggro(p, r.roomId)).not.toBeNull();
+        expect(await store.endAggro(p, r.roomId, aggro.aggroUID)).toEqual({ ...aggro, point: 1, up: 1 });
+        expect(await store.endAggro(p, r.roomId, aggro.aggroUID)).toBeNull();
+        expect(await store.liveAggro(p, r.roomId)).toBeNull();
+        expect(await store.liveAggros(p)).toEqual([]);
+        // The room is free for the next aggro.
+        await liveBy(r.roomId, b);
+      });
+
+      it('exactly one of many concurrent endAggro calls gets the aggro', async () => {
+        const a = mem('a');
+        const r = await roomBy(a);
+        const aggro = await liveBy(r.roomId, a);
+        const outs = await Promise.all(Array.from({ length: 20 }, () => store.endAggro(p, r.roomId, aggro.aggroUID)));
+        expect(outs.filter((o) => o !== null)).toEqual([aggro]);
+      });
+    });
+
+    // ---- claimWindow --------------------------------------------------------------------
+
+    describe('claimWindow', () => {
+      it('has one owner while open; keys and programmes are independent', async () => {
+        expect(await store.claimWindow(p, 'count:r1', 60_000)).toBe(true);
+        expect(await store.claimWindow(p, 'count:r1', 60_000)).toBe(false);
+        expect(await store.claimWindow(p, 'count:r2', 60_000)).toBe(true);
+        expect(await store.claimWindow(p, 'point:a1', 60_000)).toBe(true);
+        expect(await store.claimWindow(uniq('q'), 'count:r1', 60_000)).toBe(true);
+        expect(await store.claimWindow(p, 'count:r1', 60_000)).toBe(false);
+      });
+
+      it('gives the window to exactly one of many concurrent claims', async () => {
+        const outs = await Promise.all(Array.from({ length: 25 }, () => store.claimWindow(p, 'count:busy', 60_000)));
+        expect(outs.filter(Boolean)).toHaveLength(1);
+      });
+
+      it("closes the window by itself after ttlMs of the store's clock", async () => {
+        const { clock } = h;
+        if (clock.advance) {
+          const ttl = 10_000;
+          expect(await store.claimWindow(p, 'k', ttl)).toBe(true);
+          clock.advance(ttl - 1);
+          expect(await store.claimWindow(p, 'k', ttl)).toBe(false);
+          clock.advance(2);
+          expect(await store.claimWindow(p, 'k', ttl)).toBe(true);
+          expect(await store.claimWindow(p, 'k', ttl)).toBe(false);
+          return;
+        }
+        // A real clock: the window must stay shut at first and open within a bounded wait.
+        const ttl = 150;
+        const start = clock.now();
+        expect(await store.claimWindow(p, 'k', ttl)).toBe(true);
+        expect(await store.claimWindow(p, 'k', ttl)).toBe(false);
+        let reopened = false;
+        while (!reopened && clock.now() - start < ttl * 20) {
+          await sleep(10);
+          reopened = await store.claimWindow(p, 'k', ttl);
+        }
+        expect(reopened).toBe(true);
+        // 5 ms of slack for a backend whose clock ticks apart from this process's.
+        expect(clock.now() - start).toBeGreaterThanOrEqual(ttl - 5);
+      });
+    });
+
+    // ---- flushCount / flushPoint --------------------------------------------------------
+
+    describe('flushCount and flushPoint', () => {
+      it('flushCount: null while the count is the last one sent, the count once it changed', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const r = await roomBy(a);
+        // The creator's count (1) went out with `addRoom`.
+        expect(await store.flushCount(p, r.roomId)).toBeNull();
+        await seat(r.roomId, b);
+        expect(await store.flushCount(p, r.roomId)).toBe(2);
+        expect(await store.flushCount(p, r.roomId)).toBeNull();
+        // A change and its undoing within one window send nothing.
+        await seat(r.roomId, c);
+        await store.leave(p, c.socketId);
+        expect(await store.flushCount(p, r.roomId)).toBeNull();
+        await store.leave(p, b.socketId);
+        expect(await store.flushCount(p, r.roomId)).toBe(1);
+      });
+
+      it('flushCount: an empty persistent room starts at the count 0 of its addRoom', async () => {
+        const r = newRoom({ persistent: true });
+        expectOk(await store.createRoom(p, r, null, 10));
+        expect(await store.flushCount(p, r.roomId)).toBeNull();
+        await seat(r.roomId, mem('a'));
+        expect(await store.flushCount(p, r.roomId)).toBe(1);
+      });
+
+      it('flushCount: null once the room is deleted, and for unknown rooms', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        await store.leave(p, b.socketId);
+        await store.leave(p, a.socketId);
+        expect(await store.flushCount(p, r.roomId)).toBeNull();
+        expect(await store.flushCount(p, uniq('r'))).toBeNull();
+        expect(await store.flushCount(uniq('q'), r.roomId)).toBeNull();
+      });
+
+      it('flushCount closes the count window', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        const key = `count:${r.roomId}`;
+        expect(await store.claimWindow(p, key, 60_000)).toBe(true);
+        expect(await store.claimWindow(p, key, 60_000)).toBe(false);
+        await seat(r.roomId, b);
+        expect(await store.flushCount(p, r.roomId)).toBe(2);
+        expect(await store.claimWindow(p, key, 60_000)).toBe(true);
+        // Also when there was nothing to send.
+        expect(await store.flushCount(p, r.roomId)).toBeNull();
+        expect(await store.claimWindow(p, key, 60_000)).toBe(true);
+      });
+
+      it('flushPoint: the point once changed, and `now` becomes the time it was sent', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b, c);
+        const aggro = await liveBy(r.roomId, a);
+        // The `aggro` event carried point 0.
+        expect(await store.flushPoint(p, r.roomId, aggro.aggroUID, aggro.startedAt + 10)).toBeNull();
+        expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1));
+        const sentAt = aggro.startedAt + 500;
+        expect(await store.flushPoint(p, r.roomId, aggro.aggroUID, sentAt)).toBe(1);
+        expect(await store.liveAggro(p, r.roomId)).toMatchObject({ point: 1, pointSent: 1, pointSentAt: sentAt });
+        expect(await store.flushPoint(p, r.roomId, aggro.aggroUID, sentAt + 500)).toBeNull();
+        expect((await store.liveAggro(p, r.roomId))?.pointSentAt).toBe(sentAt);
+        expectOk(await store.vote(p, c.socketId, c.userUID, aggro.aggroUID, -1));
+        expect(await store.flushPoint(p, r.roomId, aggro.aggroUID, sentAt + 1000)).toBe(0);
+        expect(await store.liveAggro(p, r.roomId)).toMatchObject({ point: 0, pointSent: 0, pointSentAt: sentAt + 1000 });
+      });
+
+      it('flushPoint: null for another aggroUID and once the aggro is no longer live', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        const aggro = await liveBy(r.roomId, a);
+        expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1));
+        const now = h.clock.now();
+        expect(await store.flushPoint(p, r.roomId, uniq('a'), now)).toBeNull();
+        expect(await store.flushPoint(p, uniq('r'), aggro.aggroUID, now)).toBeNull();
+        expect(await store.endAggro(p, r.roomId, aggro.aggroUID)).toMatchObject({ point: 1, pointSent: 0 });
+        expect(await store.flushPoint(p, r.roomId, aggro.aggroUID, now)).toBeNull();
+      });
+
+      it('flushPoint: null after the last member left (aggro ended with the room)', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        const aggro = await liveBy(r.roomId, a);
+        expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1));
+        await store.leave(p, b.socketId);
+        await store.leave(p, a.socketId);
+        expect(await store.flushPoint(p, r.roomId, aggro.aggroUID, h.clock.now())).toBeNull();
+      });
+
+      it('flushPoint closes the point window', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        const aggro = await liveBy(r.roomId, a);
+        const key = `point:${aggro.aggroUID}`;
+        expect(await store.claimWindow(p, key, 60_000)).toBe(true);
+        expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1));
+        expect(await store.claimWindow(p, key, 60_000)).toBe(false);
+        expect(await store.flushPoint(p, r.roomId, aggro.aggroUID, h.clock.now())).toBe(1);
+        expect(await store.claimWindow(p, key, 60_000)).toBe(true);
+      });
+    });
+
+    // ---- sessions -----------------------------------------------------------------------
+
+    describe('claimSession and releaseSession', () => {
+      it('returns the session a claim replaces; re-claiming the current one replaces nothing', async () => {
+        expect(await store.claimSession(p, 'u-a', 's-1')).toBeNull();
+        expect(await store.claimSession(p, 'u-a', 's-2')).toBe('s-1');
+        expect(await store.claimSession(p, 'u-a', 's-2')).toBeNull();
+        expect(await store.claimSession(p, 'u-a', 's-3')).toBe('s-2');
+        // Per user and per programme.
+        expect(await store.claimSession(p, 'u-b', 's-9')).toBeNull();
+        expect(await store.claimSession(uniq('q'), 'u-a', 's-4')).toBeNull();
+      });
+
+      it('releaseSession forgets the session only when it is still the current one', async () => {
+        expect(await store.claimSession(p, 'u-a', 's-1')).toBeNull();
+        expect(await store.claimSession(p, 'u-a', 's-2')).toBe('s-1');
+        // The replaced socket disconnects afterwards: it must not remove the new session.
+        await store.releaseSession(p, 'u-a', 's-1');
+        expect(await store.claimSession(p, 'u-a', 's-3')).toBe('s-2');
+        await store.releaseSession(p, 'u-a', 's-3');
+        expect(await store.claimSession(p, 'u-a', 's-4')).toBeNull();
+        // Releasing what was never claimed is harmless.
+        await store.releaseSession(uniq('q'), 'u-z', 's-z');
+      });
+
+      it('under concurrent claims every replaced session is returned exactly once', async () => {
+        const sockets = Array.from({ length: 15 }, (_, i) => `s-${i}`);
+        const outs = await Promise.all(sockets.map((s) => store.claimSession(p, 'u-a', s)));
+        const last = await store.claimSession(p, 'u-a', 's-final');
+        expect(last).not.toBeNull();
+        const replaced = [...outs.filter((o): o is string => o !== null), last!];
+        expect(outs.filter((o) => o === null)).toHaveLength(1);
+        expect([...replaced].sort()).toEqual([...sockets].sort());
+      });
+    });
+
+    // ---- programs / releaseIfIdle / ping / close ----------------------------------------
+
+    describe('programs, releaseIfIdle, ping and close', () => {
+      it('programs lists the programmes that have rooms or sessions', async () => {
+        const q = uniq('q');
+        await roomBy(mem('a'));
+        expect(await store.claimSession(q, 'u-b', 's-b')).toBeNull();
+        const list = await store.programs();
+        expect(list).toContain(p);
+        expect(list).toContain(q);
+      });
+
+      it('releaseIfIdle is false while the programme has a room, even an empty persistent one, or a session', async () => {
+        const a = mem('a');
+        const r = await roomBy(a);
+        expect(await store.releaseIfIdle(p)).toBe(false);
+        await store.leave(p, a.socketId);
+        expect(await store.getRoom(p, r.roomId)).toBeNull();
+        expect(await store.claimSession(p, a.userUID, a.socketId)).toBeNull();
+        expect(await store.releaseIfIdle(p)).toBe(false);
+        await store.releaseSession(p, a.userUID, a.socketId);
+        expectOk(await store.createRoom(p, newRoom({ persistent: true }), null, 10));
+        expect(await store.releaseIfIdle(p)).toBe(false);
+        expect(await store.programs()).toContain(p);
+      });
+
+      it('releaseIfIdle is true once nothing is left, and the programme is forgotten', async () => {
+        const a = mem('a');
+        expect(await store.claimSession(p, a.userUID, a.socketId)).toBeNull();
+        const r = await roomBy(a);
+        expect(await store.claimWindow(p, `count:${r.roomId}`, 60_000)).toBe(true);
+        await store.leave(p, a.socketId);
+        await store.releaseSession(p, a.userUID, a.socketId);
+        expect(await store.releaseIfIdle(p)).toBe(true);
+        expect(await store.programs()).not.toContain(p);
+        expect(await store.listRooms(p)).toEqual([]);
+        expect(await store.claimSession(p, a.userUID, 's-new')).toBeNull();
+      });
+
+      it('releaseIfIdle is true for a programme the store never saw', async () => {
+        expect(await store.releaseIfIdle(uniq('q'))).toBe(true);
+      });
+
+      it('a cooldown still running survives releaseIfIdle', async () => {
+        const a = mem('a');
+        const r1 = await roomBy(a);
+        const t0 = h.clock.now();
+        await liveBy(r1.roomId, a, t0);
+        await store.leave(p, a.socketId);
+        expect(await store.releaseIfIdle(p)).toBe(true);
+        // The user comes straight back: still cooling down.
+        const r2 = await roomBy(a);
+        expect(await store.startAggro(p, a.socketId, newAggro(r2.roomId, a, t0 + 1), COOLDOWN)).toEqual({
+          ok: false,
+          code: 'EA002',
+        });
+      });
+
+      it('nothing crosses programmes: rooms, seats, aggros, cooldowns and sessions', async () => {
+        const q = uniq('q');
+        const a = mem('a');
+        const r = await roomBy(a);
+        const t0 = h.clock.now();
+        await liveBy(r.roomId, a, t0);
+        expect(await store.claimSession(p, a.userUID, a.socketId)).toBeNull();
+        expect(await store.roomOf(q, a.socketId)).toBeNull();
+        expect(await store.listRooms(q)).toEqual([]);
+        expect(await store.members(q, r.roomId)).toEqual([]);
+        expect(await store.liveAggro(q, r.roomId)).toBeNull();
+        expect(await store.claimSession(q, a.userUID, 's-other')).toBeNull();
+        const rq = newRoom();
+        expectOk(await store.createRoom(q, rq, a, 10));
+        // Same socket id in q: its seat in p is untouched, and the cooldown of p does not apply in q.
+        expect(await store.roomOf(p, a.socketId)).toBe(r.roomId);
+        expect(await store.startAggro(q, a.socketId, newAggro(rq.roomId, a, t0 + 1), COOLDOWN)).toEqual({ ok: true });
+      });
+
+      it('ping answers true', async () => {
+        expect(await store.ping()).toBe(true);
+      });
+
+      it('close resolves', async () => {
+        await expect(store.close()).resolves.toBeUndefined();
+      });
+    });
+  });
+}

@@ -1,0 +1,760 @@
+/**
+ * The domain rules of `OnAirService`, on their own: a real `MemoryStore`, a `Delivery` that
+ * records every call, deterministic ids, a record sink that keeps what it is given, and fake
+ * timers so that the clock (which reads `Date.now()`) and the service's timers move together.
+ */
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Delivery, EventArgs } from '../../src/domain/delivery.js';
+import type { IdSource } from '../../src/domain/ids.js';
+import type { AggroRecord, Member } from '../../src/domain/model.js';
+import { verifyPassword } from '../../src/domain/password.js';
+import type { RecordSink } from '../../src/domain/records.js';
+import { OnAirService, type ServiceDeps, type ServiceOptions } from '../../src/domain/service.js';
+import type { ServerEventName } from '../../src/protocol/index.js';
+import { MemoryStore } from '../../src/state/memory/memory-store.js';
+
+const P = 'prog1';
+const T0 = 1_700_000_000_000;
+const BATCH = 500;
+const TTL = 30_000;
+const COOLDOWN = 60_000;
+
+interface Call {
+  kind: 'toLobby' | 'toRoom' | 'toSocket' | 'enterRoom' | 'enterLobby' | 'disconnect';
+  at: number;
+  p: string;
+  roomId?: string;
+  socketId?: string;
+  except?: string | null;
+  event?: ServerEventName;
+  args?: unknown[];
+}
+
+class RecordingDelivery implements Delivery {
+  readonly calls: Call[] = [];
+
+  toLobby<E extends ServerEventName>(p: string, event: E, ...args: EventArgs<E>): void {
+    this.calls.push({ kind: 'toLobby', at: Date.now(), p, event, args });
+  }
+  toRoom<E extends ServerEventName>(p: string, roomId: string, except: string | null, event: E, ...args: EventArgs<E>): void {
+    this.calls.push({ kind: 'toRoom', at: Date.now(), p, roomId, except, event, args });
+  }
+  toSocket<E extends ServerEventName>(p: string, socketId: string, event: E, ...args: EventArgs<E>): void {
+    this.calls.push({ kind: 'toSocket', at: Date.now(), p, socketId, event, args });
+  }
+  enterRoom(p: string, socketId: string, roomId: string): void {
+    this.calls.push({ kind: 'enterRoom', at: Date.now(), p, socketId, roomId });
+  }
+  enterLobby(p: string, socketId: string): void {
+    this.calls.push({ kind: 'enterLobby', at: Date.now(), p, socketId });
+  }
+  disconnect(p: string, socketId: string): void {
+    this.calls.push({ kind: 'disconnect', at: Date.now(), p, socketId });
+  }
+
+  /** Calls that sent `event` (optionally with the given payload fields). */
+  sent(event: ServerEventName, match?: (args: unknown[]) => boolean): Call[] {
+    return this.calls.filter((c) => c.event === event && (!match || match(c.args ?? [])));
+  }
+  indexOf(pred: (c: Call) => boolean): number {
+    return this.calls.findIndex(pred);
+  }
+  clear(): void {
+    this.calls.length = 0;
+  }
+}
+
+/** Keeps records, and how many deliveries had been made when each was written. */
+class KeepingSink implements RecordSink {
+  readonly records: { record: AggroRecord; deliveriesBefore: number }[] = [];
+  constructor(private readonly delivery: RecordingDelivery) {}
+  async record(record: AggroRecord): Promise<void> {
+    this.records.push({ record, deliveriesBefore: this.delivery.calls.length });
+  }
+  async close(): Promise<void> {}
+  get all(): AggroRecord[] {
+    return this.records.map((r) => r.record);
+  }
+}
+
+function countingIds(): IdSource {
+  let r = 0;
+  let a = 0;
+  let m = 0;
+  return {
+    roomId: () => `room${++r}`,
+    aggroUID: () => `aggro${++a}`,
+    messageId: () => `msg${++m}`,
+  };
+}
+
+function member(name: string, extra: Partial<Member> = {}): Member {
+  return { userUID: `u-${name}`, displayName: name, socketId: `s-${name}`, ...extra };
+}
+
+/** Lets pending promise chains (a flush after its timer) finish; setImmediate is not faked. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+async function advance(ms: number): Promise<void> {
+  await vi.advanceTimersByTimeAsync(ms);
+  await settle();
+}
+
+function setup(options: Partial<ServiceOptions> = {}, deps: Partial<ServiceDeps> = {}) {
+  const clock = { now: () => Date.now() };
+  const store = new MemoryStore(clock);
+  const delivery = new RecordingDelivery();
+  const records = new KeepingSink(delivery);
+  const service = new OnAirService(
+    { store, delivery, records, clock, ids: countingIds(), log: pino({ level: 'silent' }), ...deps },
+    { roomsPerProgramMax: 10, aggroTtlMs: TTL, aggroCooldownMs: COOLDOWN, batchIntervalMs: BATCH, ...options },
+  );
+  services.push(service);
+  return { service, store, delivery, records };
+}
+
+const services: OnAirService[] = [];
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: T0, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+});
+
+afterEach(async () => {
+  for (const s of services.splice(0)) await s.stop(false);
+  vi.useRealTimers();
+});
+
+/** `a` creates an open room and `others` join it; the delivery log is cleared afterwards and
+ * the count window those joins opened has been flushed. */
+async function roomWith(ctx: ReturnType<typeof setup>, a: Member, ...others: Member[]): Promise<string> {
+  const made = await ctx.service.createRoom(P, a, { title: 'Room', max: 10 });
+  if (!made.ok) throw new Error(`createRoom failed: ${made.code}`);
+  for (const o of others) expect(await ctx.service.joinRoom(P, o, { roomId: made.roomId })).toMatchObject({ ok: true });
+  await advance(BATCH * 2);
+  ctx.delivery.clear();
+  return made.roomId;
+}
+
+// ---- createRoom ---------------------------------------------------------------------------
+
+describe('createRoom', () => {
+  it('refuses EC001 when the payload names another programme, and changes nothing', async () => {
+    const ctx = setup();
+    const a = member('a');
+    expect(await ctx.service.createRoom(P, a, { title: 'T', max: 5, scheduleUID: 'other' })).toEqual({ ok: false, code: 'EC001' });
+    expect(ctx.delivery.calls).toEqual([]);
+    expect(await ctx.store.listRooms(P)).toEqual([]);
+    expect(await ctx.service.createRoom(P, a, { title: 'T', max: 5, scheduleUID: P })).toMatchObject({ ok: true });
+  });
+
+  it('seats the creator, then announces the room to the lobby with `password: true` only', async () => {
+    const ctx = setup();
+    const a = member('a');
+    const out = await ctx.service.createRoom(P, a, { title: 'Locked', max: 5, password: 'hunter2' });
+    expect(out).toEqual({ ok: true, roomId: 'room1', title: 'Locked' });
+    const enter = ctx.delivery.indexOf((c) => c.kind === 'enterRoom');
+    expect(ctx.delivery.calls[enter]).toMatchObject({ p: P, socketId: a.socketId, roomId: 'room1' });
+    const added = ctx.delivery.sent('addRoom');
+    expect(added).toHaveLength(1);
+    expect(added[0]).toMatchObject({ kind: 'toLobby', p: P });
+    expect(added[0]?.args).toEqual([{ roomId: 'room1', title: 'Locked', max: 5, count: 1, password: true }]);
+    // The creator has left the lobby before the lobby hears of the room.
+    expect(enter).toBeLessThan(ctx.delivery.calls.indexOf(added[0]!));
+    // Only a salted hash is kept.
+    const stored = await ctx.store.getRoom(P, 'room1');
+    expect(stored?.passwordHash).toBeDefined();
+    expect(stored?.passwordHash).not.toContain('hunter2');
+    expect(await verifyPassword('hunter2', stored!.passwordHash!)).toBe(true);
+    expect(await ctx.service.listRooms(P)).toEqual([{ roomId: 'room1', title: 'Locked', max: 5, count: 1, password: true }]);
+  });
+
+  it('an open room is announced without a `password` field', async () => {
+    const ctx = setup();
+    await ctx.service.createRoom(P, member('a'), { title: 'Open', max: 3 });
+    const [added] = ctx.delivery.sent('addRoom');
+    expect(added?.args).toEqual([{ roomId: 'room1', title: 'Open', max: 3, count: 1 }]);
+    expect(added?.args?.[0]).not.toHaveProperty('password');
+  });
+
+  it('a creator leaving a room: that room hears leaveRoom, the lobby its new count', async () => {
+    const ctx = setup();
+    const [a, b] = [member('a'), member('b')];
+    const r1 = await roomWith(ctx, a, b);
+    expect(await ctx.service.createRoom(P, a, { title: 'Second', max: 5 })).toMatchObject({ ok: true, roomId: 'room2' });
+    expect(ctx.delivery.sent('leaveRoom')).toMatchObject([
+      { kind: 'toRoom', roomId: r1, args: [{ userUID: a.userUID, displayName: a.displayName }] },
+    ]);
+    expect(ctx.delivery.sent('count')).toEqual([]);
+    await advance(BATCH);
+    expect(ctx.delivery.sent('count').map((c) => c.args)).toEqual([[{ roomId: r1, count: 1 }]]);
+  });
+
+  it("a creator leaving its room as last member: the lobby gets deleteRoom for it", async () => {
+    const ctx = setup();
+    const a = member('a');
+    const r1 = await roomWith(ctx, a);
+    await ctx.service.createRoom(P, a, { title: 'Second', max: 5 });
+    expect(ctx.delivery.sent('deleteRoom').map((c) => [c.kind, c.args])).toEqual([['toLobby', [{ roomId: r1 }]]]);
+    expect((await ctx.service.listRooms(P)).map((r) => r.roomId)).toEqual(['room2']);
+  });
+
+  it('refuses EC002 beyond roomsPerProgramMax', async () => {
+    const ctx = setup({ roomsPerProgramMax: 1 });
+    await ctx.service.createRoom(P, member('a'), { title: 'One', max: 3 });
+    ctx.delivery.clear();
+    expect(await ctx.service.createRoom(P, member('b'), { title: 'Two', max: 3 })).toEqual({ ok: false, code: 'EC002' });
+    expect(ctx.delivery.calls).toEqual([]);
+  });
+});
+
+// ---- joinRoom -----------------------------------------------------------------------------
+
+describe('joinRoom', () => {
+  it('refuses EJ001 for an unknown room', async () => {
+    const ctx = setup();
+    expect(await ctx.service.joinRoom(P, member('a'), { roomId: 'nope' })).toEqual({ ok: false, code: 'EJ001' });
+    expect(ctx.delivery.calls).toEqual([]);
+  });
+
+  it('refuses EJ003 for a missing or wrong password and seats nobody; the right one gets in', async () => {
+    const ctx = setup();
+    const [a, b] = [member('a'), member('b')];
+    const made = await ctx.service.createRoom(P, a, { title: 'Locked', max: 5, password: 'sesame' });
+    if (!made.ok) throw new Error('createRoom failed');
+    ctx.delivery.clear();
+    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId })).toEqual({ ok: false, code: 'EJ003' });
+    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'Sesame' })).toEqual({ ok: false, code: 'EJ003' });
+    expect(await ctx.store.roomOf(P, b.socketId)).toBeNull();
+    expect(ctx.delivery.calls).toEqual([]);
+    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'sesame' })).toEqual({ ok: true, roomId: made.roomId });
+    expect(await ctx.store.roomOf(P, b.socketId)).toBe(made.roomId);
+  });
+
+  it('refuses EJ002 when the room is full', async () => {
+    const ctx = setup();
+    const made = await ctx.service.createRoom(P, member('a'), { title: 'Pair', max: 2 });
+    if (!made.ok) throw new Error('createRoom failed');
+    expect(await ctx.service.joinRoom(P, member('b'), { roomId: made.roomId })).toMatchObject({ ok: true });
+    expect(await ctx.service.joinRoom(P, member('c'), { roomId: made.roomId })).toEqual({ ok: false, code: 'EJ002' });
+  });
+
+  it('moves the joiner into the room and tells the whole room, the joiner included', async () => {
+    const ctx = setup();
+    const a = member('a');
+    const b = member('b', { photoURL: 'https://example.com/b.png' });
+    const r = await roomWith(ctx, a);
+    expect(await ctx.service.joinRoom(P, b, { roomId: r })).toEqual({ ok: true, roomId: r });
+    expect(ctx.delivery.calls.filter((c) => c.kind === 'enterRoom')).toMatchObject([{ socketId: b.socketId, roomId: r }]);
+    expect(ctx.delivery.sent('joinRoom')).toMatchObject([
+      { kind: 'toRoom', roomId: r, except: null, args: [{ userUID: b.userUID, displayName: 'b', photoURL: b.photoURL }] },
+    ]);
+    expect(ctx.delivery.sent('aggro')).toEqual([]);
+  });
+
+  it('batches the lobby count: one `count` per interval with the latest value', async () => {
+    const ctx = setup();
+    const r = await roomWith(ctx, member('a'));
+    await ctx.service.joinRoom(P, member('b'), { roomId: r });
+    await advance(100);
+    await ctx.service.joinRoom(P, member('c'), { roomId: r });
+    await ctx.service.joinRoom(P, member('d'), { roomId: r });
+    await advance(BATCH - 101);
+    expect(ctx.delivery.sent('count')).toEqual([]);
+    await advance(1);
+    const counts = ctx.delivery.sent('count');
+    expect(counts.map((c) => [c.kind, c.args])).toEqual([['toLobby', [{ roomId: r, count: 4 }]]]);
+    // A later change opens a new window: sent one interval after that change.
+    await ctx.service.joinRoom(P, member('e'), { roomId: r });
+    await advance(BATCH - 1);
+    expect(ctx.delivery.sent('count')).toHaveLength(1);
+    await advance(1);
+    expect(ctx.delivery.sent('count').map((c) => c.args)).toEqual([[{ roomId: r, count: 4 }], [{ roomId: r, count: 5 }]]);
+    const [first, second] = ctx.delivery.sent('count');
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(BATCH);
+  });
+
+  it('sends no count when the count is back where it was at the end of the interval', async () => {
+    const ctx = setup();
+    const r = await roomWith(ctx, member('a'));
+    const b = member('b');
+    await ctx.service.joinRoom(P, b, { roomId: r });
+    await ctx.service.leaveRoom(P, b, r);
+    await advance(BATCH * 3);
+    expect(ctx.delivery.sent('count')).toEqual([]);
+  });
+
+  it('joining the room one is in succeeds and broadcasts nothing', async () => {
+    const ctx = setup();
+    const [a, b] = [member('a'), member('b')];
+    const r = await roomWith(ctx, a, b);
+    expect(await ctx.service.joinRoom(P, b, { roomId: r })).toEqual({ ok: true, roomId: r });
+    await advance(BATCH * 3);
+    expect(ctx.delivery.calls).toEqual([]);
+  });
+
+  it('joining the locked room one is already in succeeds without the password again (spec section 3)', async () => {
+    const ctx = setup();
+    const [a, b] = [member('a'), member('b')];
+    const made = await ctx.service.createRoom(P, a, { title: 'Locked', max: 5, password: 'sesame' });
+    if (!made.ok) throw new Error('createRoom failed');
+    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'sesame' })).toMatchObject({ ok: true });
+    await advance(BATCH * 2);
+    ctx.delivery.clear();
+    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId })).toEqual({ ok: true, roomId: made.roomId });
+    expect(ctx.delivery.calls).toEqual([]);
+  });
+
+  it('the joiner alone is shown the live aggro with its current point', async () => {
+    const ctx = setup();
+    const [a, b, c] = [member('a'), member('b'), member('c')];
+    const r = await roomWith(ctx, a, b);
+    const posted = await ctx.service.postAggro(P, a, { roomId: r, msg: 'Goal!', type: 'A' });
+    if (!posted.ok) throw new Error('postAggro failed');
+    await ctx.service.vote(P, b, posted.aggroUID, 1);
+    ctx.delivery.clear();
+    await ctx.service.joinRoom(P, c, { roomId: r });
+    expect(ctx.delivery.sent('aggro')).toEqual([
+      expect.objectContaining({
+        kind: 'toSocket',
+        socketId: c.socketId,
+        args: [expect.objectContaining({ aggroUID: posted.aggroUID, point: 1, msg: 'Goal!', userUID: a.userUID })],
+      }),
+    ]);
+  });
+
+  it('a joiner coming from another room: that room hears leaveRoom and both counts follow', async () => {
+    const ctx = setup();
+    const [a, b, c] = [member('a'), member('b'), member('c')];
+    const r1 = await roomWith(ctx, a, c);
+    const made = await ctx.service.createRoom(P, b, { title: 'Two', max: 5 });
+    if (!made.ok) throw new Error('createRoom failed');
+    ctx.delivery.clear();
+    await ctx.service.joinRoom(P, c, { roomId: made.roomId });
+    expect(ctx.delivery.sent('leaveRoom')).toMatchObject([{ roomId: r1, args: [{ userUID: c.userUID, displayName: 'c' }] }]);
+    await advance(BATCH);
+    const counts = ctx.delivery.sent('count').map((x) => x.args?.[0]);
+    expect(counts).toHaveLength(2);
+    expect(counts).toEqual(expect.arrayContaining([{ roomId: r1, count: 1 }, { roomId: made.roomId, count: 2 }]));
+  });
+});
+
+// ---- leaveRoom ----------------------------------------------------------------------------
+
+describe('leaveRoom', () => {
+  it('refuses EM001 when the caller is not in that room', async () => {
+    const ctx = setup();
+    const [a, b] = [member('a'), member('b')];
+    const r = await roomWith(ctx, a);
+    expect(await ctx.service.leaveRoom(P, b, r)).toEqual({ ok: false, code: 'EM001' });
+    expect(await ctx.service.leaveRoom(P, a, 'room-other')).toEqual({ ok: false, code: 'EM001' });
+    expect(ctx.delivery.calls).toEqual([]);
+    expect(await ctx.store.roomOf(P, a.socketId)).toBe(r);
+  });
+
+  it('puts the leaver in the lobby before the room hears leaveRoom; the lobby gets the count', async () => {
+    const ctx = setup();
+    const a = member('a');
+    const b = member('b', { photoURL: 'https://example.com/b.png' });
+    const r = await roomWith(ctx, a, b);
+    expect(await ctx.service.leaveRoom(P, b, r)).toEqual({ ok: true });
+    const lobby = ctx.delivery.indexOf((c) => c.kind === 'enterLobby' && c.socketId === b.socketId);
+    const left = ctx.delivery.indexOf((c) => c.event === 'leaveRoom');
+    expect(lobby).toBeGreaterThanOrEqual(0);
+    expect(left).toBeGreaterThan(lobby);
+    expect(ctx.delivery.calls[left]).toMatchObject({ kind: 'toRoom', roomId: r, args: [{ userUID: b.userUID, displayName: 'b' }] });
+    expect(ctx.delivery.calls[left]?.args?.[0]).not.toHaveProperty('photoURL');
+    expect(ctx.delivery.sent('deleteRoom')).toEqual([]);
+    await advance(BATCH);
+    expect(ctx.delivery.sent('count').map((c) => c.args)).toEqual([[{ roomId: r, count: 1 }]]);
+  });
+
+  it('the last member leaving deletes the room: deleteRoom, and no count for it afterwards', async () => {
+    const ctx = setup();
+    const [a, b] = [member('a'), member('b')];
+    const r = await roomWith(ctx, a);
+    // b's join and leave open a count window that is still pending when the room goes.
+    await ctx.service.joinRoom(P, b, { roomId: r });
+    await ctx.service.leaveRoom(P, b, r);
+    await ctx.service.leaveRoom(P, a, r);
+    expect(ctx.delivery.sent('deleteRoom').map((c) => [c.kind, c.args])).toEqual([['toLobby', [{ roomId: r }]]]);
+    // The pending window's flush is due after one interval; fake time makes the wait exact.
+    await advance(BATCH * 3);
+    expect(ctx.delivery.sent('count')).toEqual([]);
+    expect(await ctx.service.listRooms(P)).toEqual([]);
+  });
+});
+
+// ---- chat ---------------------------------------------------------------------------------
+
+describe('chat', () => {
+  it('refuses EM001 outside the room named', async () => {
+    const ctx = setup();
+    const [a, b] = [member('a'), member('b')];
+    const r = await roomWith(ctx, a);
+    expect(await ctx.service.chat(P, b, { roomId: r, msg: 'hi' })).toEqual({ ok: false, code: 'EM001' });
+    expect(await ctx.service.chat(P, a, { roomId: 'room-other', msg: 'hi' })).toEqual({ ok: false, code: 'EM001' });
+    expect(ctx.delivery.calls).toEqual([]);
+  });
+
+  it('sends the message to the room except the sender, with server-made id and time', async () => {
+    const ctx = setup();
+    const a = member('a', { photoURL: 'https://example.com/a.png' });
+    const r = await roomWith(ctx, a, member('b'));
+    const now = Date.now();
+    const out = await ctx.service.chat(P, a, { roomId: r, msg: 'hello' });
+    expect(out).toEqual({ ok: true, id: 'msg1', ts: now });
+    expect(ctx.delivery.calls).toEqual([
+      {
+        kind: 'toRoom',
+        at: now,
+        p: P,
+        roomId: r,
+        except: a.socketId,
+        event: 'chat',
+        args: [
+          { displayName: 'a', msg: 'hello', roomId: r, type: 'N', userUID: a.userUID, photoURL: a.photoURL, id: 'msg1', ts: now },
+        ],
+      },
+    ]);
+  });
+});
+
+// ---- aggro --------------------------------------------------------------------------------
+
+describe('postAggro', () => {
+  it('shows the aggro to the whole room with point 0, its start and expiry', async () => {
+    const ctx = setup();
+    const a = member('a');
+    const r = await roomWith(ctx, a, member('b'));
+    const now = Date.now();
+    const out = await ctx.service.postAggro(P, a, { roomId: r, msg: 'Goal!', type: 'AP', titleBroad: 'Match_TV1' });
+    expect(out).toEqual({ ok: true, aggroUID: 'aggro1', ts: now, expiresAt: now + TTL });
+    expect(ctx.delivery.calls).toEqual([
+      {
+        kind: 'toRoom',
+        at: now,
+        p: P,
+        roomId: r,
+        except: null,
+        event: 'aggro',
+        args: [
+          { displayName: 'a', msg: 'Goal!', roomId: r, type: 'AP', userUID: a.userUID, aggroUID: 'aggro1', point: 0, ts: now, expiresAt: now + TTL },
+        ],
+      },
+    ]);
+  });
+
+  it('refuses EM001 outside the room, EA001 while one is live, EA002 while cooling down', async () => {
+    const ctx = setup();
+    const [a, b, c] = [member('a'), member('b'), member('c')];
+    const r = await roomWith(ctx, a, b);
+    expect(await ctx.service.postAggro(P, c, { roomId: r, msg: 'x', type: 'A' })).toEqual({ ok: false, code: 'EM001' });
+    const first = await ctx.service.postAggro(P, a, { roomId: r, msg: 'x', type: 'A' });
+    if (!first.ok) throw new Error('postAggro failed');
+    expect(await ctx.service.postAggro(P, b, { roomId: r, msg: 'y', type: 'A' })).toEqual({ ok: false, code: 'EA001' });
+    await ctx.service.endAggro(P, r, first.aggroUID, 'removed');
+    expect(await ctx.service.postAggro(P, a, { roomId: r, msg: 'z', type: 'A' })).toEqual({ ok: false, code: 'EA002' });
+    await advance(COOLDOWN);
+    expect(await ctx.service.postAggro(P, a, { roomId: r, msg: 'z', type: 'A' })).toMatchObject({ ok: true });
+  });
+
+  it("expires after the TTL: recorded (reason 'expired') before the room gets stopAggro", async () => {
+    const ctx = setup();
+    const [a, b, c] = [member('a'), member('b'), member('c')];
+    const r = await roomWith(ctx, a, b, c);
+    const started = Date.now();
+    const out = await ctx.service.postAggro(P, a, { roomId: r, msg: 'Goal!', type: 'A', titleBroad: 'Client_Title' });
+    if (!out.ok) throw new Error('postAggro failed');
+    await ctx.service.vote(P, b, out.aggroUID, 1);
+    await ctx.service.vote(P, c, out.aggroUID, -1);
+    await advance(TTL - 1);
+    expect(ctx.records.all).toEqual([]);
+    expect(ctx.delivery.sent('stopAggro')).toEqual([]);
+    await advance(1);
+    expect(ctx.records.all).toEqual([
+      {
+        aggroUID: out.aggroUID,
+        scheduleUID: P,
+        roomId: r,
+        userUID: a.userUID,
+        displayName: 'a',
+        msg: 'Goal!',
+        type: 'A',
+        titleBroad: 'Client_Title',
+        point: 0,
+        up: 1,
+        down: 1,
+        startedAt: started,
+        endedAt: started + TTL,
+        endReason: 'expired',
+      },
+    ]);
+    const stop = ctx.delivery.sent('stopAggro');
+    expect(stop).toMatchObject([{ kind: 'toRoom', roomId: r, except: null, args: [out.aggroUID] }]);
+    expect(ctx.delivery.calls.indexOf(stop[0]!)).toBeGreaterThanOrEqual(ctx.records.records[0]!.deliveriesBefore);
+    expect(await ctx.store.liveAggro(P, r)).toBeNull();
+  });
+
+  it("the schedule's title_broadcaster wins over the client's titleBroad", async () => {
+    const ctx = setup({}, { titleBroadOf: (p) => (p === P ? 'News_KBS' : undefined) });
+    const a = member('a');
+    const r = await roomWith(ctx, a);
+    const out = await ctx.service.postAggro(P, a, { roomId: r, msg: 'x', type: 'A', titleBroad: 'Client_Title' });
+    if (!out.ok) throw new Error('postAggro failed');
+    expect(ctx.delivery.sent('aggro')[0]?.args?.[0]).not.toHaveProperty('titleBroad');
+    await ctx.service.endAggro(P, r, out.aggroUID, 'removed');
+    expect(ctx.records.all[0]?.titleBroad).toBe('News_KBS');
+  });
+});
+
+describe('vote', () => {
+  it('returns the new point and sends one batched aggroPoint with the latest total', async () => {
+    const ctx = setup();
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((n) => member(n)) as [Member, Member, Member, Member];
+    const r = await roomWith(ctx, a, b, c, d);
+    const out = await ctx.service.postAggro(P, a, { roomId: r, msg: 'x', type: 'A' });
+    if (!out.ok) throw new Error('postAggro failed');
+    expect(await ctx.service.vote(P, b, out.aggroUID, 1)).toEqual({ ok: true, point: 1 });
+    await advance(100);
+    expect(await ctx.service.vote(P, c, out.aggroUID, 1)).toEqual({ ok: true, point: 2 });
+    expect(await ctx.service.vote(P, d, out.aggroUID, -1)).toEqual({ ok: true, point: 1 });
+    await advance(BATCH - 101);
+    expect(ctx.delivery.sent('aggroPoint')).toEqual([]);
+    await advance(1);
+    expect(ctx.delivery.sent('aggroPoint')).toMatchObject([
+      { kind: 'toRoom', roomId: r, except: null, args: [{ aggroUID: out.aggroUID, point: 1 }] },
+    ]);
+  });
+
+  it('refuses EA003 for an unknown aggro and EA004 for a second vote or one on one’s own', async () => {
+    const ctx = setup();
+    const [a, b] = [member('a'), member('b')];
+    const r = await roomWith(ctx, a, b);
+    const out = await ctx.service.postAggro(P, a, { roomId: r, msg: 'x', type: 'A' });
+    if (!out.ok) throw new Error('postAggro failed');
+    expect(await ctx.service.vote(P, b, 'aggro-nope', 1)).toEqual({ ok: false, code: 'EA003' });
+    expect(await ctx.service.vote(P, a, out.aggroUID, 1)).toEqual({ ok: false, code: 'EA004' });
+    expect(await ctx.service.vote(P, b, out.aggroUID, -1)).toEqual({ ok: true, point: -1 });
+    expect(await ctx.service.vote(P, b, out.aggroUID, 1)).toEqual({ ok: false, code: 'EA004' });
+  });
+});
+
+describe('ending an aggro', () => {
+  it("removed by an operator: recorded as 'removed', the room gets deleteAggro, exactly once", async () => {
+    const ctx = setup();
+    const a = member('a');
+    const r = await roomWith(ctx, a);
+    const out = await ctx.service.postAggro(P, a, { roomId: r, msg: 'x', type: 'A' });
+    if (!out.ok) throw new Error('postAggro failed');
+    const [first, second] = await Promise.all([
+      ctx.service.endAggro(P, r, out.aggroUID, 'removed'),
+      ctx.service.endAggro(P, r, out.aggroUID, 'removed'),
+    ]);
+    expect([first, second].sort()).toEqual([false, true]);
+    expect(ctx.records.all.map((x) => x.endReason)).toEqual(['removed']);
+    expect(ctx.delivery.sent('deleteAggro')).toMatchObject([{ kind: 'toRoom', roomId: r, args: [out.aggroUID] }]);
+    expect(ctx.delivery.sent('stopAggro')).toEqual([]);
+    // The expiry timer finds nothing left to end.
+    await advance(TTL);
+    expect(ctx.records.all).toHaveLength(1);
+    expect(ctx.delivery.sent('stopAggro')).toEqual([]);
+  });
+
+  it('the final total goes out before stopAggro, one batching interval after the previous aggroPoint', async () => {
+    const ctx = setup();
+    const [a, b, c] = [member('a'), member('b'), member('c')];
+    const r = await roomWith(ctx, a, b, c);
+    const out = await ctx.service.postAggro(P, a, { roomId: r, msg: 'x', type: 'A' });
+    if (!out.ok) throw new Error('postAggro failed');
+    await advance(600);
+    await ctx.service.vote(P, b, out.aggroUID, 1); // window opens, flushed at +500
+    await advance(BATCH);
+    expect(ctx.delivery.sent('aggroPoint').map((x) => x.args)).toEqual([[{ aggroUID: out.aggroUID, point: 1 }]]);
+    const firstAt = ctx.delivery.sent('aggroPoint')[0]!.at;
+    await advance(100);
+    await ctx.service.vote(P, c, out.aggroUID, 1); // point 2, not yet sent
+    await advance(100);
+    expect(await ctx.service.endAggro(P, r, out.aggroUID, 'expired')).toBe(true);
+    // Recorded at once, with the final total ...
+    expect(ctx.records.all).toMatchObject([{ point: 2, up: 2, endReason: 'expired', endedAt: Date.now() }]);
+    // ... but the final aggroPoint waits until one interval after the previous one (300 ms more).
+    expect(ctx.delivery.sent('aggroPoint')).toHaveLength(1);
+    expect(ctx.delivery.sent('stopAggro')).toEqual([]);
+    await advance(BATCH - 200 - 1);
+    expect(ctx.delivery.sent('aggroPoint')).toHaveLength(1);
+    expect(ctx.delivery.sent('stopAggro')).toEqual([]);
+    await advance(1);
+    const points = ctx.delivery.sent('aggroPoint');
+    expect(points.map((x) => x.args)).toEqual([[{ aggroUID: out.aggroUID, point: 1 }], [{ aggroUID: out.aggroUID, point: 2 }]]);
+    expect(points[1]!.at - firstAt).toBeGreaterThanOrEqual(BATCH);
+    const stop = ctx.delivery.sent('stopAggro');
+    expect(stop).toHaveLength(1);
+    expect(ctx.delivery.calls.indexOf(points[1]!)).toBeLessThan(ctx.delivery.calls.indexOf(stop[0]!));
+    // The vote's own window flush finds the aggro gone: nothing more.
+    await advance(BATCH * 3);
+    expect(ctx.delivery.sent('aggroPoint')).toHaveLength(2);
+    expect(ctx.delivery.sent('stopAggro')).toHaveLength(1);
+  });
+
+  it('no final aggroPoint when the total was already sent; stopAggro at once', async () => {
+    const ctx = setup();
+    const [a, b] = [member('a'), member('b')];
+    const r = await roomWith(ctx, a, b);
+    const out = await ctx.service.postAggro(P, a, { roomId: r, msg: 'x', type: 'A' });
+    if (!out.ok) throw new Error('postAggro failed');
+    await ctx.service.vote(P, b, out.aggroUID, 1);
+    await advance(BATCH);
+    expect(ctx.delivery.sent('aggroPoint')).toHaveLength(1);
+    await ctx.service.endAggro(P, r, out.aggroUID, 'expired');
+    expect(ctx.delivery.sent('stopAggro')).toHaveLength(1);
+    await advance(BATCH * 3);
+    expect(ctx.delivery.sent('aggroPoint')).toHaveLength(1);
+  });
+
+  it("the last member leaving ends the aggro: recorded as 'room_emptied', and never again on expiry", async () => {
+    const ctx = setup();
+    const [a, b] = [member('a'), member('b')];
+    const r = await roomWith(ctx, a, b);
+    const out = await ctx.service.postAggro(P, a, { roomId: r, msg: 'x', type: 'A' });
+    if (!out.ok) throw new Error('postAggro failed');
+    await ctx.service.leaveRoom(P, b, r);
+    expect(ctx.records.all).toEqual([]);
+    await ctx.service.leaveRoom(P, a, r);
+    expect(ctx.records.all).toMatchObject([{ aggroUID: out.aggroUID, endReason: 'room_emptied', roomId: r }]);
+    expect(ctx.delivery.sent('stopAggro')).toMatchObject([{ roomId: r, args: [out.aggroUID] }]);
+    await advance(TTL * 2);
+    expect(ctx.records.all).toHaveLength(1);
+  });
+});
+
+// ---- sessions -----------------------------------------------------------------------------
+
+describe('sessions', () => {
+  it('a second socket of the same user: the older gets DUPLICATE_SESSION and is disconnected', async () => {
+    const ctx = setup();
+    const a1 = member('a');
+    const a2 = { ...a1, socketId: 's-a-2' };
+    await ctx.service.openSession(P, a1);
+    await ctx.service.openSession(P, member('b'));
+    await ctx.service.openSession('prog2', { ...a1, socketId: 's-a-elsewhere' });
+    expect(ctx.delivery.calls).toEqual([]);
+    await ctx.service.openSession(P, a2);
+    expect(ctx.delivery.calls).toMatchObject([
+      { kind: 'toSocket', p: P, socketId: a1.socketId, event: 'system', args: [{ code: 'DUPLICATE_SESSION' }] },
+      { kind: 'disconnect', p: P, socketId: a1.socketId },
+    ]);
+    const notice = ctx.delivery.calls[0]?.args?.[0] as { message?: unknown };
+    expect(typeof notice.message).toBe('string');
+    expect(String(notice.message).length).toBeGreaterThan(0);
+  });
+
+  it('the replaced socket closing later leaves its room but does not end the new session', async () => {
+    const ctx = setup();
+    const [a1, b] = [member('a'), member('b')];
+    const a2 = { ...a1, socketId: 's-a-2' };
+    const a3 = { ...a1, socketId: 's-a-3' };
+    await ctx.service.openSession(P, a1);
+    const r = await roomWith(ctx, a1, b);
+    await ctx.service.openSession(P, a2);
+    await ctx.service.closeSession(P, a1);
+    expect(ctx.delivery.sent('leaveRoom')).toMatchObject([{ roomId: r, args: [{ userUID: a1.userUID }] }]);
+    ctx.delivery.clear();
+    await ctx.service.openSession(P, a3);
+    expect(ctx.delivery.calls).toMatchObject([
+      { kind: 'toSocket', socketId: a2.socketId, event: 'system' },
+      { kind: 'disconnect', socketId: a2.socketId },
+    ]);
+  });
+});
+
+// ---- lifecycle ----------------------------------------------------------------------------
+
+describe('stop', () => {
+  it("stop(true) records every live aggro with reason 'shutdown' and stops all timers", async () => {
+    const ctx = setup();
+    const [a, b] = [member('a'), member('b')];
+    const r1 = await roomWith(ctx, a, b);
+    const x = await ctx.service.postAggro(P, a, { roomId: r1, msg: 'x', type: 'A' });
+    const madeQ = await ctx.service.createRoom('prog2', member('c'), { title: 'Q', max: 3 });
+    if (!x.ok || !madeQ.ok) throw new Error('setup failed');
+    const y = await ctx.service.postAggro('prog2', member('c'), { roomId: madeQ.roomId, msg: 'y', type: 'A' });
+    if (!y.ok) throw new Error('postAggro failed');
+    await ctx.service.vote(P, b, x.aggroUID, 1); // a point not yet sent
+    await ctx.service.stop(true);
+    const ended = ctx.records.all.map((rec) => [rec.scheduleUID, rec.aggroUID, rec.endReason, rec.point]);
+    expect(ended.sort()).toEqual(
+      [
+        [P, x.aggroUID, 'shutdown', 1],
+        ['prog2', y.aggroUID, 'shutdown', 0],
+      ].sort(),
+    );
+    // Nothing is delayed while shutting down: the final total and stopAggro went out already.
+    expect(ctx.delivery.sent('aggroPoint').map((c) => c.args)).toEqual([[{ aggroUID: x.aggroUID, point: 1 }]]);
+    expect(ctx.delivery.sent('stopAggro').map((c) => c.args?.[0]).sort()).toEqual([x.aggroUID, y.aggroUID].sort());
+    expect(ctx.service.activePrograms).toEqual([]);
+    await advance(TTL * 2);
+    expect(ctx.records.all).toHaveLength(2);
+    expect(ctx.delivery.sent('aggroPoint')).toHaveLength(1);
+  });
+
+  it('stop(false) records nothing and no timer fires afterwards', async () => {
+    const ctx = setup();
+    const [a, b] = [member('a'), member('b')];
+    const r = await roomWith(ctx, a, b);
+    const x = await ctx.service.postAggro(P, a, { roomId: r, msg: 'x', type: 'A' });
+    if (!x.ok) throw new Error('postAggro failed');
+    await ctx.service.vote(P, b, x.aggroUID, 1);
+    ctx.delivery.clear();
+    await ctx.service.stop(false);
+    await advance(TTL * 2);
+    expect(ctx.records.all).toEqual([]);
+    expect(ctx.delivery.calls).toEqual([]);
+  });
+});
+
+describe('releaseIfIdle', () => {
+  it('keeps the runtime while the programme has state, releases it when nothing is left', async () => {
+    const ctx = setup();
+    const a = member('a');
+    await ctx.service.openSession(P, a);
+    const r = await roomWith(ctx, a);
+    expect(await ctx.service.releaseIfIdle(P)).toBe(false);
+    expect(ctx.service.activePrograms).toContain(P);
+    await ctx.service.leaveRoom(P, a, r);
+    await ctx.service.closeSession(P, a);
+    expect(await ctx.service.releaseIfIdle(P)).toBe(true);
+    expect(ctx.service.activePrograms).not.toContain(P);
+  });
+});
+
+describe('BATCH_INTERVAL_MS = 0', () => {
+  it('sends every count and aggroPoint at once, and stopAggro without delay', async () => {
+    const ctx = setup({ batchIntervalMs: 0 });
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((n) => member(n)) as [Member, Member, Member, Member];
+    const made = await ctx.service.createRoom(P, a, { title: 'Zero', max: 5 });
+    if (!made.ok) throw new Error('createRoom failed');
+    await ctx.service.joinRoom(P, b, { roomId: made.roomId });
+    await ctx.service.joinRoom(P, c, { roomId: made.roomId });
+    await ctx.service.joinRoom(P, d, { roomId: made.roomId });
+    expect(ctx.delivery.sent('count').map((x) => x.args?.[0])).toEqual([
+      { roomId: made.roomId, count: 2 },
+      { roomId: made.roomId, count: 3 },
+      { roomId: made.roomId, count: 4 },
+    ]);
+    const out = await ctx.service.postAggro(P, a, { roomId: made.roomId, msg: 'x', type: 'A' });
+    if (!out.ok) throw new Error('postAggro failed');
+    await ctx.service.vote(P, b, out.aggroUID, 1);
+    await ctx.service.vote(P, c, out.aggroUID, 1);
+    expect(ctx.delivery.sent('aggroPoint').map((x) => x.args?.[0])).toEqual([
+      { aggroUID: out.aggroUID, point: 1 },
+      { aggroUID: out.aggroUID, point: 2 },
+    ]);
+    await ctx.service.vote(P, d, out.aggroUID, -1);
+    expect(ctx.delivery.sent('aggroPoint')).toHaveLength(3);
+    // Every total went out already: the end sends stopAggro at once and nothing else.
+    await ctx.service.endAggro(P, made.roomId, out.aggroUID, 'expired');
+    expect(ctx.delivery.sent('aggroPoint')).toHaveLength(3);
+    const last = ctx.delivery.calls.slice(-1)[0];
+    expect(last).toMatchObject({ event: 'stopAggro', args: [out.aggroUID] });
+  });
+});
