@@ -1,13 +1,30 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects: everything against one in-process server (`single`), and the protocol suite
+ * again, unchanged, against three server processes on a private Redis (`cluster`).
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    pool: 'forks',
     testTimeout: 20_000,
-    hookTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
     // Test files start their own servers on ephemeral ports; two workers match the machine.
     maxWorkers: 2,
-    reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'single', include: ['test/**/*.test.ts'], env: { ONAIR_TOPOLOGY: 'single' } },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cluster',
+          include: ['test/protocol/**/*.test.ts', 'test/cluster/**/*.test.ts'],
+          exclude: ['test/protocol/shutdown.test.ts', 'test/protocol/smoke.test.ts'],
+          env: { ONAIR_TOPOLOGY: 'cluster' },
+        },
+      },
+    ],
   },
 });

@@ -2,6 +2,7 @@
  * Real onair servers for tests: real TLS on an ephemeral port, short TTLs and intervals through
  * configuration. One self-signed certificate per test process, verified by every client.
  */
+import type { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +28,7 @@ export const TEST_ENV: Record<string, string> = {
 };
 
 let dataDir: string | undefined;
-function testDataDir(): string {
+export function testDataDir(): string {
   dataDir ??= mkdtempSync(join(tmpdir(), 'onair-test-'));
   return dataDir;
 }
@@ -58,7 +59,11 @@ export class MemoryRecordSink implements RecordSink {
 }
 
 export interface TestServer {
+  /** The in-process app. Servers of the cluster topology are child processes: reading this
+   * there throws, so a test that needs the app's internals must use `startServer` itself. */
   app: OnAirApp;
+  /** Lifecycle notices (`program-released`), in-process or forwarded from a child. */
+  events: EventEmitter;
   config: Config;
   url: string;
   /** The server's certificate, for clients to verify. */
@@ -71,11 +76,12 @@ const running = new Set<TestServer>();
 
 export async function startServer(env: Record<string, string> = {}, deps: Partial<AppDeps> = {}): Promise<TestServer> {
   const config = loadConfig({ ...TEST_ENV, DATA_DIR: testDataDir(), ...env });
-  const records = new MemoryRecordSink();
-  const app = await createApp({ config, log: pino({ level: config.logLevel }), records, ...deps });
+  const records = deps.records instanceof MemoryRecordSink ? deps.records : new MemoryRecordSink();
+  const app = await createApp({ config, log: pino({ level: config.logLevel }), ...deps, records: deps.records ?? records });
   const address = await app.listen();
   const server: TestServer = {
     app,
+    events: app.events,
     config,
     url: `${app.tls ? 'https' : 'http'}://127.0.0.1:${address.port}`,
     ca: app.tls?.cert,

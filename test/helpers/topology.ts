@@ -1,27 +1,30 @@
 /**
- * The protocol suite runs against a topology: one server today; the cluster topology adds more
- * servers sharing state. Tests address servers by index (`server(i)` wraps around), so the same
- * test spreads its clients over however many servers the topology has.
+ * The protocol suite runs against a topology, chosen by `ONAIR_TOPOLOGY`:
+ * - `single` (default): one in-process server with in-memory state;
+ * - `cluster`: three server processes sharing a private redis-server (see `cluster.ts`).
+ * Tests address servers by index (`server(i)` wraps around), so the same test spreads its
+ * clients over however many servers the topology has.
  */
 import type { AppDeps } from '../../src/server/app.js';
+import { sharedCluster } from './cluster.js';
 import { MemoryRecordSink, startServer, type TestServer } from './server.js';
 
 export interface Topology {
-  readonly name: string;
+  readonly name: 'single' | 'cluster';
   readonly size: number;
   server(i?: number): TestServer;
   /** Finished aggros recorded by any server. */
   readonly records: MemoryRecordSink;
 }
 
+export const TOPOLOGY = process.env.ONAIR_TOPOLOGY === 'cluster' ? 'cluster' : 'single';
+
 export async function startTopology(env: Record<string, string> = {}, deps: Partial<AppDeps> = {}): Promise<Topology> {
+  if (TOPOLOGY === 'cluster') {
+    const c = await sharedCluster(env);
+    return { name: 'cluster', size: c.nodes.length, server: (i = 0) => c.nodes[i % c.nodes.length]!, records: c.records };
+  }
   const records = new MemoryRecordSink();
-  const servers = [await startServer(env, { records, ...deps })];
-  for (const s of servers) Object.assign(s, { records });
-  return {
-    name: 'single',
-    size: servers.length,
-    server: (i = 0) => servers[i % servers.length]!,
-    records,
-  };
+  const server = await startServer(env, { records, ...deps });
+  return { name: 'single', size: 1, server: () => server, records };
 }

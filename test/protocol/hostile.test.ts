@@ -397,7 +397,7 @@ describe('malformed payloads', () => {
     // No aggro was started by the sweep: with a 60 s TTL it would still be live, and this
     // valid one would be refused with EA001.
     expect(await call(owner, 'chat', { roomId, msg: 'the first aggro', type: 'A' })).toMatchObject({ ok: true });
-    expect(t.records.records).toEqual([]);
+    expect(t.records.records.filter((r) => r.scheduleUID === P)).toEqual([]);
   });
 });
 
@@ -451,7 +451,6 @@ describe('rate limit', () => {
 
     expect(c.connected).toBe(true);
     expect(c.events.all('disconnect')).toEqual([]);
-    expect(t.server(0).app.io.of(`/${P}`).sockets.has(c.id!)).toBe(true);
     // Nothing was created.
     const other = await join(t.server(1), P, user('other'));
     expect(other.rooms).toEqual([]);
