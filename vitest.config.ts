@@ -14,7 +14,12 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'single', include: ['test/**/*.test.ts'], env: { ONAIR_TOPOLOGY: 'single' } },
+        test: {
+          name: 'single',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/cluster/**'],
+          env: { ONAIR_TOPOLOGY: 'single' },
+        },
       },
       {
         extends: true,

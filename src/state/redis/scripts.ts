@@ -152,7 +152,7 @@ redis.call('HSET', base .. 'aggro:' .. rid, 'data', ARGV[3], 'aggroUID', a.aggro
 redis.call('ZADD', base .. 'aggros', a.expiresAt, rid)
 touch('aggro:' .. rid, 'aggros')
 -- The value is the end of the cooldown on the servers' clock; the expiry only cleans it up.
-if cooldown > 0 then redis.call('SET', base .. 'cd:' .. a.userUID, string.format('%d', a.startedAt + cooldown), 'PX', cooldown + 60000) end
+if cooldown > 0 then redis.call('SET', base .. 'cd:' .. a.userUID, string.format('%d', a.startedAt + cooldown), 'PX', cooldown + 1000) end
 return 'OK'
 `);
 

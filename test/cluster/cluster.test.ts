@@ -1,0 +1,245 @@
+/**
+ * What only a cluster can show: several server processes on one private redis-server, servers
+ * dying, and Redis going away. The protocol suite proves the rules hold across servers; these
+ * cases prove the cluster heals. Runs in the `cluster` project only.
+ */
+import { get as httpsGet } from 'node:https';
+import { createClient } from 'redis';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AckResult, AggroMessage, RoomSummary } from '../../src/protocol/index.js';
+import { call, join, user, type Client, type Recorder } from '../helpers/client.js';
+import { privateCluster, sharedCluster, type Cluster } from '../helpers/cluster.js';
+import type { TestServer } from '../helpers/server.js';
+
+type Joined = Client & { events: Recorder; who: { userUID: string; displayName: string } };
+
+const own: Cluster[] = [];
+afterEach(async () => {
+  await Promise.all(own.splice(0).map((c) => c.close()));
+});
+
+function ok<T extends object>(r: AckResult<T>): T {
+  if (!r.ok) throw new Error(`expected ok, got ${JSON.stringify(r)}`);
+  return r as T;
+}
+
+function readyz(server: TestServer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(`${server.url}/readyz`, { ca: server.ca }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Poll a condition that no event announces (a backend coming back), bounded in time. */
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function roomWith(owner: Joined, others: Joined[], max = 10): Promise<string> {
+  const { roomId } = ok(await call<{ roomId: string }>(owner, 'createRoom', { title: 'Shared', max }));
+  for (const o of others) ok(await call(o, 'joinRoom', { roomId }));
+  return roomId;
+}
+
+describe('many servers', () => {
+  it('members on three servers share one room: joins, chat and loadUsers cross servers', async () => {
+    const c = await sharedCluster();
+    const p = 'cl-share';
+    const members = await Promise.all(c.nodes.map((n, i) => join(n, p, user(`m${i}`))));
+    const roomId = await roomWith(members[0]!, members.slice(1));
+    const got = members.slice(1).map((m) => m.events.next('chat'));
+    ok(await call(members[0]!, 'chat', { roomId, type: 'N', msg: 'across' }));
+    for (const g of got) expect(((await g)[0] as { msg: string }).msg).toBe('across');
+    const users = ok(await call<{ users: { userUID: string }[] }>(members[2]!, 'loadUsers')).users;
+    expect(users.map((u) => u.userUID).sort()).toEqual(members.map((m) => m.who.userUID).sort());
+  });
+
+  it('exactly max admitted when joins arrive at once on different servers', async () => {
+    const c = await sharedCluster();
+    const p = 'cl-capacity';
+    const owner = await join(c.nodes[0]!, p, user('owner'));
+    const { roomId } = ok(await call<{ roomId: string }>(owner, 'createRoom', { title: 'Tight', max: 4 }));
+    const joiners = await Promise.all(Array.from({ length: 24 }, (_, i) => join(c.nodes[i % 3]!, p, user(`j${i}`))));
+    const results = await Promise.all(joiners.map((j) => call(j, 'joinRoom', { roomId })));
+    expect(results.filter((r) => r.ok)).toHaveLength(3);
+    expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.code === 'EJ002')).toBe(true);
+    const users = ok(await call<{ users: unknown[] }>(owner, 'loadUsers')).users;
+    expect(users).toHaveLength(4);
+  });
+
+  it('lobby sockets on every server see at most one count per room per interval, ending on the final value', async () => {
+    const interval = 150;
+    const c = await sharedCluster({ BATCH_INTERVAL_MS: String(interval) });
+    const p = 'cl-count';
+    const watchers = await Promise.all(c.nodes.map((n, i) => join(n, p, user(`w${i}`))));
+    const owner = await join(c.nodes[0]!, p, user('owner'));
+    const { roomId } = ok(await call<{ roomId: string }>(owner, 'createRoom', { title: 'Busy', max: 40 }));
+    const joiners = await Promise.all(Array.from({ length: 18 }, (_, i) => join(c.nodes[i % 3]!, p, user(`j${i}`))));
+    await Promise.all(joiners.map((j) => call(j, 'joinRoom', { roomId })));
+    for (const w of watchers) {
+      await w.events.some('count', (u: { roomId: string; count: number }) => u.roomId === roomId && u.count === 19);
+      const seen = w.events.all('count', (u: { roomId: string }) => u.roomId === roomId);
+      // 20 ms: each message crosses a server's event loop, Redis and TLS; jitter can narrow a gap.
+      for (let i = 1; i < seen.length; i++) expect(seen[i]!.at - seen[i - 1]!.at).toBeGreaterThanOrEqual(interval - 20);
+      expect((seen.at(-1)!.args[0] as { count: number }).count).toBe(19);
+    }
+  });
+
+  it('room members on every server see at most one aggroPoint per interval; one vote per user counts', async () => {
+    const interval = 150;
+    const c = await sharedCluster({ BATCH_INTERVAL_MS: String(interval), AGGRO_TTL_MS: '1500' });
+    const p = 'cl-votes';
+    const members = await Promise.all(Array.from({ length: 12 }, (_, i) => join(c.nodes[i % 3]!, p, user(`v${i}`))));
+    const roomId = await roomWith(members[0]!, members.slice(1), 20);
+    const stops = members.map((m) => m.events.next('stopAggro', () => true, 5000));
+    const { aggroUID } = ok(await call<{ aggroUID: string }>(members[0]!, 'chat', { roomId, type: 'A', msg: 'vote!' }));
+    // Every voter votes twice at once, from its own server: only the first counts.
+    const votes = await Promise.all(members.slice(1).flatMap((m) => [call(m, 'aggroUp', aggroUID), call(m, 'aggroUp', aggroUID)]));
+    expect(votes.filter((v) => v.ok)).toHaveLength(11);
+    await Promise.all(stops);
+    for (const m of members) {
+      const points = m.events.all('aggroPoint', (u: { aggroUID: string }) => u.aggroUID === aggroUID);
+      expect((points.at(-1)!.args[0] as { point: number }).point).toBe(11);
+      for (let i = 1; i < points.length; i++) expect(points[i]!.at - points[i - 1]!.at).toBeGreaterThanOrEqual(interval - 20);
+    }
+    const rec = await c.records.waitFor((r) => r.aggroUID === aggroUID);
+    expect(rec).toMatchObject({ point: 11, up: 11, down: 0, endReason: 'expired' });
+    expect(c.records.records.filter((r) => r.aggroUID === aggroUID)).toHaveLength(1);
+  });
+
+  it('a second session of the same user on another server replaces the first', async () => {
+    const c = await sharedCluster();
+    const p = 'cl-dup';
+    const who = user('twice');
+    const first = await join(c.nodes[0]!, p, who);
+    const friend = await join(c.nodes[2]!, p, user('friend'));
+    await roomWith(first, [friend]);
+    const notice = first.events.next('system');
+    const left = friend.events.next('leaveRoom');
+    const second = await join(c.nodes[1]!, p, who);
+    expect((await notice)[0]).toMatchObject({ code: 'DUPLICATE_SESSION' });
+    await first.events.some('disconnect');
+    expect((await left)[0]).toEqual({ userUID: who.userUID, displayName: who.displayName });
+    expect(second.connected).toBe(true);
+    expect(ok(await call<{ rooms: RoomSummary[] }>(second, 'loadRooms')).rooms[0]?.count).toBe(1);
+  });
+
+  it('keys live under the prefix, in the programme hash tag, and expire when the programme is idle', async () => {
+    const c = await sharedCluster({ STATE_IDLE_TTL_MS: '60000' });
+    const p = 'cl-keys';
+    const a = await join(c.nodes[0]!, p, user('a'));
+    const b = await join(c.nodes[1]!, p, user('b'));
+    const roomId = await roomWith(a, [b]);
+    ok(await call(a, 'chat', { roomId, type: 'A', msg: 'keys' }));
+    const redis = createClient({ url: c.redis.url });
+    await redis.connect();
+    try {
+      const keys = await redis.keys(`${c.prefix}{${p}}:*`);
+      expect(keys.length).toBeGreaterThan(5);
+      for (const k of keys) {
+        const ttl = await redis.pTTL(k);
+        expect(ttl, k).toBeGreaterThan(0);
+        expect(ttl, k).toBeLessThanOrEqual(60_000);
+      }
+      // Every key in this Redis (shared by this file's clusters, each with its own
+      // `t<hex>:` prefix) lives under a prefix: the adapter's stream and channels included.
+      const all = await redis.keys('*');
+      expect(all.filter((k) => !/^t[0-9a-f]{8}:/.test(k))).toEqual([]);
+      expect(all.some((k) => k === `${c.prefix}socket.io`)).toBe(true);
+    } finally {
+      await redis.close();
+    }
+  });
+});
+
+describe('failures', () => {
+  it('a server killed with SIGKILL is cleaned up by one survivor within NODE_TIMEOUT_MS', async () => {
+    const timeout = 1200;
+    const c = await privateCluster({ NODE_TIMEOUT_MS: String(timeout), AGGRO_TTL_MS: '60000' });
+    own.push(c);
+    const [doomed, s1, s2] = c.nodes as [typeof c.nodes[0], typeof c.nodes[0], typeof c.nodes[0]];
+    const p = 'cl-kill';
+    const lobby = await join(s2, p, user('lobby'));
+    // A room shared with survivors, and a room held only by the doomed server's sockets.
+    const victim = await join(doomed, p, user('victim'));
+    const survivor = await join(s1, p, user('survivor'));
+    const shared = await roomWith(victim, [survivor]);
+    const loner = await join(doomed, p, user('loner'));
+    const { roomId: lonely } = ok(await call<{ roomId: string }>(loner, 'createRoom', { title: 'Alone', max: 3 }));
+    const { aggroUID } = ok(await call<{ aggroUID: string }>(loner, 'chat', { roomId: lonely, type: 'A', msg: 'mine' }));
+
+    const left = survivor.events.next('leaveRoom', () => true, timeout * 4);
+    const deleted = lobby.events.some('deleteRoom', (r: { roomId: string }) => r.roomId === lonely, timeout * 4);
+    const count = lobby.events.next('count', (u: { roomId: string; count: number }) => u.roomId === shared && u.count === 1, timeout * 4);
+    const killedAt = Date.now();
+    await doomed.kill();
+
+    expect((await left)[0]).toEqual({ userUID: victim.who.userUID, displayName: 'victim' });
+    await deleted;
+    await count;
+    // Noticed within NODE_TIMEOUT_MS, plus one sweep tick and delivery.
+    expect(Date.now() - killedAt).toBeLessThan(timeout + 1500);
+    const rec = await c.records.waitFor((r) => r.aggroUID === aggroUID);
+    expect(rec.endReason).toBe('room_emptied');
+    // Exactly one survivor did it.
+    expect(survivor.events.all('leaveRoom')).toHaveLength(1);
+    expect(c.records.records.filter((r) => r.aggroUID === aggroUID)).toHaveLength(1);
+  });
+
+  it("an aggro ends on time when the server that started it has died", async () => {
+    const ttl = 1000;
+    const c = await privateCluster({ AGGRO_TTL_MS: String(ttl), NODE_TIMEOUT_MS: '60000' });
+    own.push(c);
+    const [starter, s1, s2] = c.nodes as [typeof c.nodes[0], typeof c.nodes[0], typeof c.nodes[0]];
+    const p = 'cl-orphan';
+    const author = await join(starter, p, user('author'));
+    const a = await join(s1, p, user('a'));
+    const b = await join(s2, p, user('b'));
+    const roomId = await roomWith(author, [a, b]);
+    const started = a.events.next('aggro');
+    const { aggroUID } = ok(await call<{ aggroUID: string }>(author, 'chat', { roomId, type: 'A', msg: 'orphan' }));
+    const aggro = (await started)[0] as AggroMessage;
+    const stopA = a.events.next('stopAggro', (id: string) => id === aggroUID, ttl + 5000);
+    const stopB = b.events.next('stopAggro', (id: string) => id === aggroUID, ttl + 5000);
+    await starter.kill();
+    await Promise.all([stopA, stopB]);
+    // Not before its time; late by at most the sweep's grace and a tick.
+    expect(Date.now()).toBeGreaterThanOrEqual(aggro.expiresAt - 20);
+    expect(Date.now() - aggro.expiresAt).toBeLessThan(2000);
+    const rec = await c.records.waitFor((r) => r.aggroUID === aggroUID);
+    expect(rec.endReason).toBe('expired');
+    expect(b.events.all('stopAggro')).toHaveLength(1);
+  });
+
+  it('Redis going away: clients stay connected, calls answer ES001, /readyz is 503, service resumes by itself', async () => {
+    const c = await privateCluster({}, 2);
+    own.push(c);
+    const [n0, n1] = c.nodes as [typeof c.nodes[0], typeof c.nodes[0]];
+    const p = 'cl-outage';
+    const a = await join(n0, p, user('a'));
+    const b = await join(n1, p, user('b'));
+    expect(await readyz(n0)).toBe(200);
+
+    await c.redis.stop(true);
+    await until(async () => (await readyz(n0)) === 503, 5000, '/readyz answers 503');
+    expect(await readyz(n1)).toBe(503);
+    expect(await call(a, 'createRoom', { title: 'During', max: 3 })).toMatchObject({ ok: false, code: 'ES001' });
+    expect(await call(b, 'loadRooms')).toMatchObject({ ok: false, code: 'ES001' });
+    expect(a.connected && b.connected).toBe(true);
+
+    await c.redis.restart();
+    await until(async () => (await readyz(n0)) === 200 && (await readyz(n1)) === 200, 10_000, 'both servers are ready again');
+    expect(a.events.all('disconnect')).toEqual([]);
+    expect(b.events.all('disconnect')).toEqual([]);
+    const added = b.events.some('addRoom', (r: { title: string }) => r.title === 'After', 10_000);
+    await until(async () => (await call(a, 'createRoom', { title: 'After', max: 3 })).ok, 10_000, 'createRoom succeeds');
+    expect(((await added)[0] as RoomSummary).title).toBe('After');
+  });
+});
