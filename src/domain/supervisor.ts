@@ -20,6 +20,11 @@ export interface SupervisorOptions {
 export class ClusterSupervisor {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  /** Whether the last round reached the backend. */
+  private healthy = false;
+  /** No server is declared dead before this: after this server (or the backend) was away,
+   * the others' heartbeats look stale until they have had a timeout's time to beat again. */
+  private quietUntil = 0;
 
   constructor(
     private readonly service: OnAirService,
@@ -28,10 +33,15 @@ export class ClusterSupervisor {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly options: SupervisorOptions,
+    /** This server was declared dead while it was alive (a long pause): its sockets' state has
+     * been cleaned up by another server, so they must reconnect to be consistent again. */
+    private readonly onEvicted: () => void = () => {},
   ) {}
 
   async start(): Promise<void> {
     await this.nodes.heartbeat(this.clock.now());
+    this.healthy = true;
+    this.quietUntil = this.clock.now() + this.options.nodeTimeoutMs;
     this.timer = setInterval(() => {
       if (!this.running) this.running = this.tick().finally(() => (this.running = null));
     }, this.options.tickMs);
@@ -42,8 +52,15 @@ export class ClusterSupervisor {
   async tick(): Promise<void> {
     try {
       const now = this.clock.now();
-      await this.nodes.heartbeat(now);
-      for (const dead of await this.nodes.claimDead(now, this.options.nodeTimeoutMs)) {
+      const added = await this.nodes.heartbeat(now);
+      if (added && this.healthy) {
+        this.log.warn('this server was declared dead by the others; reconnecting its sockets');
+        this.onEvicted();
+      }
+      if (!this.healthy) this.quietUntil = now + this.options.nodeTimeoutMs;
+      this.healthy = true;
+      const deadNodes = now < this.quietUntil ? [] : await this.nodes.claimDead(now, this.options.nodeTimeoutMs);
+      for (const dead of deadNodes) {
         this.log.warn({ nodeId: dead.nodeId, sockets: dead.sockets.length }, 'server timed out; disconnecting its sockets');
         for (const s of dead.sockets) {
           await this.service.closeSession(s.p, { socketId: s.socketId, userUID: s.userUID, displayName: s.displayName });
@@ -51,6 +68,7 @@ export class ClusterSupervisor {
       }
       for (const d of await this.deadlines.due(now - this.options.graceMs, 200)) await this.service.honour(d);
     } catch (err) {
+      this.healthy = false;
       this.log.warn({ err }, 'cluster sweep failed; retrying next tick');
     }
   }

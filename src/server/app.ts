@@ -189,6 +189,8 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
           nodeTimeoutMs: config.nodeTimeoutMs,
           tickMs: Math.max(50, Math.min(1000, Math.floor(config.nodeTimeoutMs / 3))),
           graceMs: Math.max(config.batchIntervalMs * 2, 250),
+        }, () => {
+          for (const p of namespaces.programs()) namespaces.get(p).disconnectSockets(true);
         })
       : null;
   await supervisor?.start();

@@ -13,8 +13,9 @@ export interface SocketEntry {
 
 export interface NodeRegistry {
   readonly nodeId: string;
-  /** Record that this server is alive now. */
-  heartbeat(now: number): Promise<void>;
+  /** Record that this server is alive now. `true` when it was not registered: at its first
+   * beat, or because other servers had declared it dead. */
+  heartbeat(now: number): Promise<boolean>;
   /** Remove this server from the registry (clean shutdown). */
   leave(): Promise<void>;
   /** Record a socket held by this server, so a survivor can clean it up should this server die. */

@@ -25,8 +25,8 @@ export class RedisNodeRegistry implements NodeRegistry {
     return `${this.prefix}node:${nodeId}:sockets`;
   }
 
-  async heartbeat(now: number): Promise<void> {
-    await this.redis.zAdd(this.nodesKey, [{ score: now, value: this.nodeId }]);
+  async heartbeat(now: number): Promise<boolean> {
+    return (await this.redis.zAdd(this.nodesKey, [{ score: now, value: this.nodeId }])) === 1;
   }
 
   async leave(): Promise<void> {
