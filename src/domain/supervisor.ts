@@ -50,25 +50,38 @@ export class ClusterSupervisor {
 
   /** One round: heartbeat, clean up dead servers, honour overdue deadlines. Never throws. */
   async tick(): Promise<void> {
+    const now = this.clock.now();
+    let added: boolean;
     try {
-      const now = this.clock.now();
-      const added = await this.nodes.heartbeat(now);
-      if (added && this.healthy) {
-        this.log.warn('this server was declared dead by the others; reconnecting its sockets');
-        this.onEvicted();
-      }
-      if (!this.healthy) this.quietUntil = now + this.options.nodeTimeoutMs;
-      this.healthy = true;
+      added = await this.nodes.heartbeat(now);
+    } catch (err) {
+      this.healthy = false;
+      this.log.warn({ err }, 'heartbeat failed; retrying next tick');
+      return;
+    }
+    if (added) {
+      // Not registered although it has beaten before: declared dead by the others (or the
+      // backend lost its data), so its sockets' shared state is gone.
+      this.log.warn('this server was declared dead or lost its state; reconnecting its sockets');
+      this.onEvicted();
+    }
+    if (!this.healthy) this.quietUntil = now + this.options.nodeTimeoutMs;
+    this.healthy = true;
+    try {
       const deadNodes = now < this.quietUntil ? [] : await this.nodes.claimDead(now, this.options.nodeTimeoutMs);
       for (const dead of deadNodes) {
         this.log.warn({ nodeId: dead.nodeId, sockets: dead.sockets.length }, 'server timed out; disconnecting its sockets');
         for (const s of dead.sockets) {
-          await this.service.closeSession(s.p, { socketId: s.socketId, userUID: s.userUID, displayName: s.displayName });
+          // The claim took the list for good: one socket failing must not lose the others.
+          try {
+            await this.service.closeSession(s.p, { socketId: s.socketId, userUID: s.userUID, displayName: s.displayName });
+          } catch (err) {
+            this.log.error({ err, nodeId: dead.nodeId, socketId: s.socketId }, "closing a dead server's socket failed");
+          }
         }
       }
       for (const d of await this.deadlines.due(now - this.options.graceMs, 200)) await this.service.honour(d);
     } catch (err) {
-      this.healthy = false;
       this.log.warn({ err }, 'cluster sweep failed; retrying next tick');
     }
   }

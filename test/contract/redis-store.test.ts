@@ -12,7 +12,7 @@ beforeAll(async () => {
   redis = await startRedis();
 });
 afterAll(async () => {
-  await redis?.stop();
+  await redis?.remove();
 });
 
 storeContract('redis', async () => {

@@ -134,8 +134,12 @@ export function sharedCluster(env: Record<string, string> = {}, size = 3): Promi
 }
 
 /** A cluster of its own, for tests that kill servers or Redis. Close it yourself. */
-export async function privateCluster(env: Record<string, string> = {}, size = 3): Promise<Cluster> {
-  const r = await startRedis();
+export async function privateCluster(
+  env: Record<string, string> = {},
+  size = 3,
+  redisOptions: { persistent?: boolean } = {},
+): Promise<Cluster> {
+  const r = await startRedis(redisOptions);
   const previous = redis;
   redis = r;
   try {
@@ -143,7 +147,7 @@ export async function privateCluster(env: Record<string, string> = {}, size = 3)
     const close = c.close;
     c.close = async () => {
       await close();
-      await r.stop();
+      await r.remove();
     };
     return c;
   } finally {
@@ -155,6 +159,6 @@ afterAll(async () => {
   const all = await Promise.allSettled([...clusters.values()]);
   clusters.clear();
   await Promise.all(all.map((c) => (c.status === 'fulfilled' ? c.value.close() : undefined)));
-  await redis?.stop();
+  await redis?.remove();
   redis = null;
 });

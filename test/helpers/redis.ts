@@ -3,7 +3,10 @@
  * persistence, and stopped afterwards. The machine's shared Redis on 6379 is never touched.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from 'redis';
 
 export const REDIS_BIN = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
@@ -24,7 +27,9 @@ export interface PrivateRedis {
   url: string;
   /** Stop the server (SIGKILL when `hard`), as a failure test would. */
   stop(hard?: boolean): Promise<void>;
-  /** Start it again on the same port (empty: it keeps nothing on disk). */
+  /** Stop it for good and delete its files. */
+  remove(): Promise<void>;
+  /** Start it again on the same port: empty, or with its data when started `persistent`. */
   restart(): Promise<void>;
 }
 
@@ -47,12 +52,16 @@ async function waitReady(url: string, timeoutMs = 5000): Promise<void> {
   }
 }
 
-export async function startRedis(): Promise<PrivateRedis> {
+export async function startRedis(options: { persistent?: boolean } = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
+  // Persistence as production runs it: an append-only file, fsync'd on every write here so a
+  // SIGKILL loses nothing the test wrote.
+  const dir = options.persistent ? mkdtempSync(join(tmpdir(), 'onair-redis-')) : null;
+  const storage = dir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir] : ['--appendonly', 'no'];
   let child: ChildProcess | null = null;
   const launch = async () => {
-    child = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
+    child = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...storage, '--protected-mode', 'yes'], {
       stdio: 'ignore',
     });
     await waitReady(url);
@@ -67,5 +76,16 @@ export async function startRedis(): Promise<PrivateRedis> {
     });
   };
   await launch();
-  return { port, url, stop, restart: launch };
+  return {
+    port,
+    url,
+    stop: async (hard = false) => {
+      await stop(hard);
+    },
+    restart: launch,
+    remove: async () => {
+      await stop(true);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
