@@ -51,7 +51,7 @@ export class Batcher {
   private async flushCount(p: string, roomId: string): Promise<void> {
     try {
       const count = await this.store.flushCount(p, roomId);
-      if (count !== null) this.delivery.toLobby(p, 'count', { roomId, count });
+      if (count !== null && !this.store.announces) this.delivery.toLobby(p, 'count', { roomId, count });
     } catch (err) {
       this.log.warn({ err, p, roomId }, 'count flush failed');
     }
@@ -60,7 +60,7 @@ export class Batcher {
   private async flushPoint(p: string, roomId: string, aggroUID: string): Promise<void> {
     try {
       const point = await this.store.flushPoint(p, roomId, aggroUID, this.clock.now());
-      if (point !== null) this.delivery.toRoom(p, roomId, null, 'aggroPoint', { aggroUID, point });
+      if (point !== null && !this.store.announces) this.delivery.toRoom(p, roomId, null, 'aggroPoint', { aggroUID, point });
     } catch (err) {
       this.log.warn({ err, p, aggroUID }, 'aggroPoint flush failed');
     }

@@ -151,8 +151,8 @@ export class OnAirService {
     const out = await this.deps.store.createRoom(p, room, m, this.options.roomsPerProgramMax);
     if (!out.ok) return fail(out.code);
     this.deps.delivery.enterRoom(p, m.socketId, room.roomId);
+    if (!this.deps.store.announces) this.deps.delivery.toLobby(p, 'addRoom', roomSummary(out.room));
     if (out.left) await this.afterLeave(p, out.left);
-    this.deps.delivery.toLobby(p, 'addRoom', roomSummary(out.room));
     this.deps.log.info({ p, roomId: room.roomId, userUID: m.userUID }, 'room created');
     return { ok: true, roomId: room.roomId, title: room.title };
   }
@@ -173,7 +173,7 @@ export class OnAirService {
     const out = await this.deps.store.createRoom(p, room, null, this.options.roomsPerProgramMax);
     if (!out.ok) return fail(out.code);
     this.runtime(p);
-    this.deps.delivery.toLobby(p, 'addRoom', roomSummary(out.room));
+    if (!this.deps.store.announces) this.deps.delivery.toLobby(p, 'addRoom', roomSummary(out.room));
     return { ok: true, room: out.room };
   }
 
@@ -196,7 +196,7 @@ export class OnAirService {
     this.deps.delivery.enterRoom(p, m.socketId, input.roomId);
     if (out.left) await this.afterLeave(p, out.left);
     this.deps.delivery.toRoom(p, input.roomId, null, 'joinRoom', userInfo(m));
-    if (out.aggro) this.deps.delivery.toSocket(p, m.socketId, 'aggro', aggroMessage(out.aggro));
+    if (out.aggro && !this.deps.store.announces) this.deps.delivery.toSocket(p, m.socketId, 'aggro', aggroMessage(out.aggro));
     await this.batcher.countChanged(p, input.roomId, this.runtime(p).timers);
     return { ok: true, roomId: input.roomId };
   }
@@ -220,7 +220,7 @@ export class OnAirService {
     });
     if (left.endedAggro) await this.finishAggro(p, left.endedAggro, 'room_emptied');
     if (left.deleted) {
-      this.deps.delivery.toLobby(p, 'deleteRoom', { roomId: left.roomId });
+      if (!this.deps.store.announces) this.deps.delivery.toLobby(p, 'deleteRoom', { roomId: left.roomId });
       this.deps.log.info({ p, roomId: left.roomId }, 'room deleted');
     } else {
       await this.batcher.countChanged(p, left.roomId, this.runtime(p).timers);
@@ -308,10 +308,18 @@ export class OnAirService {
       this.deps.log.error({ err, p, aggroUID: a.aggroUID }, 'recording aggro failed');
     }
     this.deps.log.info({ p, aggroUID: a.aggroUID, point: a.point, reason }, 'aggro ended');
+    const finalPoint = a.point !== a.pointSent ? a.point : null;
+    const event = reason === 'removed' ? 'deleteAggro' : 'stopAggro';
     const announce = () => {
-      if (a.point !== a.pointSent) this.deps.delivery.toRoom(p, a.roomId, null, 'aggroPoint', { aggroUID: a.aggroUID, point: a.point });
-      if (reason === 'removed') this.deps.delivery.toRoom(p, a.roomId, null, 'deleteAggro', a.aggroUID);
-      else this.deps.delivery.toRoom(p, a.roomId, null, 'stopAggro', a.aggroUID);
+      const { store, delivery } = this.deps;
+      if (store.announces && store.announceEnd) {
+        store.announceEnd(p, a.roomId, a.aggroUID, finalPoint, event).catch((err: unknown) => {
+          this.deps.log.error({ err, p, aggroUID: a.aggroUID }, 'announcing the end of an aggro failed');
+        });
+        return;
+      }
+      if (finalPoint !== null) delivery.toRoom(p, a.roomId, null, 'aggroPoint', { aggroUID: a.aggroUID, point: finalPoint });
+      delivery.toRoom(p, a.roomId, null, event, a.aggroUID);
     };
     const delay = a.point !== a.pointSent && !this.stopped ? finalPointDelay(a, now, this.batcher.intervalMs) : 0;
     if (delay > 0) this.runtime(p).timers.after(delay, announce);

@@ -3,7 +3,7 @@
  * anything touches state; clients may use them to check input before sending.
  */
 import { z } from 'zod';
-import { cleanLine, cleanMessage, codePointLength, hasForbiddenKeys } from './text.js';
+import { cleanLine, cleanMessage, codePointLength, hasForbiddenKeys, hasIllFormedText } from './text.js';
 
 export const SCHEDULE_UID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Room and aggro ids are server-made and URL-safe; anything else cannot name one. */
@@ -101,6 +101,7 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: strin
 /** Parse an untrusted payload; never throws. */
 export function parsePayload<S extends z.ZodType>(schema: S, raw: unknown): ParseResult<z.output<S>> {
   if (hasForbiddenKeys(raw)) return { ok: false, reason: 'forbidden key' };
+  if (hasIllFormedText(raw)) return { ok: false, reason: 'lone surrogate in text' };
   const r = schema.safeParse(raw);
   if (r.success) return { ok: true, value: r.data };
   return { ok: false, reason: r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };

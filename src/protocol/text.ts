@@ -33,6 +33,13 @@ export function hasLineBreak(s: string): boolean {
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** A string with half of a UTF-16 surrogate pair is not text: it cannot be encoded as UTF-8,
+ * and JSON codecs (Redis's cjson among them) refuse it. */
+export function isWellFormed(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
 
 /**
  * True when a decoded payload carries keys that could reach an object's prototype. JSON.parse
@@ -45,6 +52,17 @@ export function hasForbiddenKeys(value: unknown, depth = 0): boolean {
   for (const key of Object.keys(value)) {
     if (FORBIDDEN_KEYS.has(key)) return true;
     if (hasForbiddenKeys((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
+}
+
+/** True when any string in the payload (keys included) holds a lone surrogate. */
+export function hasIllFormedText(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return !isWellFormed(value);
+  if (depth > 8 || value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some((v) => hasIllFormedText(v, depth + 1));
+  for (const [key, v] of Object.entries(value)) {
+    if (!isWellFormed(key) || hasIllFormedText(v, depth + 1)) return true;
   }
   return false;
 }

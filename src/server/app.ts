@@ -190,7 +190,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
           tickMs: Math.max(50, Math.min(1000, Math.floor(config.nodeTimeoutMs / 3))),
           graceMs: Math.max(config.batchIntervalMs * 2, 250),
         }, () => {
-          for (const p of namespaces.programs()) namespaces.get(p).disconnectSockets(true);
+          for (const p of namespaces.programs()) namespaces.get(p).local.disconnectSockets(true);
         })
       : null;
   await supervisor?.start();
@@ -253,10 +253,10 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     httpServer.close(); // no new connections; existing ones are handled below
     const programs = namespaces.programs();
     for (const p of programs) {
-      namespaces.get(p).emit('system', { code: 'SERVER_SHUTDOWN', message: 'The server is restarting; reconnect shortly.' });
+      namespaces.get(p).local.emit('system', { code: 'SERVER_SHUTDOWN', message: 'The server is restarting; reconnect shortly.' });
     }
     await service.stop(!sharedState);
-    for (const p of programs) namespaces.get(p).disconnectSockets(true);
+    for (const p of programs) namespaces.get(p).local.disconnectSockets(true);
     await Promise.allSettled([...disconnects]);
     if (toucher) clearInterval(toucher);
     await supervisor?.stop();

@@ -13,6 +13,7 @@ import { MemoryStore } from '../state/memory/memory-store.js';
 import { RedisDeadlineIndex, RedisNodeRegistry, type RedisClusterCommands } from '../state/redis/redis-cluster.js';
 import { RedisStore, type RedisCommands } from '../state/redis/redis-store.js';
 import type { StateStore } from '../state/store.js';
+import { LOBBY, roomChannel } from './channels.js';
 
 export interface Backends {
   store: StateStore;
@@ -51,13 +52,18 @@ export async function createBackends(config: Config, clock: Clock, log: Logger):
   await Promise.all([state.connect(), pub.connect()]);
 
   const nodeId = randomBytes(6).toString('hex');
-  const store = new RedisStore(state as unknown as RedisCommands, { prefix: config.redisPrefix, idleTtlMs: config.stateIdleTtlMs });
+  const stream = `${config.redisPrefix}socket.io`;
+  const store = new RedisStore(state as unknown as RedisCommands, {
+    prefix: config.redisPrefix,
+    idleTtlMs: config.stateIdleTtlMs,
+    announce: { stream, lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') },
+  });
   const commands = state as unknown as RedisClusterCommands;
   redisLog.info({ nodeId, prefix: config.redisPrefix }, 'shared state in redis');
   return {
     store,
     shared: true,
-    adapter: createAdapter(pub, { streamName: `${config.redisPrefix}socket.io`, channelPrefix: `${config.redisPrefix}socket.io` }),
+    adapter: createAdapter(pub, { streamName: stream, channelPrefix: stream }),
     nodes: new RedisNodeRegistry(commands, config.redisPrefix, nodeId),
     deadlines: new RedisDeadlineIndex(commands, config.redisPrefix),
     touch: (p) => store.touchProgram(p),

@@ -22,6 +22,20 @@ export type VoteOutcome = { ok: true; point: number; roomId: string } | { ok: fa
 
 export interface StateStore {
   /**
+   * Whether the store itself delivers the events whose order across servers matters, inside the
+   * decision that causes them: `addRoom` (createRoom), `deleteRoom` (a leave that deletes a room,
+   * also within join and createRoom), `count` (flushCount), `aggroPoint` (flushPoint), the
+   * joiner's `aggro` (join), and the end of an aggro (`announceEnd`). A shared store must, or
+   * events decided on different servers could reach clients out of order. When `false` the
+   * domain sends them itself.
+   */
+  readonly announces: boolean;
+
+  /** With `announces`: deliver the end of an aggro (the final total unless `null`, then
+   * `stopAggro` or `deleteAggro`) after everything its room was already sent. */
+  announceEnd?(p: string, roomId: string, aggroUID: string, finalPoint: number | null, event: 'stopAggro' | 'deleteAggro'): Promise<void>;
+
+  /**
    * Make a room, unless the programme already holds `roomLimit` rooms. When `creator` is given
    * it leaves its current room (as `leave` would) and becomes the only member, in the same step.
    */

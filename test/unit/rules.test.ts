@@ -592,3 +592,16 @@ describe('error catalogue', () => {
     expect(new Set(Object.values(errorMessages)).size).toBe(SPEC_CODES.length);
   });
 });
+
+describe('well-formed text', () => {
+  it('refuses payloads holding a lone surrogate anywhere, accepts paired ones', async () => {
+    const { createSchemas, parsePayload, identitySchema } = await import('../../src/protocol/index.js');
+    const s = createSchemas();
+    expect(parsePayload(s.createRoom, { title: 'ok \u{1F600}', max: 3 }).ok).toBe(true);
+    expect(parsePayload(s.createRoom, { title: 'bad \uD800', max: 3 }).ok).toBe(false);
+    expect(parsePayload(s.chat, { roomId: 'abc', type: 'N', msg: 'x\uDC00y' }).ok).toBe(false);
+    expect(parsePayload(s.chat, { roomId: 'abc', type: 'N', msg: 'hi', ['k\uD800']: 1 }).ok).toBe(false);
+    expect(parsePayload(identitySchema, { userUID: 'u\uD800', displayName: 'x' }).ok).toBe(false);
+    expect(parsePayload(identitySchema, { userUID: 'u', displayName: 'x\uDBFF' }).ok).toBe(false);
+  });
+});

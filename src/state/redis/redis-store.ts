@@ -30,13 +30,19 @@ export interface RedisStoreOptions {
   prefix: string;
   /** How long an idle programme's keys live. */
   idleTtlMs: number;
+  /** Deliver ordered events through the socket.io adapter's stream (see `scripts.ts`). */
+  announce?: { stream: string; lobbyChannel: string; roomChannelPrefix: string };
 }
 
 export class RedisStore implements StateStore {
+  readonly announces: boolean;
+
   constructor(
     private readonly redis: RedisCommands,
     private readonly options: RedisStoreOptions,
-  ) {}
+  ) {
+    this.announces = Boolean(options.announce);
+  }
 
   /** The programme's key prefix; the hash tag keeps a programme on one cluster slot. */
   key(p: string, what = ''): string {
@@ -53,7 +59,11 @@ export class RedisStore implements StateStore {
       sha = sha1(script);
       SHAS.set(script, sha);
     }
-    const options = { keys: [this.key(p)], arguments: [String(this.options.idleTtlMs), ...args.map(String)] };
+    const a = this.options.announce;
+    const options = {
+      keys: a ? [this.key(p), a.stream] : [this.key(p)],
+      arguments: [String(this.options.idleTtlMs), a?.lobbyChannel ?? '', a?.roomChannelPrefix ?? '', ...args.map(String)],
+    };
     try {
       return (await this.redis.evalSha(sha, options)) as string | null;
     } catch (err) {
@@ -158,6 +168,10 @@ export class RedisStore implements StateStore {
     // Best effort: a programme that comes back at once is added again by its next write.
     await this.redis.sRem(this.programsKey, p);
     return true;
+  }
+
+  async announceEnd(p: string, roomId: string, aggroUID: string, finalPoint: number | null, event: 'stopAggro' | 'deleteAggro'): Promise<void> {
+    await this.run(S.ANNOUNCE_END, p, roomId, aggroUID, finalPoint ?? '', event);
   }
 
   /** Refresh the expiry of every key of a programme that still has sockets. */

@@ -1,15 +1,40 @@
 /**
  * Lua scripts: each store decision runs as one script, which Redis executes without interleaving
  * any other command, so every decision is atomic across all servers. All keys of a programme
- * share the hash tag `{scheduleUID}`, so a programme lives on one Redis Cluster slot and a script
- * may touch any of its keys. KEYS[1] is always the programme's key prefix (`<prefix>{p}:`).
- * Replies are JSON (cjson) so the TypeScript side parses one shape.
+ * share the hash tag `{scheduleUID}`. KEYS[1] is always the programme's key prefix
+ * (`<prefix>{p}:`); the scripts derive the programme's other keys from it, which a standalone
+ * Redis (or one shard per Redis, see docs/scaling.md) allows; Redis Cluster is not supported.
+ * Replies are JSON (cjson) so the TypeScript side parses one shape. Every script does what can
+ * fail (decoding) before it writes: Redis does not roll back a script that errors halfway.
+ *
+ * Announcements: with KEYS[2] (the socket.io adapter's stream), a decision that clients must
+ * see in decision order also appends its event to that stream, in the format of socket.io's
+ * emitter (uid "emitter", a BROADCAST). Every server, the deciding one included, delivers it
+ * from the stream, so `count` never overtakes `deleteRoom`, nor `aggroPoint` `stopAggro`, even
+ * when different servers decided them. ARGV[2] and ARGV[3] name the lobby channel and the
+ * prefix of room channels.
  */
 
 /** Shared helpers prepended to every script. */
 const LIB = `
 local base = KEYS[1]
 local ttl = tonumber(ARGV[1])
+local lobby_channel, room_prefix = ARGV[2], ARGV[3]
+
+-- Deliver an event to a channel of this programme through the adapter's stream.
+local function announce(channel, event, payload_json, except)
+  if not KEYS[2] then return end
+  local nsp = cjson.encode('/' .. string.match(base, '{([^}]*)}:$'))
+  local excluded = ''
+  if except and except ~= '' then excluded = cjson.encode(except) end
+  local data = '{"packet":{"type":2,"data":[' .. cjson.encode(event) .. ',' .. payload_json .. '],"nsp":' .. nsp ..
+    '},"opts":{"rooms":[' .. cjson.encode(channel) .. '],"except":[' .. excluded .. '],"flags":{}}}'
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'uid', 'emitter', 'nsp', cjson.decode(nsp), 'type', '3', 'data', data)
+end
+
+local function room_channel(rid)
+  return room_prefix .. rid
+end
 
 local function touch(...)
   for _, k in ipairs({...}) do redis.call('PEXPIRE', base .. k, ttl) end
@@ -39,6 +64,16 @@ local function take_aggro(rid)
   return a
 end
 
+local function aggro_message(a)
+  return cjson.encode({ displayName = a.displayName, msg = a.msg, roomId = a.roomId, type = a.type, userUID = a.userUID,
+    aggroUID = a.aggroUID, photoURL = a.photoURL, point = a.point, ts = a.startedAt, expiresAt = a.expiresAt })
+end
+
+local function summary(r)
+  return cjson.encode({ roomId = r.roomId, title = r.title, max = r.max, count = r.count,
+    password = r.passwordHash and true or nil })
+end
+
 local function room_view(rid)
   local flat = redis.call('HGETALL', base .. 'room:' .. rid)
   if #flat == 0 then return nil end
@@ -54,12 +89,13 @@ local function leave(sid, only)
   local rid = redis.call('HGET', base .. 'seats', sid)
   if not rid then return nil end
   if only ~= '' and only ~= rid then return nil end
-  redis.call('HDEL', base .. 'seats', sid)
   local m = redis.call('HGET', base .. 'members:' .. rid, sid)
-  if not m then return nil end
+  local member = m and cjson.decode(m)
+  redis.call('HDEL', base .. 'seats', sid)
+  if not member then return nil end
   redis.call('HDEL', base .. 'members:' .. rid, sid)
   local count = redis.call('HLEN', base .. 'members:' .. rid)
-  local out = { roomId = rid, member = cjson.decode(m), count = count, deleted = false }
+  local out = { roomId = rid, member = member, count = count, deleted = false }
   if count == 0 then
     local a = take_aggro(rid)
     if a then out.endedAggro = a end
@@ -67,6 +103,7 @@ local function leave(sid, only)
       redis.call('DEL', base .. 'room:' .. rid, base .. 'members:' .. rid, base .. 'win:count:' .. rid)
       redis.call('ZREM', base .. 'rooms', rid)
       out.deleted = true
+      announce(lobby_channel, 'deleteRoom', cjson.encode({ roomId = rid }))
     end
   end
   return out
@@ -83,9 +120,9 @@ function script(body: string): string {
   return `${LIB}\n${body}`;
 }
 
-/** ARGV: ttl, roomId, roomJson, roomLimit, creatorSocketId ('' for none), creatorJson. */
+/** ARGV: ttl, lobby, roomPrefix, roomId, roomJson, roomLimit, creatorSocketId ('' for none), creatorJson. */
 export const CREATE_ROOM = script(`
-local rid, room, limit, sid, mjson = ARGV[2], cjson.decode(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local rid, room, limit, sid, mjson = ARGV[4], cjson.decode(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
 if redis.call('ZCARD', base .. 'rooms') >= limit then return cjson.encode({ ok = false, code = 'EC002' }) end
 local left = nil
 if sid ~= '' then left = leave(sid, '') end
@@ -95,10 +132,12 @@ redis.call('HSET', base .. 'room:' .. rid, 'title', room.title, 'max', room.max,
   'persistent', room.persistent and '1' or '0', 'createdAt', room.createdAt, 'countSent', sid ~= '' and 1 or 0)
 touch('rooms', 'seq', 'room:' .. rid)
 if sid ~= '' then seat(rid, sid, mjson) end
-return cjson.encode({ ok = true, room = room_view(rid), left = left })
+local view = room_view(rid)
+announce(lobby_channel, 'addRoom', summary(view), sid)
+return cjson.encode({ ok = true, room = view, left = left })
 `);
 
-/** ARGV: ttl. */
+/** ARGV: ttl, lobby, roomPrefix. */
 export const LIST_ROOMS = script(`
 local out = {}
 for _, rid in ipairs(redis.call('ZRANGE', base .. 'rooms', 0, -1)) do
@@ -109,16 +148,16 @@ if #out == 0 then return '[]' end
 return cjson.encode(out)
 `);
 
-/** ARGV: ttl, roomId. */
+/** ARGV: ttl, lobby, roomPrefix, roomId. */
 export const GET_ROOM = script(`
-local r = room_view(ARGV[2])
+local r = room_view(ARGV[4])
 if not r then return 'null' end
 return cjson.encode(r)
 `);
 
-/** ARGV: ttl, roomId, socketId, memberJson. */
+/** ARGV: ttl, lobby, roomPrefix, roomId, socketId, memberJson. */
 export const JOIN = script(`
-local rid, sid, mjson = ARGV[2], ARGV[3], ARGV[4]
+local rid, sid, mjson = ARGV[4], ARGV[5], ARGV[6]
 local room = redis.call('HMGET', base .. 'room:' .. rid, 'max')
 if not room[1] then return cjson.encode({ ok = false, code = 'EJ001' }) end
 local count = redis.call('HLEN', base .. 'members:' .. rid)
@@ -129,25 +168,27 @@ if count >= tonumber(room[1]) then return cjson.encode({ ok = false, code = 'EJ0
 local left = leave(sid, '')
 seat(rid, sid, mjson)
 touch('room:' .. rid)
-return cjson.encode({ ok = true, already = false, count = count + 1, left = left, aggro = read_aggro(rid) })
+local live = read_aggro(rid)
+if live then announce(sid, 'aggro', aggro_message(live)) end
+return cjson.encode({ ok = true, already = false, count = count + 1, left = left, aggro = live })
 `);
 
-/** ARGV: ttl, socketId, onlyRoomId ('' for any). */
+/** ARGV: ttl, lobby, roomPrefix, socketId, onlyRoomId ('' for any). */
 export const LEAVE = script(`
-local out = leave(ARGV[2], ARGV[3])
+local out = leave(ARGV[4], ARGV[5])
 if not out then return 'null' end
 return cjson.encode(out)
 `);
 
-/** ARGV: ttl, socketId, aggroJson (static fields), cooldownMs. */
+/** ARGV: ttl, lobby, roomPrefix, socketId, aggroJson (static fields), cooldownMs. */
 export const START_AGGRO = script(`
-local sid, a, cooldown = ARGV[2], cjson.decode(ARGV[3]), tonumber(ARGV[4])
+local sid, a, cooldown = ARGV[4], cjson.decode(ARGV[5]), tonumber(ARGV[6])
 local rid = a.roomId
 if redis.call('HGET', base .. 'seats', sid) ~= rid then return 'EM001' end
 if redis.call('EXISTS', base .. 'aggro:' .. rid) == 1 then return 'EA001' end
 local cd_until = tonumber(redis.call('GET', base .. 'cd:' .. a.userUID) or '0')
 if cd_until > a.startedAt then return 'EA002' end
-redis.call('HSET', base .. 'aggro:' .. rid, 'data', ARGV[3], 'aggroUID', a.aggroUID, 'userUID', a.userUID,
+redis.call('HSET', base .. 'aggro:' .. rid, 'data', ARGV[5], 'aggroUID', a.aggroUID, 'userUID', a.userUID,
   'point', 0, 'up', 0, 'down', 0, 'pointSent', a.pointSent, 'pointSentAt', a.pointSentAt)
 redis.call('ZADD', base .. 'aggros', a.expiresAt, rid)
 touch('aggro:' .. rid, 'aggros')
@@ -156,9 +197,9 @@ if cooldown > 0 then redis.call('SET', base .. 'cd:' .. a.userUID, string.format
 return 'OK'
 `);
 
-/** ARGV: ttl, socketId, userUID, aggroUID, delta. */
+/** ARGV: ttl, lobby, roomPrefix, socketId, userUID, aggroUID, delta. */
 export const VOTE = script(`
-local sid, uid, id, delta = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local sid, uid, id, delta = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
 local rid = redis.call('HGET', base .. 'seats', sid)
 if not rid then return cjson.encode({ ok = false, code = 'EA003' }) end
 local key = base .. 'aggro:' .. rid
@@ -172,14 +213,14 @@ redis.call('HINCRBY', key, delta > 0 and 'up' or 'down', 1)
 return cjson.encode({ ok = true, point = point, roomId = rid })
 `);
 
-/** ARGV: ttl, roomId. */
+/** ARGV: ttl, lobby, roomPrefix, roomId. */
 export const LIVE_AGGRO = script(`
-local a = read_aggro(ARGV[2])
+local a = read_aggro(ARGV[4])
 if not a then return 'null' end
 return cjson.encode(a)
 `);
 
-/** ARGV: ttl. */
+/** ARGV: ttl, lobby, roomPrefix. */
 export const LIVE_AGGROS = script(`
 local out = {}
 for _, rid in ipairs(redis.call('ZRANGE', base .. 'aggros', 0, -1)) do
@@ -190,52 +231,54 @@ if #out == 0 then return '[]' end
 return cjson.encode(out)
 `);
 
-/** ARGV: ttl, roomId, aggroUID. */
+/** ARGV: ttl, lobby, roomPrefix, roomId, aggroUID. */
 export const END_AGGRO = script(`
-local rid, id = ARGV[2], ARGV[3]
+local rid, id = ARGV[4], ARGV[5]
 if redis.call('HGET', base .. 'aggro:' .. rid, 'aggroUID') ~= id then return 'null' end
 return cjson.encode(take_aggro(rid))
 `);
 
-/** ARGV: ttl, roomId. */
+/** ARGV: ttl, lobby, roomPrefix, roomId. */
 export const FLUSH_COUNT = script(`
-local rid = ARGV[2]
+local rid = ARGV[4]
 redis.call('DEL', base .. 'win:count:' .. rid)
 local sent = redis.call('HGET', base .. 'room:' .. rid, 'countSent')
 if not sent then return 'null' end
 local count = redis.call('HLEN', base .. 'members:' .. rid)
 if count == tonumber(sent) then return 'null' end
 redis.call('HSET', base .. 'room:' .. rid, 'countSent', count)
+announce(lobby_channel, 'count', cjson.encode({ roomId = rid, count = count }))
 return tostring(count)
 `);
 
-/** ARGV: ttl, roomId, aggroUID, now. */
+/** ARGV: ttl, lobby, roomPrefix, roomId, aggroUID, now. */
 export const FLUSH_POINT = script(`
-local rid, id, now = ARGV[2], ARGV[3], ARGV[4]
+local rid, id, now = ARGV[4], ARGV[5], ARGV[6]
 redis.call('DEL', base .. 'win:point:' .. id)
 local key = base .. 'aggro:' .. rid
 local h = redis.call('HMGET', key, 'aggroUID', 'point', 'pointSent')
 if h[1] ~= id or h[2] == h[3] then return 'null' end
 redis.call('HSET', key, 'pointSent', h[2], 'pointSentAt', now)
+announce(room_channel(rid), 'aggroPoint', cjson.encode({ aggroUID = id, point = tonumber(h[2]) }))
 return h[2]
 `);
 
-/** ARGV: ttl, userUID, socketId. */
+/** ARGV: ttl, lobby, roomPrefix, userUID, socketId. */
 export const CLAIM_SESSION = script(`
-local prev = redis.call('HGET', base .. 'sessions', ARGV[2])
-redis.call('HSET', base .. 'sessions', ARGV[2], ARGV[3])
+local prev = redis.call('HGET', base .. 'sessions', ARGV[4])
+redis.call('HSET', base .. 'sessions', ARGV[4], ARGV[5])
 touch('sessions')
-if not prev or prev == ARGV[3] then return 'null' end
+if not prev or prev == ARGV[5] then return 'null' end
 return cjson.encode(prev)
 `);
 
-/** ARGV: ttl, userUID, socketId. */
+/** ARGV: ttl, lobby, roomPrefix, userUID, socketId. */
 export const RELEASE_SESSION = script(`
-if redis.call('HGET', base .. 'sessions', ARGV[2]) == ARGV[3] then redis.call('HDEL', base .. 'sessions', ARGV[2]) end
+if redis.call('HGET', base .. 'sessions', ARGV[4]) == ARGV[5] then redis.call('HDEL', base .. 'sessions', ARGV[4]) end
 return 'null'
 `);
 
-/** ARGV: ttl. */
+/** ARGV: ttl, lobby, roomPrefix. */
 export const IS_IDLE = script(`
 if redis.call('ZCARD', base .. 'rooms') == 0 and redis.call('HLEN', base .. 'sessions') == 0 then return 'true' end
 return 'false'
@@ -249,5 +292,15 @@ for _, rid in ipairs(redis.call('ZRANGE', base .. 'rooms', 0, -1)) do
   local id = redis.call('HGET', base .. 'aggro:' .. rid, 'aggroUID')
   if id then touch('voters:' .. id) end
 end
+return 'null'
+`);
+
+/** The end of an aggro, after it was recorded: its final total (when not yet sent), then
+ * `stopAggro` or `deleteAggro`. ARGV: ttl, lobby, roomPrefix, roomId, aggroUID, finalPoint ('' for
+ * none), event. */
+export const ANNOUNCE_END = script(`
+local rid, id, point, event = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+if point ~= '' then announce(room_channel(rid), 'aggroPoint', cjson.encode({ aggroUID = id, point = tonumber(point) })) end
+announce(room_channel(rid), event, cjson.encode(id))
 return 'null'
 `);
