@@ -115,10 +115,17 @@ export class OnAirService {
     await this.deps.store.releaseSession(p, m.userUID, m.socketId);
   }
 
-  /** Stop the programme's timers when nothing of it is left; `true` if released. */
+  /**
+   * Stop the programme's timers on this process when it may let go of them; `true` if released.
+   * Own state (memory): when nothing of the programme is left. Shared state: when this process
+   * has no timer pending for it, whatever other servers hold (they and the deadlines carry on).
+   */
   async releaseIfIdle(p: string): Promise<boolean> {
-    if (!(await this.deps.store.releaseIfIdle(p))) return false;
-    this.runtimes.get(p)?.timers.stop();
+    const runtime = this.runtimes.get(p);
+    if (this.deps.store.shared) {
+      if (runtime && runtime.timers.size > 0) return false;
+    } else if (!(await this.deps.store.releaseIfIdle(p))) return false;
+    runtime?.timers.stop();
     this.runtimes.delete(p);
     return true;
   }
@@ -286,14 +293,20 @@ export class OnAirService {
 
   /** End a live aggro (expiry, an operator, shutdown). Exactly one caller ends it. */
   async endAggro(p: string, roomId: string, aggroUID: string, reason: EndReason): Promise<boolean> {
+    return (await this.tryEndAggro(p, roomId, aggroUID, reason)) === 'ended';
+  }
+
+  /** `gone`: it was no longer live (someone else ended it); `failed`: the backend failed, so
+   * whoever holds its deadline must try again. */
+  private async tryEndAggro(p: string, roomId: string, aggroUID: string, reason: EndReason): Promise<'ended' | 'gone' | 'failed'> {
     try {
       const ended = await this.deps.store.endAggro(p, roomId, aggroUID);
-      if (!ended) return false;
+      if (!ended) return 'gone';
       await this.finishAggro(p, ended, reason);
-      return true;
+      return 'ended';
     } catch (err) {
       this.deps.log.error({ err, p, aggroUID }, 'ending aggro failed');
-      return false;
+      return 'failed';
     }
   }
 
@@ -331,7 +344,7 @@ export class OnAirService {
   /** Act on a deadline whose server may be gone. Idempotent: the store's atomic step decides. */
   async honour(d: Deadline): Promise<void> {
     if (d.kind === 'aggro') {
-      if (!(await this.endAggro(d.p, d.roomId, d.aggroUID, 'expired'))) await this.deps.deadlines?.remove(d);
+      if ((await this.tryEndAggro(d.p, d.roomId, d.aggroUID, 'expired')) === 'gone') await this.deps.deadlines?.remove(d);
     } else await this.batcher.flush(d);
   }
 

@@ -70,11 +70,12 @@ export class ClusterSupervisor {
     try {
       const deadNodes = now < this.quietUntil ? [] : await this.nodes.claimDead(now, this.options.nodeTimeoutMs);
       for (const dead of deadNodes) {
-        this.log.warn({ nodeId: dead.nodeId, sockets: dead.sockets.length }, 'server timed out; disconnecting its sockets');
+        this.log.warn({ nodeId: dead.nodeId, sockets: dead.sockets.length }, 'disconnecting the sockets of a dead server');
         for (const s of dead.sockets) {
-          // The claim took the list for good: one socket failing must not lose the others.
+          // A socket that fails stays listed and is tried again next round; the others go on.
           try {
             await this.service.closeSession(s.p, { socketId: s.socketId, userUID: s.userUID, displayName: s.displayName });
+            await this.nodes.settle(dead.nodeId, s);
           } catch (err) {
             this.log.error({ err, nodeId: dead.nodeId, socketId: s.socketId }, "closing a dead server's socket failed");
           }

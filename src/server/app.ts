@@ -17,6 +17,7 @@ import { LogRecordSink, type RecordSink } from '../domain/records.js';
 import { OnAirService } from '../domain/service.js';
 import { ClusterSupervisor } from '../domain/supervisor.js';
 import { createSchemas, ConnectErrorCode } from '../protocol/index.js';
+import type { SocketEntry } from '../state/cluster.js';
 import type { StateStore } from '../state/store.js';
 import { createBackends, type Backends } from './backends.js';
 import { createAuthenticator, HandshakeError, type Authenticator } from './auth.js';
@@ -52,6 +53,8 @@ export interface OnAirApp {
   close(): Promise<void>;
 }
 
+const HOUSEKEEPING_MS = 5000;
+
 function clientAddress(req: IncomingMessage, fallback: string, trustProxy: boolean): string {
   if (trustProxy) {
     const fwd = req.headers['x-forwarded-for'];
@@ -70,7 +73,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
   const log = deps.log;
   const clock = deps.clock ?? systemClock;
   const backends: Backends = deps.store
-    ? { store: deps.store, shared: false, close: async () => {} }
+    ? { store: deps.store, shared: deps.store.shared, close: async () => {} }
     : await createBackends(config, clock, log);
   const store = backends.store;
   const sharedState = backends.shared;
@@ -194,16 +197,6 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
         })
       : null;
   await supervisor?.start();
-  // Shared keys expire when a programme is idle; while this server has sockets in one, it is not.
-  const toucher = backends.touch
-    ? setInterval(
-        () => {
-          for (const p of namespaces.programs()) if (!namespaces.isEmpty(p)) void backends.touch?.(p).catch(() => {});
-        },
-        Math.max(1000, Math.min(60_000, Math.floor(config.stateIdleTtlMs / 4))),
-      ).unref()
-    : null;
-
   const handlerCtx = {
     service,
     schemas,
@@ -213,29 +206,59 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     eventBurst: config.eventBurst,
   };
 
+  /** Clean-ups of this server's own disconnected sockets that failed (a backend was away);
+   * housekeeping tries them again, so no seat or session is left behind. */
+  const failedCleanUps = new Map<string, { program: string; member: Member; entry: SocketEntry }>();
+
+  async function cleanUp(program: string, member: Member, entry: SocketEntry): Promise<void> {
+    try {
+      await service.closeSession(program, member);
+      await backends.nodes?.removeSocket(entry);
+      failedCleanUps.delete(member.socketId);
+    } catch (err) {
+      netLog.error({ err, program, socketId: member.socketId }, 'disconnect clean-up failed; will retry');
+      failedCleanUps.set(member.socketId, { program, member, entry });
+      return;
+    }
+    await releaseIfIdle(program);
+  }
+
+  async function releaseIfIdle(program: string): Promise<void> {
+    if (closing || !namespaces.isEmpty(program)) return;
+    if ((await service.releaseIfIdle(program)) && namespaces.isEmpty(program)) {
+      namespaces.release(program);
+      netLog.debug({ program }, 'programme released');
+      events.emit('program-released', program);
+    }
+  }
+
+  // Housekeeping: retry failed clean-ups, release programmes this server no longer serves (a
+  // deadline or a dead server's clean-up may have opened one), and keep the shared keys of the
+  // programmes it does serve from expiring.
+  const touchEvery = Math.max(1, Math.round(Math.min(60_000, config.stateIdleTtlMs / 4) / HOUSEKEEPING_MS));
+  let rounds = 0;
+  const housekeeping = setInterval(() => {
+    rounds += 1;
+    for (const { program, member, entry } of failedCleanUps.values()) void cleanUp(program, member, entry);
+    for (const p of namespaces.programs()) {
+      if (namespaces.isEmpty(p)) void releaseIfIdle(p).catch(() => {});
+      else if (backends.touch && rounds % touchEvery === 0) void backends.touch(p).catch(() => {});
+    }
+  }, HOUSEKEEPING_MS).unref();
+
   function onConnection(socket: OnAirSocket, program: string): void {
     const member: Member = attachHandlers(socket, handlerCtx);
     void socket.join(LOBBY);
     const entry = { p: program, socketId: socket.id, userUID: member.userUID, displayName: member.displayName };
-    const registered = backends.nodes?.addSocket(entry).catch((err: unknown) => netLog.warn({ err }, 'socket registry failed'));
+    const registered = (backends.nodes?.addSocket(entry) ?? Promise.resolve()).catch((err: unknown) =>
+      netLog.warn({ err }, 'socket registry failed'),
+    );
     netLog.info({ program, socketId: socket.id, userUID: member.userUID, transport: socket.conn.transport.name }, 'connected');
     socket.on('disconnect', (reason) => {
       netLog.info({ program, socketId: socket.id, userUID: member.userUID, reason }, 'disconnected');
       // State that dies with this process needs no clean-up broadcasts while it shuts down.
       if (closing && !sharedState) return;
-      const work = service
-        .closeSession(program, member)
-        .then(async () => {
-          await registered;
-          await backends.nodes?.removeSocket(entry);
-          if (!closing && namespaces.isEmpty(program) && (await service.releaseIfIdle(program)) && namespaces.isEmpty(program)) {
-            namespaces.release(program);
-            netLog.debug({ program }, 'programme released');
-            events.emit('program-released', program);
-          }
-        })
-        .catch((err: unknown) => netLog.error({ err, program, socketId: socket.id }, 'disconnect clean-up failed'))
-        .finally(() => disconnects.delete(work));
+      const work: Promise<void> = registered.then(() => cleanUp(program, member, entry)).finally(() => disconnects.delete(work));
       disconnects.add(work);
     });
     service
@@ -258,7 +281,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     await service.stop(!sharedState);
     for (const p of programs) namespaces.get(p).local.disconnectSockets(true);
     await Promise.allSettled([...disconnects]);
-    if (toucher) clearInterval(toucher);
+    clearInterval(housekeeping);
     await supervisor?.stop();
     await new Promise<void>((resolve) => io.close(() => resolve()));
     httpServer.closeAllConnections();

@@ -22,10 +22,14 @@ export interface NodeRegistry {
   addSocket(entry: SocketEntry): Promise<void>;
   removeSocket(entry: SocketEntry): Promise<void>;
   /**
-   * Servers whose last heartbeat is older than `now - timeoutMs`, each claimed atomically: of all
-   * servers calling this at once, exactly one gets a given dead server, with its sockets.
+   * Claim the servers whose last heartbeat is older than `now - timeoutMs` (atomically: of all
+   * servers calling at once, exactly one claims a given server), and answer the sockets of dead
+   * servers still to be cleaned up, whoever claimed them: a socket stays listed until `settle`
+   * says it was closed, so a clean-up cut short (an error, the claimer dying) is finished later.
    */
   claimDead(now: number, timeoutMs: number): Promise<{ nodeId: string; sockets: SocketEntry[] }[]>;
+  /** The socket of dead server `nodeId` has been closed for everyone. */
+  settle(nodeId: string, entry: SocketEntry): Promise<void>;
 }
 
 export type Deadline =

@@ -21,6 +21,9 @@ export type StartAggroOutcome = { ok: true } | { ok: false; code: 'EM001' | 'EA0
 export type VoteOutcome = { ok: true; point: number; roomId: string } | { ok: false; code: 'EA003' | 'EA004' };
 
 export interface StateStore {
+  /** Whether the state outlives this process and is seen by other servers. */
+  readonly shared: boolean;
+
   /**
    * Whether the store itself delivers the events whose order across servers matters, inside the
    * decision that causes them: `addRoom` (createRoom), `deleteRoom` (a leave that deletes a room,

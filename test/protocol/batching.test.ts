@@ -246,9 +246,11 @@ describe('BATCH_INTERVAL_MS=0', () => {
     for (const m of joiners) await enter(m, roomId);
     await lobby.events.some('count', (c: Count) => c.roomId === roomId && c.count === N + 1);
 
-    // Barrier: the creator leaves; its count (N) is sent after the joins' counts.
+    // Barrier: the creator leaves; its count (N) is sent after the joins' counts. Awaited with
+    // `next`: a count of N was already seen (the (N-1)th join's).
+    const afterLeave = lobby.events.next('count', (c: Count) => c.roomId === roomId && c.count === N);
     ok(await call(creator, 'leaveRoom', roomId));
-    await lobby.events.some('count', (c: Count) => c.roomId === roomId && c.count === N);
+    await afterLeave;
 
     // Exactly one count per change. Compared sorted: with several servers, counts sent by
     // different servers may arrive interleaved.

@@ -139,6 +139,8 @@ class FakeRegistry {
   readonly nodes = new Map<string, { beat: number; sockets: Map<string, SocketEntry> }>();
   readonly beats: { nodeId: string; at: number }[] = [];
   readonly claims: { by: string; nodeId: string; sockets: SocketEntry[] }[] = [];
+  /** Sockets of claimed servers not yet settled, as Redis keeps them in `orphans:<id>`. */
+  readonly orphans = new Map<string, Map<string, SocketEntry>>();
   /** When set, every `claimDead` waits here before its atomic step. */
   claimGate: Gate | null = null;
 
@@ -222,10 +224,17 @@ class FakeNode implements NodeRegistry {
       if (nodeId === this.nodeId || n.beat > now - timeoutMs) continue;
       this.reg.nodes.delete(nodeId);
       const c = { nodeId, sockets: [...n.sockets.values()] };
-      claimed.push(c);
       this.reg.claims.push({ by: this.nodeId, ...c });
+      if (c.sockets.length) this.reg.orphans.set(nodeId, new Map(n.sockets));
     }
+    for (const [nodeId, sockets] of this.reg.orphans) claimed.push({ nodeId, sockets: [...sockets.values()] });
     return claimed;
+  }
+
+  async settle(nodeId: string, entry: SocketEntry): Promise<void> {
+    const sockets = this.reg.orphans.get(nodeId);
+    sockets?.delete(JSON.stringify(entry));
+    if (sockets?.size === 0) this.reg.orphans.delete(nodeId);
   }
 }
 

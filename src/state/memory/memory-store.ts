@@ -34,6 +34,7 @@ function view(r: RoomState): RoomView {
 export class MemoryStore implements StateStore {
   /** One process delivers in the order it decides: the domain sends every event itself. */
   readonly announces = false;
+  readonly shared = false;
   private readonly state = new Map<string, ProgramState>();
 
   constructor(private readonly clock: Clock) {}

@@ -1,7 +1,30 @@
 /** Node liveness, per-node socket lists and shared deadlines in Redis (see `../cluster.ts`). */
 import type { Deadline, DeadlineIndex, NodeRegistry, SocketEntry } from '../cluster.js';
 
+/** Claim stale servers: each still stale at the moment of the claim is removed from `nodes`, and
+ * its socket set moves to `orphans:<id>` (listed in `orphans`) until each socket is settled.
+ * KEYS: nodes, orphans. ARGV: cutoff, own id, key prefix. */
+const CLAIM_DEAD = `
+local claimed = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
+  if id ~= ARGV[2] then
+    redis.call('ZREM', KEYS[1], id)
+    local sockets = ARGV[3] .. 'node:' .. id .. ':sockets'
+    local orphans = ARGV[3] .. 'orphans:' .. id
+    if redis.call('EXISTS', sockets) == 1 then
+      redis.call('SUNIONSTORE', orphans, orphans, sockets)
+      redis.call('DEL', sockets)
+      redis.call('SADD', KEYS[2], id)
+    end
+    claimed[#claimed + 1] = id
+  end
+end
+return claimed
+`;
+
 export interface RedisClusterCommands {
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  sCard(key: string): Promise<number>;
   zAdd(key: string, members: { score: number; value: string }[]): Promise<unknown>;
   zRem(key: string, member: string | string[]): Promise<number>;
   zRangeByScore(key: string, min: number | string, max: number | string, options?: { LIMIT: { offset: number; count: number } }): Promise<string[]>;
@@ -42,19 +65,28 @@ export class RedisNodeRegistry implements NodeRegistry {
     await this.redis.sRem(this.socketsKey(this.nodeId), JSON.stringify(entry));
   }
 
+  private get orphansKey(): string {
+    return `${this.prefix}orphans`;
+  }
+
   async claimDead(now: number, timeoutMs: number): Promise<{ nodeId: string; sockets: SocketEntry[] }[]> {
-    const stale = await this.redis.zRangeByScore(this.nodesKey, '-inf', now - timeoutMs);
-    const claimed: { nodeId: string; sockets: SocketEntry[] }[] = [];
-    for (const nodeId of stale) {
-      if (nodeId === this.nodeId) continue;
-      // ZREM answers 1 to exactly one caller: that server owns the clean-up.
-      if ((await this.redis.zRem(this.nodesKey, nodeId)) !== 1) continue;
-      const key = this.socketsKey(nodeId);
-      const sockets = (await this.redis.sMembers(key)).map((s) => JSON.parse(s) as SocketEntry);
-      await this.redis.del(key);
-      claimed.push({ nodeId, sockets });
+    await this.redis.eval(CLAIM_DEAD, {
+      keys: [this.nodesKey, this.orphansKey],
+      arguments: [String(now - timeoutMs), this.nodeId, this.prefix],
+    });
+    const pending: { nodeId: string; sockets: SocketEntry[] }[] = [];
+    for (const nodeId of await this.redis.sMembers(this.orphansKey)) {
+      const sockets = (await this.redis.sMembers(`${this.prefix}orphans:${nodeId}`)).map((s) => JSON.parse(s) as SocketEntry);
+      if (sockets.length === 0) await this.redis.sRem(this.orphansKey, nodeId);
+      else pending.push({ nodeId, sockets });
     }
-    return claimed;
+    return pending;
+  }
+
+  async settle(nodeId: string, entry: SocketEntry): Promise<void> {
+    const key = `${this.prefix}orphans:${nodeId}`;
+    await this.redis.sRem(key, JSON.stringify(entry));
+    if ((await this.redis.sCard(key)) === 0) await this.redis.sRem(this.orphansKey, nodeId);
   }
 }
 

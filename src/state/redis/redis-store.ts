@@ -35,6 +35,7 @@ export interface RedisStoreOptions {
 }
 
 export class RedisStore implements StateStore {
+  readonly shared = true;
   readonly announces: boolean;
 
   constructor(
