@@ -196,6 +196,31 @@ describe('many servers', () => {
 });
 
 describe('failures', () => {
+  it('one server shutting down tells only its own sockets; the others see them leave and keep their aggro', async () => {
+    const c = await privateCluster({ AGGRO_TTL_MS: '60000' });
+    own.push(c);
+    const [leaving, s1, s2] = c.nodes as [typeof c.nodes[0], typeof c.nodes[0], typeof c.nodes[0]];
+    const p = 'cl-rolling';
+    const goner = await join(leaving, p, user('goner'));
+    const a = await join(s1, p, user('a'));
+    const b = await join(s2, p, user('b'));
+    const roomId = await roomWith(a, [b, goner]);
+    const { aggroUID } = ok(await call<{ aggroUID: string }>(a, 'chat', { roomId, type: 'A', msg: 'stay' }));
+    const notice = goner.events.next('system');
+    const left = b.events.next('leaveRoom');
+    await leaving.close();
+    expect((await notice)[0]).toMatchObject({ code: 'SERVER_SHUTDOWN' });
+    expect((await left)[0]).toEqual({ userUID: goner.who.userUID, displayName: 'goner' });
+    // Barrier: a vote after the shutdown is answered, and the aggro is still live.
+    expect(ok(await call<{ point: number }>(b, 'aggroUp', aggroUID)).point).toBe(1);
+    for (const x of [a, b]) {
+      expect(x.connected).toBe(true);
+      expect(x.events.all('system')).toEqual([]);
+      expect(x.events.all('stopAggro')).toEqual([]);
+    }
+    expect(c.records.records.filter((r) => r.aggroUID === aggroUID)).toEqual([]);
+  });
+
   it('a server killed with SIGKILL is cleaned up by one survivor within NODE_TIMEOUT_MS', async () => {
     const timeout = 1200;
     const c = await privateCluster({ NODE_TIMEOUT_MS: String(timeout), AGGRO_TTL_MS: '60000' });
