@@ -205,6 +205,7 @@ export class OnAirService {
     this.deps.delivery.toRoom(p, input.roomId, null, 'joinRoom', userInfo(m));
     if (out.aggro && !this.deps.store.announces) this.deps.delivery.toSocket(p, m.socketId, 'aggro', aggroMessage(out.aggro));
     await this.batcher.countChanged(p, input.roomId, this.runtime(p).timers);
+    this.deps.log.debug({ p, roomId: input.roomId, userUID: m.userUID, count: out.count }, 'joined room');
     return { ok: true, roomId: input.roomId };
   }
 
@@ -221,6 +222,7 @@ export class OnAirService {
   /** What everyone else hears when a member has left (by `leaveRoom`, a join elsewhere, or
    * disconnecting): the room gets `leaveRoom`, the lobby the new count or the room's deletion. */
   private async afterLeave(p: string, left: LeaveOutcome): Promise<void> {
+    this.deps.log.debug({ p, roomId: left.roomId, userUID: left.member.userUID, count: left.count }, 'left room');
     this.deps.delivery.toRoom(p, left.roomId, null, 'leaveRoom', {
       userUID: left.member.userUID,
       displayName: left.member.displayName,

@@ -5,13 +5,13 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as joinPath, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AggroMessage } from '../../src/protocol/index.js';
+import { freePort } from '../helpers/net.js';
 import { call, client, join, Recorder, refusal, user, WAIT_MS } from '../helpers/client.js';
 import { startServer } from '../helpers/server.js';
 
@@ -112,17 +112,6 @@ function tempDir(): string {
   return d;
 }
 
-/** A port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** `node --import tsx src/main.ts` with only the given configuration (no inherited settings). */
 function startProcess(env: Record<string, string>): Child {

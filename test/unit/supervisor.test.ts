@@ -12,7 +12,6 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Clock } from '../../src/domain/clock.js';
-import type { Delivery, EventArgs } from '../../src/domain/delivery.js';
 import type { IdSource } from '../../src/domain/ids.js';
 import type { AggroRecord, Member } from '../../src/domain/model.js';
 import type { RecordSink } from '../../src/domain/records.js';
@@ -20,6 +19,7 @@ import { OnAirService } from '../../src/domain/service.js';
 import { ClusterSupervisor, type SupervisorOptions } from '../../src/domain/supervisor.js';
 import type { ServerEventName } from '../../src/protocol/index.js';
 import type { Deadline, DeadlineIndex, NodeRegistry, SocketEntry } from '../../src/state/cluster.js';
+import { RecordingDelivery } from '../helpers/domain.js';
 import { MemoryStore } from '../../src/state/memory/memory-store.js';
 
 const P = 'prog1';
@@ -43,43 +43,7 @@ class ManualClock implements Clock {
   }
 }
 
-interface Call {
-  kind: 'toLobby' | 'toRoom' | 'toSocket' | 'enterRoom' | 'enterLobby' | 'disconnect';
-  p: string;
-  roomId?: string;
-  socketId?: string;
-  except?: string | null;
-  event?: ServerEventName;
-  args?: unknown[];
-}
 
-class RecordingDelivery implements Delivery {
-  readonly calls: Call[] = [];
-  toLobby<E extends ServerEventName>(p: string, event: E, ...args: EventArgs<E>): void {
-    this.calls.push({ kind: 'toLobby', p, event, args });
-  }
-  toRoom<E extends ServerEventName>(p: string, roomId: string, except: string | null, event: E, ...args: EventArgs<E>): void {
-    this.calls.push({ kind: 'toRoom', p, roomId, except, event, args });
-  }
-  toSocket<E extends ServerEventName>(p: string, socketId: string, event: E, ...args: EventArgs<E>): void {
-    this.calls.push({ kind: 'toSocket', p, socketId, event, args });
-  }
-  enterRoom(p: string, socketId: string, roomId: string): void {
-    this.calls.push({ kind: 'enterRoom', p, socketId, roomId });
-  }
-  enterLobby(p: string, socketId: string): void {
-    this.calls.push({ kind: 'enterLobby', p, socketId });
-  }
-  disconnect(p: string, socketId: string): void {
-    this.calls.push({ kind: 'disconnect', p, socketId });
-  }
-  sent(event: ServerEventName): Call[] {
-    return this.calls.filter((c) => c.event === event);
-  }
-  clear(): void {
-    this.calls.length = 0;
-  }
-}
 
 class KeepingSink implements RecordSink {
   readonly all: AggroRecord[] = [];

@@ -1,0 +1,48 @@
+/** Fakes for unit tests of the domain: a Delivery that records what it was asked to send. */
+import type { Delivery, EventArgs } from '../../src/domain/delivery.js';
+import type { ServerEventName } from '../../src/protocol/index.js';
+
+export interface Call {
+  kind: 'toLobby' | 'toRoom' | 'toSocket' | 'enterRoom' | 'enterLobby' | 'disconnect';
+  at: number;
+  p: string;
+  roomId?: string;
+  socketId?: string;
+  except?: string | null;
+  event?: ServerEventName;
+  args?: unknown[];
+}
+
+export class RecordingDelivery implements Delivery {
+  readonly calls: Call[] = [];
+
+  toLobby<E extends ServerEventName>(p: string, event: E, ...args: EventArgs<E>): void {
+    this.calls.push({ kind: 'toLobby', at: Date.now(), p, event, args });
+  }
+  toRoom<E extends ServerEventName>(p: string, roomId: string, except: string | null, event: E, ...args: EventArgs<E>): void {
+    this.calls.push({ kind: 'toRoom', at: Date.now(), p, roomId, except, event, args });
+  }
+  toSocket<E extends ServerEventName>(p: string, socketId: string, event: E, ...args: EventArgs<E>): void {
+    this.calls.push({ kind: 'toSocket', at: Date.now(), p, socketId, event, args });
+  }
+  enterRoom(p: string, socketId: string, roomId: string): void {
+    this.calls.push({ kind: 'enterRoom', at: Date.now(), p, socketId, roomId });
+  }
+  enterLobby(p: string, socketId: string): void {
+    this.calls.push({ kind: 'enterLobby', at: Date.now(), p, socketId });
+  }
+  disconnect(p: string, socketId: string): void {
+    this.calls.push({ kind: 'disconnect', at: Date.now(), p, socketId });
+  }
+
+  /** Calls that sent `event` (optionally with the given payload fields). */
+  sent(event: ServerEventName, match?: (args: unknown[]) => boolean): Call[] {
+    return this.calls.filter((c) => c.event === event && (!match || match(c.args ?? [])));
+  }
+  indexOf(pred: (c: Call) => boolean): number {
+    return this.calls.findIndex(pred);
+  }
+  clear(): void {
+    this.calls.length = 0;
+  }
+}
