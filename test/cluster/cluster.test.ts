@@ -279,6 +279,24 @@ describe('failures', () => {
     expect(b.events.all('stopAggro')).toHaveLength(1);
   });
 
+  it('a batching window whose server died is flushed by another: the last total still arrives', async () => {
+    const interval = 800;
+    const c = await privateCluster({ BATCH_INTERVAL_MS: String(interval), AGGRO_TTL_MS: '60000', NODE_TIMEOUT_MS: '60000' });
+    own.push(c);
+    const [doomed, s1, s2] = c.nodes as [typeof c.nodes[0], typeof c.nodes[0], typeof c.nodes[0]];
+    const p = 'cl-window';
+    const author = await join(s1, p, user('author'));
+    const voter = await join(doomed, p, user('voter'));
+    const watcher = await join(s2, p, user('watcher'));
+    const roomId = await roomWith(author, [voter, watcher]);
+    const { aggroUID } = ok(await call<{ aggroUID: string }>(author, 'chat', { roomId, type: 'A', msg: 'window' }));
+    const point = watcher.events.next('aggroPoint', (u: { aggroUID: string }) => u.aggroUID === aggroUID, interval * 6);
+    // The vote opens the window on the doomed server, which dies before it can flush it.
+    expect(ok(await call<{ point: number }>(voter, 'aggroUp', aggroUID)).point).toBe(1);
+    await doomed.kill();
+    expect((await point)[0]).toEqual({ aggroUID, point: 1 });
+  });
+
   it('Redis going away: clients stay connected, calls answer ES001, /readyz is 503, service resumes by itself', async () => {
     // Redis with an append-only file, as production runs it: the outage loses nothing.
     const c = await privateCluster({}, 2, { persistent: true });
