@@ -1,0 +1,290 @@
+/**
+ * Results people can read: `bench/results/<date>.json` (everything measured), `<date>.md`
+ * (machine, configuration, a table per scenario, the targets) and `<date>-latency.svg`; a full
+ * run also points `latest.md` at them. Quick or partial runs get their own file names so they
+ * never overwrite a full run's results.
+ */
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem, type as osType } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Step } from './ladder.js';
+import { SATURATED } from './ladder.js';
+import { latencyChart, type Series } from './svg.js';
+import type { BatchingResult, StormResult } from '../scenarios/batching.js';
+import type { ClusterResult } from '../scenarios/cluster.js';
+import type { ConnectionsResult } from '../scenarios/connections.js';
+import type { FanoutResult } from '../scenarios/fanout.js';
+import { UNLIMITED } from './servers.js';
+
+export interface Results {
+  startedAt: string;
+  quick: boolean;
+  partial?: boolean;
+  durationSec?: number;
+  scenarios: {
+    fanout?: FanoutResult;
+    baseline?: FanoutResult;
+    connections?: ConnectionsResult;
+    batching?: BatchingResult;
+    cluster?: ClusterResult;
+  };
+  errors: Record<string, string>;
+  machine?: ReturnType<typeof machine>;
+  targets?: Target[];
+}
+
+interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  met: boolean | null;
+  note?: string;
+}
+
+const ROOT = new URL('../../', import.meta.url);
+
+function version(pkg: string): string {
+  try {
+    return (JSON.parse(readFileSync(new URL(`node_modules/${pkg}/package.json`, ROOT), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+export function machine() {
+  const c = cpus();
+  return {
+    cpu: c[0]?.model ?? 'unknown',
+    cores: c.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    os: `${osType()} ${release()}`,
+    node: process.version,
+    packages: Object.fromEntries(
+      ['socket.io', 'engine.io', 'socket.io-client', 'ws', 'bufferutil', 'utf-8-validate', 'redis', '@socket.io/redis-streams-adapter', 'jose', 'hdr-histogram-js', 'pidusage'].map((p) => [p, version(p)]),
+    ),
+  };
+}
+
+function targets(r: Results): Target[] {
+  const { fanout, baseline, connections, batching } = r.scenarios;
+  const out: Target[] = [];
+  const onairMax = fanout?.summary.maxSustained?.deliveriesPerSec;
+  const rawMax = baseline?.summary.maxSustained?.deliveriesPerSec;
+  const ratio = onairMax && rawMax ? onairMax / rawMax : null;
+  out.push({
+    name: 'fan-out vs raw ws',
+    goal: '>= 50% of the raw baseline\'s max sustained deliveries/s',
+    measured: ratio === null ? 'not measured' : `${(ratio * 100).toFixed(0)}% (${onairMax} / ${rawMax} deliveries/s)`,
+    met: ratio === null ? null : ratio >= 0.5,
+    ...(fanout && baseline && (!fanout.summary.saturationRate || !baseline.summary.saturationRate)
+      ? { note: 'a ladder ended without saturating; the ratio compares the highest steps reached' }
+      : {}),
+  });
+  const half = fanout?.summary.half;
+  out.push({
+    name: 'p99 at half of saturation',
+    goal: 'p99 < 50 ms at half the highest sustained rate',
+    measured: half ? `${half.p99} ms at ${half.rate} msg/s` : 'not measured',
+    met: half ? half.p99 < 50 : null,
+  });
+  const kib = connections?.idle.kibPerConnection;
+  out.push({
+    name: 'RSS per idle WSS connection',
+    goal: '<= 40 KiB at 10,000 connections',
+    measured: kib === undefined ? 'not measured' : `${kib} KiB (${connections!.idle.connections} connections)`,
+    met: kib === undefined ? null : kib <= 40,
+  });
+  if (batching) {
+    const v = batching.votes.reduction;
+    const j = batching.joins.reductionPerOperation;
+    out.push({
+      name: 'batching saves count + aggroPoint traffic',
+      goal: '>= 10x fewer messages in both storms',
+      measured: `vote storm ${v}x; join/leave storm ${j}x per join/leave (${batching.joins.reduction}x in total)`,
+      met: v >= 10 && j >= 10,
+    });
+  } else out.push({ name: 'batching saves count + aggroPoint traffic', goal: '>= 10x fewer messages in both storms', measured: 'not measured', met: null });
+  return out;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+const yes = (m: boolean | null) => (m === null ? '–' : m ? '**met**' : '**not met**');
+
+function ladderTable(steps: Step[]): string[] {
+  const rows = [
+    '| offered msg/s | deliveries/s | delivered | p50 ms | p99 ms | p99.9 ms | max ms | server CPU % | server RSS MiB | clients CPU % |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const s of steps) {
+    rows.push(
+      `| ${fmt(s.rate)}${s.saturated ? ' (saturated)' : ''} | ${fmt(s.deliveriesPerSec)} | ${(s.deliveredRatio * 100).toFixed(1)}% | ${s.latencyMs.p50} | ${s.latencyMs.p99} | ${s.latencyMs.p999} | ${s.latencyMs.max} | ${s.serverCpu} | ${s.serverRssMiB} | ${s.clientCpu} |`,
+    );
+  }
+  return rows;
+}
+
+function fanoutSection(title: string, f: FanoutResult): string[] {
+  const s = f.summary;
+  return [
+    `### ${title}`,
+    '',
+    `${f.roomSize} members on ${f.servers} server(s). Highest sustained: ${s.maxSustained ? `${fmt(s.maxSustained.deliveriesPerSec)} deliveries/s at ${fmt(s.maxSustained.rate)} msg/s` : 'none'}; ` +
+      `saturated at: ${s.saturationRate ? `${fmt(s.saturationRate)} msg/s` : 'not reached'}.`,
+    '',
+    ...ladderTable(f.steps),
+    '',
+  ];
+}
+
+function stormRows(name: string, s: StormResult): string[] {
+  const row = (label: string, r: StormResult['batched']) =>
+    `| ${name} | ${label} | ${fmt(r.operations)} | ${fmt(r.messages)} | ${fmt(r.bytes)} | ${r.messagesPerOperation} |`;
+  return [row('500 ms', s.batched), row('0 (off)', s.unbatched), `| ${name} | **reduction** | | **${s.reduction}x** | **${s.bytesReduction}x** | **${s.reductionPerOperation}x** |`];
+}
+
+function comparison(a: FanoutResult, b: FanoutResult, an: string, bn: string): string[] {
+  const rows = [`| offered msg/s | ${an} p50 / p99 ms | ${bn} p50 / p99 ms | ${an} / ${bn} deliveries/s |`, '|---:|---:|---:|---:|'];
+  for (const s of a.steps) {
+    const o = b.steps.find((x) => x.rate === s.rate);
+    if (!o) continue;
+    rows.push(`| ${fmt(s.rate)} | ${s.latencyMs.p50} / ${s.latencyMs.p99} | ${o.latencyMs.p50} / ${o.latencyMs.p99} | ${o.deliveriesPerSec ? (s.deliveriesPerSec / o.deliveriesPerSec).toFixed(2) : '–'} |`);
+  }
+  return rows;
+}
+
+function markdown(r: Results, svgName: string): string {
+  const m = r.machine!;
+  const { fanout, baseline, connections, batching, cluster } = r.scenarios;
+  const L: string[] = [
+    `# onair benchmark results, ${r.startedAt.slice(0, 10)}${r.quick ? ' (quick run)' : ''}${r.partial ? ' (partial run)' : ''}`,
+    '',
+    `Run \`npm run bench\`${r.quick ? ' -- --quick' : ''}; started ${r.startedAt}, took ${r.durationSec ?? '?'} s. Raw data: the JSON file of the same name.`,
+    '',
+    '## Targets',
+    '',
+    '| target | goal | measured | |',
+    '|---|---|---|---|',
+    ...r.targets!.map((t) => `| ${t.name} | ${t.goal} | ${t.measured}${t.note ? ` (${t.note})` : ''} | ${yes(t.met)} |`),
+    '',
+    '## Machine',
+    '',
+    `- CPU: ${m.cpu}, ${m.cores} cores; memory ${m.memoryGiB} GiB; ${m.os}; Node ${m.node}`,
+    `- packages: ${Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    '- Everything runs on this one machine over loopback (127.0.0.1): servers, Redis and the client processes share its cores, ' +
+      'so a step can saturate the clients or the machine before the server. The "clients CPU %" column shows it (100% = one core).',
+    '',
+    '## Configuration',
+    '',
+    '- onair: `node dist/main.js` (the build `npm start` runs), TLS on with a self-signed P-256 certificate, default `TRANSPORTS` (clients use websocket only), ' +
+      `\`LOG_LEVEL=warn\`, rate limits lifted (${Object.entries(UNLIMITED).map(([k, v]) => `${k}=${v}`).join(', ')}) so that they never shape a measurement, other settings default (\`BATCH_INTERVAL_MS=500\` unless stated).`,
+    '- raw baseline: `bench/baseline/raw-ws-server.ts`, `ws` over the same certificate; per message it parses the JSON, builds the same chat object onair broadcasts, serialises it once and sends it to every other client.',
+    '- fan-out: 120 members in one room, over 3 client processes (40 each), socket.io-client (or `ws`) over TLS websocket. Members send in turn; the total rate doubles each step. ' +
+      `Each step: ${r.quick ? '0.5 s warm-up, 2 s measured' : '1 s warm-up, 6 s measured (5 s for the Redis runs)'}, then a drain before counting. ` +
+      `Latency: send time in the message (\`performance.timeOrigin + performance.now()\`, one clock for all processes) to its arrival at each receiver, HDR histogram per worker, merged. ` +
+      `Saturated: under ${SATURATED.minRatio * 100}% of the expected deliveries (sent x 119) arrived, or p99 over ${SATURATED.maxP99Ms} ms; the ladder stops there.`,
+    '- server CPU and RSS: pidusage on the server process(es), over the measuring window (CPU: % of one core, summed over servers).',
+    '',
+    '## Fan-out in one room of 120',
+    '',
+    `![latency against offered load](${svgName})`,
+    '',
+  ];
+  if (fanout) L.push(...fanoutSection('onair, one server', fanout));
+  if (baseline) L.push(...fanoutSection('raw ws baseline', baseline));
+  if (fanout && baseline) {
+    L.push('### onair against the raw baseline at the same offered rates', '', ...comparison(fanout, baseline, 'onair', 'raw'), '');
+  }
+  if (cluster) {
+    L.push('## Three servers on Redis against one', '', `A private redis-server ${cluster.redisVersion}; the 120 members are spread 40 per server, so every chat message crosses Redis (socket.io's Redis Streams adapter).`, '');
+    L.push(...fanoutSection('one server on Redis', cluster.oneServerOnRedis));
+    L.push(...fanoutSection('three servers on Redis', cluster.threeServersOnRedis));
+    if (fanout) L.push('### three servers on Redis against one in-memory server', '', ...comparison(cluster.threeServersOnRedis, fanout, 'x3 Redis', 'x1 memory'), '');
+  }
+  if (connections) {
+    const i = connections.idle;
+    const h = connections.handshakes;
+    L.push(
+      '## Connections',
+      '',
+      '| measure | value |',
+      '|---|---:|',
+      `| idle WSS socket.io connections held | ${fmt(i.connections)} (${i.failed} failed${i.firstError ? `: ${i.firstError}` : ''}) |`,
+      `| time to open them (4 client processes, 100 in flight) | ${i.openSeconds} s |`,
+      `| server RSS before / after | ${i.rssBeforeMiB} / ${i.rssAfterMiB} MiB |`,
+      `| **RSS per idle connection** | **${i.kibPerConnection} KiB** |`,
+      `| JWT (HS256) connect + disconnect cycles | ${fmt(h.cycles)} (${h.failed} failed${h.firstError ? `: ${h.firstError}` : ''}), ${h.concurrency} in flight |`,
+      `| **handshakes/s** (TLS 1.3 + socket.io + JWT verification + session + \`loadRooms\`) | **${fmt(h.perSecond)}** |`,
+      `| connect time p50 / p99 / max | ${h.connectMs.p50} / ${h.connectMs.p99} / ${h.connectMs.max} ms |`,
+      `| server CPU during the cycles | ${h.serverCpu}% |`,
+      '',
+      'A connection counts once its `loadRooms` arrives. RSS before is read after a warm-up of 200 connections (closed again), RSS after 5 s after the last connection opened.',
+      '',
+    );
+  }
+  if (batching) {
+    L.push(
+      '## Batching: `count` + `aggroPoint` traffic',
+      '',
+      `- vote storm: ${batching.votes.description}.`,
+      `- join/leave storm: ${batching.joins.description}.`,
+      '',
+      'Frames and bytes as received by all clients (socket.io packet text plus engine.io\'s type byte; websocket and TLS framing not included).',
+      '',
+      '| storm | BATCH_INTERVAL_MS | operations | messages | bytes | messages per operation |',
+      '|---|---|---:|---:|---:|---:|',
+      ...stormRows('votes', batching.votes),
+      ...stormRows('joins/leaves', batching.joins),
+      '',
+      `Join/leave storm detail: batched ${JSON.stringify(batching.joins.batched.detail)}; unbatched ${JSON.stringify(batching.joins.unbatched.detail)}.`,
+      'Unbatched, the server cannot send every `count` to every lobby socket as fast as the storm asks, so fewer joins complete in the same time (the churn waits for acks); the per-operation figure is the fair comparison.',
+      '',
+    );
+  }
+  const errs = Object.entries(r.errors);
+  if (errs.length) L.push('## Scenarios that failed', '', ...errs.map(([k, v]) => `- ${k}: ${v}`), '');
+  return L.join('\n');
+}
+
+function chartSeries(r: Results): Series[] {
+  const s: Series[] = [];
+  const add = (name: string, colour: string, f?: FanoutResult) => {
+    if (f) s.push({ name, colour, points: f.steps.map((x) => ({ x: x.rate, p50: x.latencyMs.p50, p99: x.latencyMs.p99 })) });
+  };
+  add('onair, 1 server', '#d62728', r.scenarios.fanout);
+  add('raw ws', '#1f77b4', r.scenarios.baseline);
+  add('onair, 3 servers + Redis', '#2ca02c', r.scenarios.cluster?.threeServersOnRedis);
+  add('onair, 1 server + Redis', '#ff7f0e', r.scenarios.cluster?.oneServerOnRedis);
+  return s;
+}
+
+export async function writeResults(r: Results): Promise<string[]> {
+  r.machine = machine();
+  r.targets = targets(r);
+  const dir = new URL('results/', new URL('../', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const suffix = r.quick ? '-quick' : r.partial ? '-partial' : '';
+  const base = `${r.startedAt.slice(0, 10)}${suffix}`;
+  const svgName = `${base}-latency.svg`;
+  const files = [new URL(`${base}.json`, dir), new URL(`${base}.md`, dir), new URL(svgName, dir)];
+  writeFileSync(files[0]!, JSON.stringify(r, null, 2) + '\n');
+  writeFileSync(files[1]!, markdown(r, svgName) + '\n');
+  writeFileSync(files[2]!, latencyChart('End-to-end chat latency in a room of 120, against offered load', chartSeries(r)));
+  if (!suffix) {
+    const latest = new URL('latest.md', dir);
+    writeFileSync(
+      latest,
+      [
+        '# Latest benchmark results',
+        '',
+        `The latest full run of \`npm run bench\`: [${base}.md](${base}.md) (data: [${base}.json](${base}.json), chart: [${svgName}](${svgName})).`,
+        '',
+        '| target | goal | measured | |',
+        '|---|---|---|---|',
+        ...r.targets.map((t) => `| ${t.name} | ${t.goal} | ${t.measured} | ${yes(t.met)} |`),
+        '',
+      ].join('\n'),
+    );
+    files.push(latest);
+  }
+  return files.map((f) => fileURLToPath(f));
+}

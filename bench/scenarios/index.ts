@@ -1,0 +1,23 @@
+/** The scenarios, in the order a full run takes them, each with its time budget. */
+import type { BenchEnv } from '../lib/env.js';
+import { batching } from './batching.js';
+import { cluster } from './cluster.js';
+import { connections } from './connections.js';
+import { baseline, fanout } from './fanout.js';
+
+export interface Scenario {
+  title: string;
+  /** Hard limit: past it the scenario is abandoned and its processes stopped. */
+  budgetMs: number;
+  run(bench: BenchEnv, log: (s: string) => void): Promise<unknown>;
+}
+
+export const SCENARIOS = {
+  fanout: { title: 'one room of 120, rising chat rate, onair (1 server)', budgetMs: 150_000, run: fanout },
+  baseline: { title: 'the same ladder through a raw ws broadcaster', budgetMs: 150_000, run: baseline },
+  connections: { title: '10,000 idle WSS connections; JWT handshakes per second', budgetMs: 180_000, run: connections },
+  batching: { title: 'count + aggroPoint traffic in a vote storm and a join/leave storm, batched vs not', budgetMs: 240_000, run: batching },
+  cluster: { title: 'three servers on a private Redis against one: fan-out with members on different servers', budgetMs: 240_000, run: cluster },
+} satisfies Record<string, Scenario>;
+
+export type ScenarioName = keyof typeof SCENARIOS;
