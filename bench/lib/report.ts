@@ -13,6 +13,7 @@ import { latencyChart, type Series } from './svg.js';
 import type { BatchingResult, StormResult } from '../scenarios/batching.js';
 import type { ClusterResult } from '../scenarios/cluster.js';
 import type { ConnectionsResult } from '../scenarios/connections.js';
+import type { ExperimentsResult } from '../scenarios/experiments.js';
 import type { FanoutResult } from '../scenarios/fanout.js';
 import { UNLIMITED } from './servers.js';
 
@@ -27,6 +28,7 @@ export interface Results {
     connections?: ConnectionsResult;
     batching?: BatchingResult;
     cluster?: ClusterResult;
+    experiments?: ExperimentsResult;
   };
   errors: Record<string, string>;
   machine?: ReturnType<typeof machine>;
@@ -240,6 +242,45 @@ function markdown(r: Results, svgName: string): string {
       '',
     );
   }
+  const exp = r.scenarios.experiments;
+  if (exp) {
+    L.push(
+      '## Making it faster: before and after',
+      '',
+      `Fan-out in the room of 120 at a fixed ${exp.rate} msg/s (half of saturation), only the server changed; the mean of ${exp.runs.length / exp.summary.length} alternating runs each. At this load the clients, not the server, bound deliveries/s on two cores, so server CPU and latency are what can move.`,
+      '',
+      '| server | server CPU % | p50 ms | p99 ms | deliveries/s |',
+      '|---|---:|---:|---:|---:|',
+      ...exp.summary.map((v) => `| ${v.variant} | ${v.serverCpu} | ${v.p50} | ${v.p99} | ${v.deliveriesPerSec} |`),
+      '',
+      'Where the server spends its CPU at that load (`--cpu-prof`, self time, top entries):',
+      '',
+      '| self % | function | where |',
+      '|---:|---|---|',
+      ...exp.profile.map((e) => `| ${e.selfPct} | \`${e.fn}\` | ${e.where || '(native)'} |`),
+      '',
+    );
+  }
+  L.push(
+    '## Notes',
+    '',
+    '- **Machine-bound fan-out.** Server and load clients share two cores; at the top steps the client processes take',
+    '  most of them, so the onair/raw ratio says "no worse than raw here" rather than measuring either ceiling. onair\'s',
+    '  extra socket.io work shows as latency (compare the p99 columns) before it shows as lost deliveries.',
+    '- **What was tried to go faster, and kept or not:**',
+    '  - `bufferutil` + `utf-8-validate` (ws\'s native masking and UTF-8 validation): kept, as optional dependencies',
+    '    that load prebuilt binaries shipped in their npm packages (nothing is downloaded); see the before/after table.',
+    '  - Encoding each broadcast once: socket.io already does (the adapter encodes a packet once and writes the same',
+    '    frame to every socket); the profile shows the per-socket cost left is the TLS write (`writev`), one per',
+    '    socket per message, which no encoding change removes.',
+    '  - An alternative websocket engine (`eiows`): does not build on this machine\'s toolchain, so not measured.',
+    '  - An opt-in msgpack parser: socket.io has one parser per server, so old (JSON) and new (msgpack) clients cannot',
+    '    share a server or a room; it would need a second path with a second server instance and cross-instance',
+    '    delivery. Not done; the JSON frames here are small (about 150 bytes), where msgpack saves little.',
+    '- **Memory per connection** is mostly per-socket TLS state (OpenSSL buffers) and the engine.io/socket.io socket',
+    '  objects; onair\'s own per-socket state is a few closures (its logger is made only when a socket logs).',
+    '',
+  );
   const errs = Object.entries(r.errors);
   if (errs.length) L.push('## Scenarios that failed', '', ...errs.map(([k, v]) => `- ${k}: ${v}`), '');
   return L.join('\n');

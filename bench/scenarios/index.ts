@@ -3,6 +3,7 @@ import type { BenchEnv } from '../lib/env.js';
 import { batching } from './batching.js';
 import { cluster } from './cluster.js';
 import { connections } from './connections.js';
+import { experiments } from './experiments.js';
 import { baseline, fanout } from './fanout.js';
 
 export interface Scenario {
@@ -18,6 +19,7 @@ export const SCENARIOS = {
   connections: { title: '10,000 idle WSS connections; JWT handshakes per second', budgetMs: 180_000, run: connections },
   batching: { title: 'count + aggroPoint traffic in a vote storm and a join/leave storm, batched vs not', budgetMs: 240_000, run: batching },
   cluster: { title: 'three servers on a private Redis against one: fan-out with members on different servers', budgetMs: 240_000, run: cluster },
+  experiments: { title: 'before/after at a fixed load: ws native helpers; a CPU profile of the server', budgetMs: 180_000, run: experiments },
 } satisfies Record<string, Scenario>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

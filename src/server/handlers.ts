@@ -68,7 +68,10 @@ function seedReply(socket: OnAirSocket, event: ClientEventName, result: Result, 
 export function attachHandlers(socket: OnAirSocket, ctx: HandlerContext): Member {
   const p = socket.data.program;
   const member: Member = { socketId: socket.id, ...socket.data.identity };
-  const log = ctx.log.child({ p, socketId: socket.id, userUID: member.userUID });
+  // Made on first use: most sockets never log, and a child logger per idle connection is memory
+  // that 10,000 connections notice.
+  let child: Logger | undefined;
+  const log = () => (child ??= ctx.log.child({ p, socketId: socket.id, userUID: member.userUID }));
   const { service, schemas } = ctx;
 
   function answer(event: ClientEventName, result: Result, raw: unknown, ack: Ack | undefined): void {
@@ -82,7 +85,7 @@ export function attachHandlers(socket: OnAirSocket, ctx: HandlerContext): Member
     if (bucket.take()) return next();
     const [event, ...args] = packet;
     const ack = typeof args.at(-1) === 'function' ? (args.at(-1) as Ack) : undefined;
-    log.debug({ event }, 'rate limited');
+    log().debug({ event }, 'rate limited');
     if (isClientEvent(event)) answer(event, { ok: false, code: 'ER001' }, args[0], ack);
   });
 
@@ -92,11 +95,11 @@ export function attachHandlers(socket: OnAirSocket, ctx: HandlerContext): Member
       const raw = args[0];
       run(raw).then(
         (result) => {
-          if (!result.ok) log.debug({ event, code: result.code }, 'refused');
+          if (!result.ok) log().debug({ event, code: result.code }, 'refused');
           answer(event, result, raw, ack);
         },
         (err: unknown) => {
-          log.error({ err, event }, 'handler failed');
+          log().error({ err, event }, 'handler failed');
           answer(event, { ok: false, code: 'ES001' }, raw, ack);
         },
       );
@@ -108,7 +111,7 @@ export function attachHandlers(socket: OnAirSocket, ctx: HandlerContext): Member
     on(event, async (raw) => {
       const parsed = parsePayload(schema, raw);
       if (parsed.ok) return run(parsed.value);
-      log.debug({ event, reason: parsed.reason }, 'malformed payload');
+      log().debug({ event, reason: parsed.reason }, 'malformed payload');
       return fail(invalidCode[event]);
     });
   }
