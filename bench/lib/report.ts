@@ -278,7 +278,11 @@ function markdown(r: Results, svgName: string): string {
     '    share a server or a room; it would need a second path with a second server instance and cross-instance',
     '    delivery. Not done; the JSON frames here are small (about 150 bytes), where msgpack saves little.',
     '- **Memory per connection** is mostly per-socket TLS state (OpenSSL buffers) and the engine.io/socket.io socket',
-    '  objects; onair\'s own per-socket state is a few closures (its logger is made only when a socket logs).',
+    '  objects. onair\'s own part was about 3 KiB (measured by connecting without its handlers); its event handlers are',
+    '  now shared by all sockets (they find their socket as `this`) and a socket\'s logger is made only when it logs,',
+    '  which took the figure from 40.5 KiB (first run) to about 38 KiB.',
+    '- **Noise.** Two cores shared by servers and clients: repeated runs move latencies by tens of percent and the',
+    '  raw baseline\'s saturation step by one step; compare within one run, as this page does.',
     '',
   );
   const errs = Object.entries(r.errors);

@@ -23,7 +23,7 @@ import { createBackends, type Backends } from './backends.js';
 import { createAuthenticator, HandshakeError, type Authenticator } from './auth.js';
 import { LOBBY } from './channels.js';
 import { SocketIoDelivery } from './delivery.js';
-import { attachHandlers } from './handlers.js';
+import { createHandlers } from './handlers.js';
 import { httpRoutes } from './http-routes.js';
 import { NamespaceRegistry } from './namespaces.js';
 import { loadTls, type TlsMaterial } from './tls.js';
@@ -197,14 +197,14 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
         })
       : null;
   await supervisor?.start();
-  const handlerCtx = {
+  const attachHandlers = createHandlers({
     service,
     schemas,
     clock,
     log: log.child({ module: 'handlers' }),
     eventRate: config.eventRate,
     eventBurst: config.eventBurst,
-  };
+  });
 
   /** Clean-ups of this server's own disconnected sockets that failed (a backend was away);
    * housekeeping tries them again, so no seat or session is left behind. */
@@ -247,18 +247,19 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
   }, HOUSEKEEPING_MS).unref();
 
   function onConnection(socket: OnAirSocket, program: string): void {
-    const member: Member = attachHandlers(socket, handlerCtx);
+    const member: Member = attachHandlers(socket);
     void socket.join(LOBBY);
+    // With many servers, the socket is listed for clean-up should this server die.
     const entry = { p: program, socketId: socket.id, userUID: member.userUID, displayName: member.displayName };
-    const registered = (backends.nodes?.addSocket(entry) ?? Promise.resolve()).catch((err: unknown) =>
-      netLog.warn({ err }, 'socket registry failed'),
-    );
+    const registered = backends.nodes?.addSocket(entry).catch((err: unknown) => netLog.warn({ err }, 'socket registry failed'));
     netLog.info({ program, socketId: socket.id, userUID: member.userUID, transport: socket.conn.transport.name }, 'connected');
     socket.on('disconnect', (reason) => {
       netLog.info({ program, socketId: socket.id, userUID: member.userUID, reason }, 'disconnected');
       // State that dies with this process needs no clean-up broadcasts while it shuts down.
       if (closing && !sharedState) return;
-      const work: Promise<void> = registered.then(() => cleanUp(program, member, entry)).finally(() => disconnects.delete(work));
+      const work: Promise<void> = Promise.resolve(registered)
+        .then(() => cleanUp(program, member, entry))
+        .finally(() => disconnects.delete(work));
       disconnects.add(work);
     });
     service

@@ -65,85 +65,117 @@ function seedReply(socket: OnAirSocket, event: ClientEventName, result: Result, 
   }
 }
 
-export function attachHandlers(socket: OnAirSocket, ctx: HandlerContext): Member {
-  const p = socket.data.program;
-  const member: Member = { socketId: socket.id, ...socket.data.identity };
-  // Made on first use: most sockets never log, and a child logger per idle connection is memory
-  // that 10,000 connections notice.
-  let child: Logger | undefined;
-  const log = () => (child ??= ctx.log.child({ p, socketId: socket.id, userUID: member.userUID }));
+/** What one socket carries for its handlers, kept in `socket.data`. */
+interface SocketState {
+  member: Member;
+  bucket: TokenBucket;
+  log?: Logger;
+}
+
+/**
+ * The handlers of every socket of one server. The event functions are made once and shared by
+ * all sockets (they find their socket as `this` and its state in `socket.data`): per-socket
+ * closures are memory that 10,000 idle connections notice.
+ */
+export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Member {
   const { service, schemas } = ctx;
 
-  function answer(event: ClientEventName, result: Result, raw: unknown, ack: Ack | undefined): void {
+  const state = (socket: OnAirSocket) => (socket.data as unknown as { state: SocketState }).state;
+  // Made on first use: most sockets never log.
+  const log = (socket: OnAirSocket): Logger => {
+    const s = state(socket);
+    return (s.log ??= ctx.log.child({ p: socket.data.program, socketId: socket.id, userUID: s.member.userUID }));
+  };
+
+  function answer(socket: OnAirSocket, event: ClientEventName, result: Result, raw: unknown, ack: Ack | undefined): void {
     seedReply(socket, event, result, raw);
     if (ack) ack(ackBody(result));
   }
 
-  // Every inbound packet, known event or not, spends a token.
-  const bucket = new TokenBucket(ctx.eventRate, ctx.eventBurst, ctx.clock);
-  socket.use((packet, next) => {
-    if (bucket.take()) return next();
-    const [event, ...args] = packet;
-    const ack = typeof args.at(-1) === 'function' ? (args.at(-1) as Ack) : undefined;
-    log().debug({ event }, 'rate limited');
-    if (isClientEvent(event)) answer(event, { ok: false, code: 'ER001' }, args[0], ack);
-  });
+  type Run = (socket: OnAirSocket, p: string, member: Member, raw: unknown) => Promise<Result>;
 
-  function on(event: ClientEventName, run: (raw: unknown) => Promise<Result>): void {
-    socket.on(event, (...args: unknown[]) => {
+  function handler(event: ClientEventName, run: Run) {
+    return function (this: OnAirSocket, ...args: unknown[]): void {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
       const raw = args[0];
-      run(raw).then(
+      run(this, this.data.program, state(this).member, raw).then(
         (result) => {
-          if (!result.ok) log().debug({ event, code: result.code }, 'refused');
-          answer(event, result, raw, ack);
+          if (!result.ok) log(this).debug({ event, code: result.code }, 'refused');
+          answer(this, event, result, raw, ack);
         },
         (err: unknown) => {
-          log().error({ err, event }, 'handler failed');
-          answer(event, { ok: false, code: 'ES001' }, raw, ack);
+          log(this).error({ err, event }, 'handler failed');
+          answer(this, event, { ok: false, code: 'ES001' }, raw, ack);
         },
       );
-    });
+    };
   }
 
-  /** Like `on`, with the payload parsed first; a malformed one gets the event's invalid code. */
-  function onParsed<S extends ZodType>(event: ClientEventName, schema: S, run: (input: z.output<S>) => Promise<Result>): void {
-    on(event, async (raw) => {
-      const parsed = parsePayload(schema, raw);
-      if (parsed.ok) return run(parsed.value);
-      log().debug({ event, reason: parsed.reason }, 'malformed payload');
+  /** A handler whose payload is parsed first; a malformed one gets the event's invalid code. */
+  function parsed<S extends ZodType>(
+    event: ClientEventName,
+    schema: S,
+    run: (socket: OnAirSocket, p: string, member: Member, input: z.output<S>) => Promise<Result>,
+  ) {
+    return handler(event, async (socket, p, member, raw) => {
+      const r = parsePayload(schema, raw);
+      if (r.ok) return run(socket, p, member, r.value);
+      log(socket).debug({ event, reason: r.reason }, 'malformed payload');
       return fail(invalidCode[event]);
     });
   }
 
-  on('loadRooms', async () => {
-    const rooms = await service.listRooms(p);
-    socket.emit('loadRooms', rooms);
-    return { ok: true, rooms };
-  });
+  const handlers: [ClientEventName, (this: OnAirSocket, ...args: unknown[]) => void][] = [
+    [
+      'loadRooms',
+      handler('loadRooms', async (socket, p) => {
+        const rooms = await service.listRooms(p);
+        socket.emit('loadRooms', rooms);
+        return { ok: true, rooms };
+      }),
+    ],
+    [
+      'loadUsers',
+      handler('loadUsers', async (socket, p) => {
+        const users = await service.listUsers(p, socket.id);
+        socket.emit('loadUsers', users);
+        return { ok: true, users };
+      }),
+    ],
+    ['createRoom', parsed('createRoom', schemas.createRoom, (_s, p, member, input) => service.createRoom(p, member, input))],
+    ['joinRoom', parsed('joinRoom', schemas.joinRoom, (_s, p, member, input) => service.joinRoom(p, member, input))],
+    [
+      'leaveRoom',
+      parsed('leaveRoom', schemas.leaveRoom, async (socket, p, member, roomId) => {
+        const result = await service.leaveRoom(p, member, roomId);
+        if (result.ok) socket.emit('loadRooms', await service.listRooms(p));
+        return result;
+      }),
+    ],
+    [
+      'chat',
+      parsed('chat', schemas.chat, (_s, p, member, input) =>
+        input.type === 'N' ? service.chat(p, member, input) : service.postAggro(p, member, { ...input, type: input.type }),
+      ),
+    ],
+    ['aggroUp', parsed('aggroUp', schemas.vote, (_s, p, member, aggroUID) => service.vote(p, member, aggroUID, 1))],
+    ['aggroDown', parsed('aggroDown', schemas.vote, (_s, p, member, aggroUID) => service.vote(p, member, aggroUID, -1))],
+  ];
 
-  on('loadUsers', async () => {
-    const users = await service.listUsers(p, socket.id);
-    socket.emit('loadUsers', users);
-    return { ok: true, users };
-  });
-
-  onParsed('createRoom', schemas.createRoom, (input) => service.createRoom(p, member, input));
-
-  onParsed('joinRoom', schemas.joinRoom, (input) => service.joinRoom(p, member, input));
-
-  onParsed('leaveRoom', schemas.leaveRoom, async (roomId) => {
-    const result = await service.leaveRoom(p, member, roomId);
-    if (result.ok) socket.emit('loadRooms', await service.listRooms(p));
-    return result;
-  });
-
-  onParsed('chat', schemas.chat, (input) =>
-    input.type === 'N' ? service.chat(p, member, input) : service.postAggro(p, member, { ...input, type: input.type }),
-  );
-
-  onParsed('aggroUp', schemas.vote, (aggroUID) => service.vote(p, member, aggroUID, 1));
-  onParsed('aggroDown', schemas.vote, (aggroUID) => service.vote(p, member, aggroUID, -1));
-
-  return member;
+  return function attach(socket: OnAirSocket): Member {
+    const member: Member = { socketId: socket.id, ...socket.data.identity };
+    const s: SocketState = { member, bucket: new TokenBucket(ctx.eventRate, ctx.eventBurst, ctx.clock) };
+    (socket.data as unknown as { state: SocketState }).state = s;
+    // Every inbound packet, known event or not, spends a token. (socket.io calls middleware
+    // without the socket, so this one closure per socket stays.)
+    socket.use((packet, next) => {
+      if (s.bucket.take()) return next();
+      const [event, ...args] = packet;
+      const ack = typeof args.at(-1) === 'function' ? (args.at(-1) as Ack) : undefined;
+      log(socket).debug({ event }, 'rate limited');
+      if (isClientEvent(event)) answer(socket, event, { ok: false, code: 'ER001' }, args[0], ack);
+    });
+    for (const [event, fn] of handlers) socket.on(event, fn as never);
+    return member;
+  };
 }
