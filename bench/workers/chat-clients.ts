@@ -7,7 +7,8 @@
  * measuring window, and received while that step is current, are counted, so warm-up traffic and
  * stragglers from an earlier step never pollute a step's numbers.
  */
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { connectOnair, devAuth } from '../lib/onair-client.js';
 import WebSocket from 'ws';
 import { serve } from '../lib/rpc.js';
 import { encode, newHistogram, now } from '../lib/stats.js';
@@ -40,27 +41,14 @@ function onText(text: string): void {
   hist.recordValue(Math.max(1, Math.round((now() - t) * 1000)));
 }
 
-function connectOnair(url: string, ca: string, program: string, userUID: string): Promise<Member> {
-  return new Promise((resolve, reject) => {
-    const socket = io(`${url}/${program}`, {
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      ca,
-      auth: { userUID, displayName: userUID.slice(0, 30) },
-    });
-    const timer = setTimeout(() => (socket.close(), reject(new Error('connect timeout'))), 20_000);
-    socket.once('loadRooms', () => {
-      clearTimeout(timer);
-      resolve({
-        socket,
-        send: (room, msg) => void socket.emit('chat', { roomId: room, msg, type: 'N' }),
-        close: () => void socket.close(),
-      });
-    });
-    socket.once('connect_error', (err) => (clearTimeout(timer), reject(err)));
-    socket.on('chat', (m: { msg: string }) => onText(m.msg));
-  });
+async function connectMember(url: string, ca: string, program: string, userUID: string): Promise<Member> {
+  const socket = await connectOnair(url, ca, program, devAuth(userUID), 20_000);
+  socket.on('chat', (m: { msg: string }) => onText(m.msg));
+  return {
+    socket,
+    send: (room, msg) => void socket.emit('chat', { roomId: room, msg, type: 'N' }),
+    close: () => void socket.close(),
+  };
 }
 
 function connectRaw(url: string, ca: string, userUID: string): Promise<Member> {
@@ -87,7 +75,7 @@ serve({
     for (let i = 0; i < a.count; i += 20) {
       const batch = Array.from({ length: Math.min(20, a.count - i) }, (_, j) => {
         const uid = `${a.prefix}-${i + j}`;
-        return mode === 'onair' ? connectOnair(a.url, a.ca, a.program, uid) : connectRaw(a.url, a.ca, uid);
+        return mode === 'onair' ? connectMember(a.url, a.ca, a.program, uid) : connectRaw(a.url, a.ca, uid);
       });
       members.push(...(await Promise.all(batch)));
     }

@@ -4,20 +4,13 @@
  * its `loadRooms` arrives: TLS, the socket.io handshake, authentication and the session are done.
  */
 import { SignJWT } from 'jose';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { connectOnair, devAuth } from '../lib/onair-client.js';
 import { serve } from '../lib/rpc.js';
 import { encode, newHistogram, now } from '../lib/stats.js';
 
 let held: Socket[] = [];
 
-function connect(url: string, ca: string, program: string, auth: Record<string, string>): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = io(`${url}/${program}`, { transports: ['websocket'], reconnection: false, forceNew: true, ca, auth });
-    const timer = setTimeout(() => (socket.close(), reject(new Error('connect timeout'))), 30_000);
-    socket.once('loadRooms', () => (clearTimeout(timer), resolve(socket)));
-    socket.once('connect_error', (err) => (clearTimeout(timer), socket.close(), reject(err)));
-  });
-}
 
 /** Run `n` tasks with at most `concurrency` in flight. */
 async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
@@ -37,7 +30,7 @@ serve({
     await pool(a.count, a.concurrency, async (i) => {
       const uid = `${a.prefix}-${i}`;
       try {
-        held.push(await connect(a.url, a.ca, a.program, { userUID: uid, displayName: uid.slice(0, 30) }));
+        held.push(await connectOnair(a.url, a.ca, a.program, devAuth(uid)));
       } catch (err) {
         failed += 1;
         firstError ||= String(err);
@@ -66,7 +59,7 @@ serve({
     await pool(a.count, a.concurrency, async (i) => {
       const s0 = now();
       try {
-        const socket = await connect(a.url, a.ca, a.program, { token: tokens[i]! });
+        const socket = await connectOnair(a.url, a.ca, a.program, { token: tokens[i]! });
         hist.recordValue(Math.max(1, Math.round((now() - s0) * 1000)));
         socket.close();
       } catch (err) {

@@ -3,7 +3,8 @@
  * receives, and their bytes, from engine.io's `packet` events: the socket.io packet text as it
  * came off the websocket (plus engine.io's one-byte type), before any decoding.
  */
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { connectOnair, devAuth } from '../lib/onair-client.js';
 import { serve } from '../lib/rpc.js';
 import { sleep } from '../lib/stats.js';
 
@@ -35,19 +36,10 @@ function watch(socket: Socket): void {
   });
 }
 
-function connect(url: string, ca: string, program: string, uid: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = io(`${url}/${program}`, {
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-      ca,
-      auth: { userUID: uid, displayName: uid.slice(0, 30) },
-    });
-    const timer = setTimeout(() => (socket.close(), reject(new Error('connect timeout'))), 30_000);
-    socket.once('loadRooms', () => (clearTimeout(timer), watch(socket), resolve(socket)));
-    socket.once('connect_error', (err) => (clearTimeout(timer), reject(err)));
-  });
+async function connect(url: string, ca: string, program: string, uid: string): Promise<Socket> {
+  const socket = await connectOnair(url, ca, program, devAuth(uid));
+  watch(socket);
+  return socket;
 }
 
 const call = (s: Socket, event: string, arg?: unknown) => s.timeout(30_000).emitWithAck(event, arg) as Promise<Ack>;

@@ -1,0 +1,17 @@
+/** One socket.io client of the benchmarks: websocket only, the run's certificate trusted, a dev
+ * identity, connected once its `loadRooms` has arrived (the server's "you are in"). */
+import { io, type Socket } from 'socket.io-client';
+
+export function connectOnair(url: string, ca: string, program: string, auth: Record<string, string>, timeoutMs = 30_000): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = io(`${url}/${program}`, { transports: ['websocket'], reconnection: false, forceNew: true, ca, auth });
+    const timer = setTimeout(() => (socket.close(), reject(new Error('connect timeout'))), timeoutMs);
+    socket.once('loadRooms', () => (clearTimeout(timer), resolve(socket)));
+    socket.once('connect_error', (err) => (clearTimeout(timer), socket.close(), reject(err)));
+  });
+}
+
+/** A dev identity for a benchmark user. */
+export function devAuth(userUID: string): Record<string, string> {
+  return { userUID, displayName: userUID.slice(0, 30) };
+}
