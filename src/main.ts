@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  for (const name of ['DATABASE_URL', 'ADMIN_TOKEN', 'SCHEDULE_FILE'] as const) {
+  for (const name of ['ADMIN_TOKEN', 'SCHEDULE_FILE'] as const) {
     if (process.env[name]) {
       process.stderr.write(`onair: ${name}: the operator features are not in this version; unset ${name}\n`);
       process.exit(1);

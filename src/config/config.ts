@@ -66,7 +66,7 @@ const envSchema = z.object({
     .default('onair:'),
   STATE_IDLE_TTL_MS: int(6 * 3600_000, 1000),
   NODE_TIMEOUT_MS: int(15_000, 100),
-  DATABASE_URL: optionalText,
+  DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   DATA_DIR: z.string().trim().min(1).optional().default('./data'),
   ADMIN_TOKEN: optionalText,
   SCHEDULE_FILE: optionalText,

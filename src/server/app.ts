@@ -13,7 +13,9 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { randomIds, type IdSource } from '../domain/ids.js';
 import type { Member } from '../domain/model.js';
 import { KeyedRateLimiter } from '../domain/rate-limit.js';
-import { LogRecordSink, type RecordSink } from '../domain/records.js';
+import type { RecordSink } from '../domain/records.js';
+import { DatabaseRecordSink } from '../records/database-sink.js';
+import { openRecordStore } from '../records/index.js';
 import { OnAirService } from '../domain/service.js';
 import { ClusterSupervisor } from '../domain/supervisor.js';
 import { createSchemas, ConnectErrorCode } from '../protocol/index.js';
@@ -77,7 +79,9 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     : await createBackends(config, clock, log);
   const store = backends.store;
   const sharedState = backends.shared;
-  const records = deps.records ?? new LogRecordSink(log.child({ module: 'records' }));
+  // Finished aggros go to the database (SQLite in DATA_DIR, or PostgreSQL) unless a sink is given.
+  const recordStore = deps.records ? null : await openRecordStore(config);
+  const records = deps.records ?? new DatabaseRecordSink(recordStore!);
   const authenticator = deps.authenticator ?? createAuthenticator(config.auth);
   if (authenticator.mode === 'dev') log.warn('AUTH_MODE=dev: identities are taken from the handshake unverified; never use this in production');
 
@@ -104,7 +108,10 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
   httpServer.on(
     'request',
     httpRoutes({
-      ready: async () => ({ state: await store.ping().catch(() => false) }),
+      ready: async () => ({
+        state: await store.ping().catch(() => false),
+        ...(recordStore ? { database: await recordStore.ping().catch(() => false) } : {}),
+      }),
       closing: () => closing,
     }),
   );

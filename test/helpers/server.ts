@@ -77,7 +77,15 @@ const running = new Set<TestServer>();
 export async function startServer(env: Record<string, string> = {}, deps: Partial<AppDeps> = {}): Promise<TestServer> {
   const config = loadConfig({ ...TEST_ENV, DATA_DIR: testDataDir(), ...env });
   const records = deps.records instanceof MemoryRecordSink ? deps.records : new MemoryRecordSink();
-  const app = await createApp({ config, log: pino({ level: config.logLevel }), ...deps, records: deps.records ?? records });
+  // `{ records: undefined }` asks for the server's own database-backed records.
+  const ownRecords = Object.hasOwn(deps, 'records') && deps.records === undefined;
+  const { records: _given, ...rest } = deps;
+  const app = await createApp({
+    config,
+    log: pino({ level: config.logLevel }),
+    ...rest,
+    ...(ownRecords ? {} : { records: deps.records ?? records }),
+  });
   const address = await app.listen();
   const server: TestServer = {
     app,

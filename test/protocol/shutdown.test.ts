@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AggroMessage } from '../../src/protocol/index.js';
+import { SqliteRecordStore } from '../../src/records/sqlite-store.js';
+import { get as httpsGet } from 'node:https';
 import { freePort } from '../helpers/net.js';
 import { call, client, join, Recorder, refusal, user, WAIT_MS } from '../helpers/client.js';
 import { startServer } from '../helpers/server.js';
@@ -251,4 +253,53 @@ describe('the process', () => {
       expect(run.child.stdout.some((l) => parseLine(l)?.msg === 'listening')).toBe(false);
     }
   });
+
+  it('a finished aggro is in the database before its end is broadcast: it survives a kill', { timeout: 30_000 }, async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const child = startProcess({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', AGGRO_TTL_MS: '300' });
+    await logLine(child, (l) => l.msg === 'listening', START_MS);
+    const c = io(`https://127.0.0.1:${port}/durable`, {
+      transports: ['websocket'],
+      ca: readFileSync(resolve(dataDir, 'tls-cert.pem'), 'utf8'),
+      auth: user('author'),
+      reconnection: false,
+      forceNew: true,
+    });
+    sockets.add(c);
+    await withTimeout(new Promise((r) => c.once('loadRooms', r)), 5_000, 'loadRooms');
+    const room = (await c.timeout(5_000).emitWithAck('createRoom', { title: 'Kept', max: 3 })) as { roomId: string };
+    const stopped = new Promise<string>((r) => c.once('stopAggro', r));
+    const posted = (await c.timeout(5_000).emitWithAck('chat', { roomId: room.roomId, type: 'A', msg: 'remember me', titleBroad: 'News_KBS' })) as {
+      aggroUID: string;
+    };
+    expect(await withTimeout(stopped, 5_000, 'stopAggro')).toBe(posted.aggroUID);
+    // Killed at once, no shutdown of any kind: what the client was told has ended must be kept.
+    child.proc.kill('SIGKILL');
+    await withTimeout(child.exited, 5_000, 'exit after SIGKILL');
+    const store = new SqliteRecordStore(joinPath(dataDir, 'onair.db'));
+    try {
+      const { items } = await store.listAggros('durable', { limit: 10 });
+      expect(items).toEqual([
+        expect.objectContaining({ aggroUID: posted.aggroUID, msg: 'remember me', titleBroad: 'News_KBS', endReason: 'expired', point: 0 }),
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('/readyz covers the database when the server keeps its own records', async () => {
+    const dir = tempDir();
+    const server = await startServer({ DATA_DIR: dir }, { records: undefined });
+    const body = await new Promise<{ status: string; checks: Record<string, boolean> }>((resolveBody, reject) => {
+      httpsGet(`${server.url}/readyz`, { ca: server.ca }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolveBody(JSON.parse(text)));
+      }).on('error', reject);
+    });
+    expect(body).toEqual({ status: 'ready', checks: { state: true, database: true } });
+  });
 });
+

@@ -1,0 +1,37 @@
+/**
+ * The schema, as numbered steps. A step never changes once released: a new need is a new step.
+ * Both databases take the same statements (types chosen to mean the same in each).
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'finished aggros',
+    statements: [
+      `CREATE TABLE aggros (
+        aggro_uid    TEXT PRIMARY KEY,
+        schedule_uid TEXT NOT NULL,
+        room_id      TEXT NOT NULL,
+        user_uid     TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        msg          TEXT NOT NULL,
+        type         TEXT NOT NULL,
+        title_broad  TEXT,
+        point        INTEGER NOT NULL,
+        up           INTEGER NOT NULL,
+        down         INTEGER NOT NULL,
+        started_at   BIGINT NOT NULL,
+        ended_at     BIGINT NOT NULL,
+        end_reason   TEXT NOT NULL
+      )`,
+      `CREATE INDEX aggros_best ON aggros (schedule_uid, point DESC, ended_at DESC, aggro_uid)`,
+    ],
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

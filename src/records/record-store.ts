@@ -1,0 +1,46 @@
+/**
+ * Durable records, behind one interface with a SQLite and a PostgreSQL implementation. What is
+ * kept here outlives every process: finished aggros now; the schedule, persistent rooms and bans
+ * join them with the operator features. Every implementation runs the versioned migrations of
+ * `migrations.ts` at start.
+ */
+import type { AggroRecord, EndReason } from '../domain/model.js';
+
+export interface AggroPage {
+  items: AggroRecord[];
+  /** Opaque cursor of the next page, or `null` at the end. */
+  next: string | null;
+}
+
+export interface RecordStore {
+  /** Bring the schema to the latest version; safe to run at every start, from many servers. */
+  migrate(): Promise<void>;
+  /**
+   * Keep a finished aggro. Resolves once it is durable. Writing the same `aggroUID` again keeps
+   * the first record and answers `false`: with many servers no record is written twice.
+   */
+  saveAggro(record: AggroRecord): Promise<boolean>;
+  /** Recorded aggros of a programme, highest `point` first (then latest end). */
+  listAggros(scheduleUID: string, page: { limit: number; cursor?: string | null }): Promise<AggroPage>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export const END_REASONS: readonly EndReason[] = ['expired', 'room_emptied', 'removed', 'program_ended', 'shutdown'];
+
+/** The position after the last item of a page, as an opaque string. */
+export function encodeCursor(r: { point: number; endedAt: number; aggroUID: string }): string {
+  return Buffer.from(JSON.stringify([r.point, r.endedAt, r.aggroUID])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { point: number; endedAt: number; aggroUID: string } | null {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(v) || v.length !== 3) return null;
+    const [point, endedAt, aggroUID] = v as unknown[];
+    if (!Number.isSafeInteger(point) || !Number.isSafeInteger(endedAt) || typeof aggroUID !== 'string') return null;
+    return { point: point as number, endedAt: endedAt as number, aggroUID };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,74 @@
+/** Records in a SQLite file (better-sqlite3): the default, in `DATA_DIR`. */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { AggroRecord } from '../domain/model.js';
+import { recordParams, rowToRecord, type AggroRow } from './rows.js';
+import { MIGRATIONS } from './migrations.js';
+import { decodeCursor, encodeCursor, type AggroPage, type RecordStore } from './record-store.js';
+
+export class SqliteRecordStore implements RecordStore {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    // WAL: readers never block the writer, and a committed record survives a crash.
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+    const applied = new Set(this.db.prepare('SELECT version FROM schema_migrations').all().map((r) => (r as { version: number }).version));
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      this.db.transaction(() => {
+        for (const sql of m.statements) this.db.exec(sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      })();
+    }
+  }
+
+  async saveAggro(record: AggroRecord): Promise<boolean> {
+    const info = this.db
+      .prepare(
+        `INSERT INTO aggros (aggro_uid, schedule_uid, room_id, user_uid, display_name, msg, type, title_broad, point, up, down, started_at, ended_at, end_reason)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aggro_uid) DO NOTHING`,
+      )
+      .run(...recordParams(record));
+    return info.changes === 1;
+  }
+
+  async listAggros(scheduleUID: string, page: { limit: number; cursor?: string | null }): Promise<AggroPage> {
+    const after = page.cursor ? decodeCursor(page.cursor) : null;
+    const rows = (
+      after
+        ? this.db
+            .prepare(
+              `SELECT * FROM aggros WHERE schedule_uid = ?
+                 AND (point < ? OR (point = ? AND (ended_at < ? OR (ended_at = ? AND aggro_uid > ?))))
+               ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT ?`,
+            )
+            .all(scheduleUID, after.point, after.point, after.endedAt, after.endedAt, after.aggroUID, page.limit + 1)
+        : this.db.prepare('SELECT * FROM aggros WHERE schedule_uid = ? ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT ?').all(scheduleUID, page.limit + 1)
+    ) as AggroRow[];
+    const items = rows.slice(0, page.limit).map(rowToRecord);
+    const last = items.at(-1);
+    return { items, next: rows.length > page.limit && last ? encodeCursor(last) : null };
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      this.db.prepare('SELECT 1').get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
