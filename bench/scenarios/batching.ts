@@ -83,20 +83,26 @@ async function voteStorm(bench: BenchEnv, batch: number, log: (s: string) => voi
     const votes = await Promise.all(workers.map((w, i) => w.call<number>('vote', { aggroUID, spreadMs: 1000, skipFirst: i === 0 }, 60_000)));
     const c = await settle(workers, Math.max(1000, 2 * batch), 15_000);
     const operations = votes.reduce((s, v) => s + v, 0);
-    const run: StormRun = {
-      batchIntervalMs: batch,
-      operations,
-      messages: c.pointMsgs + c.countMsgs,
-      bytes: c.pointBytes + c.countBytes,
-      messagesPerOperation: Math.round(((c.pointMsgs + c.countMsgs) / Math.max(1, operations)) * 100) / 100,
-      detail: { ...c, members: 120 },
-    };
+    const run = stormRun(batch, operations, c, { members: 120 });
     log(`  votes, BATCH_INTERVAL_MS=${batch}: ${operations} votes -> ${run.messages} aggroPoint+count frames, ${run.bytes} bytes`);
     return run;
   } finally {
     await Promise.all(workers.map((w) => w.close()));
     await server.stop();
   }
+}
+
+/** One storm's traffic, from what every client counted. */
+function stormRun(batch: number, operations: number, c: Counts, extra: Record<string, number>): StormRun {
+  const messages = c.pointMsgs + c.countMsgs;
+  return {
+    batchIntervalMs: batch,
+    operations,
+    messages,
+    bytes: c.pointBytes + c.countBytes,
+    messagesPerOperation: Math.round((messages / Math.max(1, operations)) * 100) / 100,
+    detail: { ...c, ...extra },
+  };
 }
 
 async function joinStorm(bench: BenchEnv, batch: number, log: (s: string) => void): Promise<StormRun> {
@@ -128,23 +134,15 @@ async function joinStorm(bench: BenchEnv, batch: number, log: (s: string) => voi
     const joins = churn.reduce((s, r) => s + r.joins, 0);
     const leaves = churn.reduce((s, r) => s + r.leaves, 0);
     const operations = joins + leaves;
-    const run: StormRun = {
-      batchIntervalMs: batch,
-      operations,
-      messages: c.pointMsgs + c.countMsgs,
-      bytes: c.pointBytes + c.countBytes,
-      messagesPerOperation: Math.round(((c.pointMsgs + c.countMsgs) / Math.max(1, operations)) * 100) / 100,
-      detail: {
-        ...c,
-        joins,
-        leaves,
-        skipped: churn.reduce((s, r) => s + r.skipped, 0),
-        failed: churn.reduce((s, r) => s + r.failed, 0),
-        offeredJoins: Math.round((rate * durationMs) / 1000),
-        watchers,
-        rooms,
-      },
-    };
+    const run = stormRun(batch, operations, c, {
+      joins,
+      leaves,
+      skipped: churn.reduce((s, r) => s + r.skipped, 0),
+      failed: churn.reduce((s, r) => s + r.failed, 0),
+      offeredJoins: Math.round((rate * durationMs) / 1000),
+      watchers,
+      rooms,
+    });
     log(`  joins, BATCH_INTERVAL_MS=${batch}: ${joins} joins + ${leaves} leaves (${run.detail.skipped} skipped) -> ${run.messages} count frames, ${run.bytes} bytes`);
     return run;
   } finally {
