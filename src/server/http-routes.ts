@@ -1,5 +1,6 @@
 /** Plain HTTP routes beside socket.io: health for orchestrators. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { consoleRoute, isConsolePath } from './console-route.js';
 
 export interface HealthChecks {
   /** Backends the service needs; each resolves true when reachable. */
@@ -14,8 +15,10 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 export function httpRoutes(health: HealthChecks) {
+  const serveConsole = consoleRoute();
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
+    if (path !== undefined && isConsolePath(path)) return serveConsole(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { code: 'METHOD_NOT_ALLOWED' });
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/readyz') {
