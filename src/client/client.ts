@@ -1,0 +1,240 @@
+/**
+ * A connection to one programme: promise-returning calls over socket.io acknowledgements, and an
+ * `OnAirState` fed from the socket's events. Browser-safe: only socket.io-client and the
+ * protocol's plain modules.
+ */
+import { io, type Socket } from 'socket.io-client';
+import type {
+  AckResult,
+  AggroMessage,
+  ChatMessage,
+  ClientEventName,
+  ClientToServerEvents,
+  RoomSummary,
+  ServerToClientEvents,
+  UserInfo,
+} from '../protocol/events.js';
+import { serverEventNames } from '../protocol/events.js';
+import { cleanMessage } from '../protocol/text.js';
+import { connectErrorFrom, OnAirConnectError, OnAirError } from './errors.js';
+import { expectedIdentity } from './identity.js';
+import { initialSnapshot, OnAirState } from './state.js';
+
+export type OnAirSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface ConnectOptions {
+  /** The server's origin, e.g. `https://localhost:8443` (in a browser: `location.origin`). */
+  url: string;
+  /** The programme's `scheduleUID`; the client joins the namespace `/<program>`. */
+  program: string;
+  /** JWT mode: sent as `auth.token`. */
+  token?: string;
+  /** Dev mode: the identity, sent in `auth`. In JWT mode, `displayName` and `photoURL` are
+   * used by the server when the token lacks `name` and `picture`. */
+  identity?: UserInfo;
+  /** socket.io path. @default '/socket.io' */
+  path?: string;
+  /** @default socket.io's: ['polling', 'websocket'] */
+  transports?: ('websocket' | 'polling')[];
+  /** For connecting and for each call. @default 10000 */
+  timeoutMs?: number;
+  /** Passed through to `io()` last, e.g. `{ rejectUnauthorized: false }` or `{ ca }` in Node. */
+  socketOptions?: Record<string, unknown>;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+type AggroAck = { aggroUID: string; ts: number; expiresAt: number };
+
+export class OnAirClient {
+  readonly socket: OnAirSocket;
+  readonly state: OnAirState;
+  readonly program: string;
+  private readonly timeoutMs: number;
+
+  /** A client that has not connected yet; `connect()` is the usual way to get one. */
+  constructor(opts: ConnectOptions) {
+    this.program = opts.program;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.state = new OnAirState(initialSnapshot(expectedIdentity(opts)));
+    const auth: Record<string, unknown> = { ...opts.identity };
+    if (opts.token !== undefined) auth.token = opts.token;
+    this.socket = io(`${opts.url.replace(/\/+$/, '')}/${encodeURIComponent(opts.program)}`, {
+      path: opts.path ?? '/socket.io',
+      auth,
+      autoConnect: false,
+      // One client per programme connection: sharing socket.io's manager would tie two
+      // identities to one transport.
+      forceNew: true,
+      ...(opts.transports ? { transports: opts.transports } : {}),
+      ...opts.socketOptions,
+    }) as OnAirSocket;
+    this.wire();
+  }
+
+  /** The state's listeners go first, so a listener added with `on` sees the state updated. */
+  private wire(): void {
+    for (const event of serverEventNames) {
+      this.socket.on(event, ((data: never) => this.state.apply({ event, data } as never)) as never);
+    }
+    this.socket.on('connect', () => this.state.apply({ own: 'connected' }));
+    this.socket.on('disconnect', () => this.state.apply({ own: 'disconnected' }));
+  }
+
+  /** Connect and wait for the first `loadRooms`. Rejects with `OnAirConnectError` and stops
+   * the socket when the handshake is refused, fails, or takes longer than `timeoutMs`. */
+  open(): Promise<this> {
+    const socket = this.socket;
+    return new Promise<this>((resolve, reject) => {
+      const settle = (err: OnAirConnectError | null) => {
+        clearTimeout(timer);
+        socket.off('loadRooms', onLoaded);
+        socket.off('connect_error', onError);
+        socket.off('disconnect', onDisconnect);
+        if (!err) return resolve(this);
+        // Stops socket.io's reconnection attempts too.
+        socket.disconnect();
+        reject(err);
+      };
+      const onLoaded = () => settle(null);
+      const onError = (err: Error) => settle(connectErrorFrom(err));
+      const onDisconnect = (reason: string) =>
+        settle(new OnAirConnectError('DISCONNECTED', `disconnected before the room list arrived (${reason})`));
+      const timer = setTimeout(
+        () => settle(new OnAirConnectError('TIMEOUT', `no connection within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+      socket.on('loadRooms', onLoaded);
+      socket.on('connect_error', onError);
+      socket.on('disconnect', onDisconnect);
+      socket.connect();
+    });
+  }
+
+  /** Emit with an acknowledgement: the result without `ok`, or a rejection. */
+  private async call<T extends object>(event: ClientEventName, ...args: unknown[]): Promise<T> {
+    // socket.io would buffer the call until a reconnection; an answer is wanted now.
+    if (!this.socket.connected) throw new OnAirConnectError('DISCONNECTED', `not connected, "${event}" not sent`);
+    let res: AckResult<T>;
+    try {
+      const timed = this.socket.timeout(this.timeoutMs) as unknown as {
+        emitWithAck(event: string, ...args: unknown[]): Promise<AckResult<T>>;
+      };
+      res = await timed.emitWithAck(event, ...args);
+    } catch (err) {
+      if (this.socket.connected) {
+        throw new OnAirConnectError('TIMEOUT', `no answer to "${event}" within ${this.timeoutMs} ms`, { cause: err });
+      }
+      throw new OnAirConnectError('DISCONNECTED', `disconnected before "${event}" was answered`, { cause: err });
+    }
+    if (!res.ok) throw new OnAirError(res.code, res.message);
+    const { ok: _ok, ...result } = res;
+    return result as unknown as T;
+  }
+
+  /** The current room, or the refusal the server would give a call that needs one. */
+  private currentRoom(): string {
+    const roomId = this.state.roomId;
+    if (roomId === null) throw new OnAirError('EM001', 'not in a room');
+    return roomId;
+  }
+
+  async loadRooms(): Promise<RoomSummary[]> {
+    return (await this.call<{ rooms: RoomSummary[] }>('loadRooms')).rooms;
+  }
+
+  /** The members of the current room (the caller included); `[]` in the lobby. */
+  async loadUsers(): Promise<UserInfo[]> {
+    return (await this.call<{ users: UserInfo[] }>('loadUsers')).users;
+  }
+
+  /** Create a room and enter it (leaving the current one). Resolves with the members loaded. */
+  async createRoom(room: { title: string; max: number; password?: string }): Promise<{ roomId: string; title: string }> {
+    const created = await this.call<{ roomId: string; title: string }>('createRoom', room);
+    const summary: RoomSummary = { roomId: created.roomId, title: created.title, max: room.max, count: 1 };
+    if (room.password) summary.password = true;
+    this.state.apply({ own: 'created', room: summary });
+    await this.refreshMembers();
+    return created;
+  }
+
+  /** Enter a room (leaving the current one). Resolves with the members loaded. */
+  async joinRoom(roomId: string, password?: string): Promise<{ roomId: string }> {
+    const joined = await this.call<{ roomId: string }>('joinRoom', password === undefined ? { roomId } : { roomId, password });
+    this.state.apply({ own: 'joined', roomId: joined.roomId });
+    await this.refreshMembers();
+    return joined;
+  }
+
+  /** The room is entered whatever happens here; should `loadUsers` fail, members still follow
+   * from `joinRoom`/`leaveRoom` events, and `loadUsers()` can be called again. */
+  private async refreshMembers(): Promise<void> {
+    try {
+      await this.loadUsers();
+    } catch (err) {
+      if (!(err instanceof OnAirError || err instanceof OnAirConnectError)) throw err;
+    }
+  }
+
+  /** Leave the current room for the lobby; the server then sends a fresh room list. Rejects
+   * with `EM001` outside a room, as the server would. */
+  async leaveRoom(): Promise<void> {
+    await this.call('leaveRoom', this.currentRoom());
+    this.state.apply({ own: 'left' });
+  }
+
+  /** Say something in the current room. The message joins `state.messages` from the ack (the
+   * sender gets no `chat` event of its own). */
+  async chat(msg: string): Promise<{ id: string; ts: number }> {
+    const roomId = this.currentRoom();
+    const { id, ts } = await this.call<{ id: string; ts: number }>('chat', { roomId, msg, type: 'N' });
+    const me = this.state.me;
+    const message: ChatMessage = {
+      displayName: me?.displayName ?? '',
+      // As the server cleaned it for the others.
+      msg: cleanMessage(msg),
+      roomId,
+      type: 'N',
+      userUID: me?.userUID ?? '',
+      id,
+      ts,
+    };
+    if (me?.photoURL) message.photoURL = me.photoURL;
+    this.state.apply({ own: 'sent', message });
+    return { id, ts };
+  }
+
+  /** Post an aggro in the current room; the whole room, sender included, gets `aggro`. */
+  async postAggro(msg: string, opts: { titleBroad?: string; type?: AggroMessage['type'] } = {}): Promise<AggroAck> {
+    const payload: Record<string, unknown> = { roomId: this.currentRoom(), msg, type: opts.type ?? 'A' };
+    if (opts.titleBroad !== undefined) payload.titleBroad = opts.titleBroad;
+    return this.call<AggroAck>('chat', payload);
+  }
+
+  /** Vote on the live aggro of the current room; resolves with its new total. */
+  async vote(aggroUID: string, direction: 'up' | 'down'): Promise<{ point: number }> {
+    const result = await this.call<{ point: number }>(direction === 'up' ? 'aggroUp' : 'aggroDown', aggroUID);
+    this.state.apply({ own: 'voted', aggroUID, point: result.point });
+    return result;
+  }
+
+  /** Listen to a server event (after the state has taken it in); returns the function that
+   * stops listening. */
+  on<E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]): () => void {
+    this.socket.on(event, listener as never);
+    return () => {
+      this.socket.off(event, listener as never);
+    };
+  }
+
+  /** Disconnect for good (socket.io does not reconnect after this). */
+  close(): void {
+    this.socket.disconnect();
+  }
+}
+
+/** A connected client: resolves once connected and the first `loadRooms` is in `state.rooms`;
+ * rejects with `OnAirConnectError` (`AUTH_REQUIRED`, `BANNED`, `TIMEOUT`, ...). */
+export function connect(opts: ConnectOptions): Promise<OnAirClient> {
+  return new OnAirClient(opts).open();
+}

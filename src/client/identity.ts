@@ -1,0 +1,34 @@
+/**
+ * Who the client connects as, known before the server says so. The server never tells a client
+ * its own identity, yet the client needs it for its own chat messages (it gets no `chat` event
+ * for them); the server's `loadUsers` later corrects what is guessed here.
+ */
+import type { UserInfo } from '../protocol/events.js';
+
+/** The claims of a JWT, read without verifying it (the server verifies; this only guesses
+ * names); `null` when it is not a readable JWT. */
+export function tokenClaims(token: string): Record<string, unknown> | null {
+  const payload = token.split('.')[1];
+  if (!payload) return null;
+  try {
+    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const claims: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return claims !== null && typeof claims === 'object' ? (claims as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The identity the server will derive, as the server derives it: in JWT mode `sub`, then the
+ * `name` and `picture` claims before the handshake's own fields. */
+export function expectedIdentity(opts: { token?: string; identity?: UserInfo }): UserInfo | null {
+  const claims = opts.token ? tokenClaims(opts.token) : null;
+  const userUID = typeof claims?.sub === 'string' ? claims.sub : opts.identity?.userUID;
+  if (!userUID) return null;
+  const name = typeof claims?.name === 'string' && claims.name.trim() ? claims.name.trim() : undefined;
+  const photoURL = typeof claims?.picture === 'string' ? claims.picture : opts.identity?.photoURL;
+  const me: UserInfo = { userUID, displayName: name ?? opts.identity?.displayName ?? '' };
+  if (photoURL) me.photoURL = photoURL;
+  return me;
+}

@@ -1,0 +1,24 @@
+/**
+ * onair's client SDK (`onair/client`): connect to a programme, make calls that resolve with
+ * their result or reject with the protocol's error code, and follow the programme's state.
+ * Runs in Node and in browsers.
+ */
+export { connect, DEFAULT_TIMEOUT_MS, OnAirClient, type ConnectOptions, type OnAirSocket } from './client.js';
+export { OnAirConnectError, OnAirError, type OnAirConnectErrorCode } from './errors.js';
+export { expectedIdentity, tokenClaims } from './identity.js';
+export {
+  initialSnapshot,
+  MESSAGES_KEPT,
+  OnAirState,
+  reduce,
+  waitFor,
+  type OnAirSnapshot,
+  type OwnAction,
+  type ServerEvent,
+  type StateAction,
+  type StateListener,
+} from './state.js';
+// The protocol's types and codes, so that an application needs this one import.
+export * from '../protocol/errors.js';
+export type * from '../protocol/events.js';
+export { clientEventNames, serverEventNames } from '../protocol/events.js';

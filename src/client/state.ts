@@ -1,0 +1,268 @@
+/**
+ * What a client knows of its programme, kept up to date from the server's events. The rules are
+ * one pure function, `reduce(snapshot, action)`; `OnAirState` holds the current snapshot and
+ * tells subscribers. Nothing here touches the network, so it runs (and is tested) without one.
+ */
+import type {
+  AggroMessage,
+  ChatMessage,
+  RoomSummary,
+  ServerEventName,
+  ServerToClientEvents,
+  UserInfo,
+} from '../protocol/events.js';
+import type { SystemCode } from '../protocol/errors.js';
+
+/** How many chat messages of the current room are kept. */
+export const MESSAGES_KEPT = 200;
+
+/** One immutable state: a new object after every change, the same object when nothing changed. */
+export interface OnAirSnapshot {
+  readonly connected: boolean;
+  /** Who this client is: from the connect options or the token, corrected by `loadUsers`. */
+  readonly me: UserInfo | null;
+  /** The lobby's rooms in creation order. Only the lobby hears of rooms, so this list stands
+   * still while the client is in a room; leaving brings a fresh one. */
+  readonly rooms: ReadonlyMap<string, RoomSummary>;
+  readonly roomId: string | null;
+  readonly members: readonly UserInfo[];
+  readonly aggro: AggroMessage | null;
+  readonly messages: readonly ChatMessage[];
+  readonly lastSystem: { code: SystemCode; message: string } | null;
+}
+
+/** A server event as the socket delivered it. */
+export type ServerEvent = {
+  [E in ServerEventName]: { event: E; data: Parameters<ServerToClientEvents[E]>[0] };
+}[ServerEventName];
+
+/** What the client itself learnt: its connection, and the outcome of its own calls (the server
+ * tells a caller some things only in the acknowledgement). */
+export type OwnAction =
+  | { own: 'connected' }
+  | { own: 'disconnected' }
+  | { own: 'created'; room: RoomSummary }
+  | { own: 'joined'; roomId: string }
+  | { own: 'left' }
+  | { own: 'sent'; message: ChatMessage }
+  | { own: 'voted'; aggroUID: string; point: number };
+
+export type StateAction = ServerEvent | OwnAction;
+
+export function initialSnapshot(me: UserInfo | null = null): OnAirSnapshot {
+  return {
+    connected: false,
+    me,
+    rooms: new Map(),
+    roomId: null,
+    members: [],
+    aggro: null,
+    messages: [],
+    lastSystem: null,
+  };
+}
+
+function outOfRoom(s: OnAirSnapshot): OnAirSnapshot {
+  if (s.roomId === null && s.members.length === 0 && s.aggro === null && s.messages.length === 0) return s;
+  return { ...s, roomId: null, members: [], aggro: null, messages: [] };
+}
+
+function withRoom(rooms: ReadonlyMap<string, RoomSummary>, room: RoomSummary): Map<string, RoomSummary> {
+  const next = new Map(rooms);
+  next.set(room.roomId, room);
+  return next;
+}
+
+function withPoint(s: OnAirSnapshot, aggroUID: string, point: number): OnAirSnapshot {
+  if (s.aggro?.aggroUID !== aggroUID || s.aggro.point === point) return s;
+  return { ...s, aggro: { ...s.aggro, point } };
+}
+
+function withMessage(s: OnAirSnapshot, message: ChatMessage): OnAirSnapshot {
+  const messages = [...s.messages, message];
+  return { ...s, messages: messages.length > MESSAGES_KEPT ? messages.slice(-MESSAGES_KEPT) : messages };
+}
+
+function reduceEvent(s: OnAirSnapshot, a: ServerEvent): OnAirSnapshot {
+  switch (a.event) {
+    case 'loadRooms': {
+      const rooms = new Map(a.data.map((r) => [r.roomId, r] as const));
+      // A room with a member in it exists; missing from a fresh list, it was deleted under us.
+      const s2 = { ...s, rooms };
+      return s.roomId !== null && !rooms.has(s.roomId) ? outOfRoom(s2) : s2;
+    }
+    case 'addRoom':
+      return { ...s, rooms: withRoom(s.rooms, a.data) };
+    case 'count': {
+      const room = s.rooms.get(a.data.roomId);
+      if (!room || room.count === a.data.count) return s;
+      return { ...s, rooms: withRoom(s.rooms, { ...room, count: a.data.count }) };
+    }
+    case 'deleteRoom': {
+      let next = s;
+      if (s.rooms.has(a.data.roomId)) {
+        const rooms = new Map(s.rooms);
+        rooms.delete(a.data.roomId);
+        next = { ...s, rooms };
+      }
+      return s.roomId === a.data.roomId ? outOfRoom(next) : next;
+    }
+    case 'loadUsers': {
+      const self = s.me && a.data.find((u) => u.userUID === s.me!.userUID);
+      return { ...s, members: a.data, me: self ?? s.me };
+    }
+    case 'joinRoom':
+      return { ...s, members: [...s.members.filter((u) => u.userUID !== a.data.userUID), a.data] };
+    case 'leaveRoom': {
+      const members = s.members.filter((u) => u.userUID !== a.data.userUID);
+      return members.length === s.members.length ? s : { ...s, members };
+    }
+    // The server sends room events only for the room this socket is in, and they may arrive
+    // before the ack of the join that put it there: they are kept, and `joined` sorts them.
+    case 'chat':
+      return withMessage(s, a.data);
+    case 'aggro':
+      return { ...s, aggro: a.data };
+    case 'aggroPoint':
+      return withPoint(s, a.data.aggroUID, a.data.point);
+    case 'stopAggro':
+    case 'deleteAggro':
+      return s.aggro?.aggroUID === a.data ? { ...s, aggro: null } : s;
+    case 'system':
+      return { ...s, lastSystem: a.data };
+    case 'createRoomReq':
+    case 'joinRoomReq':
+    case 'aggroErr':
+      // Replies for clients without acknowledgements; the calls here use the acks.
+      return s;
+  }
+}
+
+function reduceOwn(s: OnAirSnapshot, a: OwnAction): OnAirSnapshot {
+  switch (a.own) {
+    case 'connected':
+      return s.connected ? s : { ...s, connected: true };
+    case 'disconnected':
+      // A new connection is a new session: the server has already taken it out of its room.
+      return outOfRoom({ ...s, connected: false });
+    case 'created':
+      // The creator is in the room at once and, no longer in the lobby, hears no `addRoom`.
+      return {
+        ...s,
+        rooms: withRoom(s.rooms, a.room),
+        roomId: a.room.roomId,
+        members: s.me ? [s.me] : [],
+        aggro: null,
+        messages: [],
+      };
+    case 'joined': {
+      if (s.roomId === a.roomId) return s;
+      return {
+        ...s,
+        roomId: a.roomId,
+        // Members come from `loadUsers`, asked for once the join is acknowledged.
+        members: [],
+        aggro: s.aggro?.roomId === a.roomId ? s.aggro : null,
+        messages: s.messages.filter((m) => m.roomId === a.roomId),
+      };
+    }
+    case 'left':
+      return outOfRoom(s);
+    case 'sent':
+      // The sender gets no `chat` event for its own message.
+      return withMessage(s, a.message);
+    case 'voted':
+      return withPoint(s, a.aggroUID, a.point);
+  }
+}
+
+/** The next snapshot after `action`; `s` itself when nothing changed. */
+export function reduce(s: OnAirSnapshot, action: StateAction): OnAirSnapshot {
+  return 'event' in action ? reduceEvent(s, action) : reduceOwn(s, action);
+}
+
+export type StateListener = (state: OnAirState) => void;
+
+/** The current snapshot, its fields as properties, and change notifications. */
+export class OnAirState {
+  private current: OnAirSnapshot;
+  private readonly listeners = new Set<StateListener>();
+
+  constructor(initial: OnAirSnapshot = initialSnapshot()) {
+    this.current = initial;
+  }
+
+  /** The whole state as one immutable value: a new object after each change (what
+   * `useSyncExternalStore` and similar want). */
+  get snapshot(): OnAirSnapshot {
+    return this.current;
+  }
+  get connected(): boolean {
+    return this.current.connected;
+  }
+  get me(): UserInfo | null {
+    return this.current.me;
+  }
+  get rooms(): ReadonlyMap<string, RoomSummary> {
+    return this.current.rooms;
+  }
+  get roomId(): string | null {
+    return this.current.roomId;
+  }
+  get members(): readonly UserInfo[] {
+    return this.current.members;
+  }
+  get aggro(): AggroMessage | null {
+    return this.current.aggro;
+  }
+  get messages(): readonly ChatMessage[] {
+    return this.current.messages;
+  }
+  get lastSystem(): { code: SystemCode; message: string } | null {
+    return this.current.lastSystem;
+  }
+
+  /** Apply an action; listeners are called only when the state changed. */
+  apply(action: StateAction): void {
+    const next = reduce(this.current, action);
+    if (next === this.current) return;
+    this.current = next;
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(this);
+      } catch (err) {
+        // One faulty listener must neither starve the others nor break the socket's dispatch;
+        // its error is still reported, as an uncaught one.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  /** Called after every change; returns the unsubscribe function. */
+  subscribe(listener: StateListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+}
+
+/** Resolves once `predicate` holds (checked now and after every change); rejects after
+ * `timeoutMs`. */
+export function waitFor(state: OnAirState, predicate: (state: OnAirState) => boolean, timeoutMs = 5000): Promise<OnAirState> {
+  if (predicate(state)) return Promise.resolve(state);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`state did not reach the expected condition within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const off = state.subscribe((s) => {
+      if (!predicate(s)) return;
+      clearTimeout(timer);
+      off();
+      resolve(s);
+    });
+  });
+}
