@@ -15,17 +15,20 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  for (const name of ['ADMIN_TOKEN', 'SCHEDULE_FILE'] as const) {
-    if (process.env[name]) {
-      process.stderr.write(`onair: ${name}: the operator features are not in this version; unset ${name}\n`);
-      process.exit(1);
-    }
-  }
 
   // A library promise nobody awaited must not take the whole service down with it.
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
 
-  const app = await createApp({ config, log });
+  let app;
+  try {
+    app = await createApp({ config, log });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`onair: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
   const address = await app.listen();
   const scheme = app.tls ? 'https' : 'http';
   log.info(`onair serving ${scheme}://localhost:${address.port}/<scheduleUID> (socket.io path ${config.socketPath})`);

@@ -71,6 +71,7 @@ const envSchema = z.object({
   ADMIN_TOKEN: optionalText,
   SCHEDULE_FILE: optionalText,
   SCHEDULE_MODE: z.enum(['open', 'strict']).optional().default('open'),
+  SCHEDULE_REFRESH_MS: int(2000, 50, 3_600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 60_000),
 });
@@ -113,6 +114,8 @@ export interface Config {
   adminToken?: string;
   scheduleFile?: string;
   scheduleMode: 'open' | 'strict';
+  /** How often each server reloads the schedule from the database. */
+  scheduleRefreshMs: number;
   logLevel: string;
   shutdownTimeoutMs: number;
 }
@@ -207,6 +210,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nodeTimeoutMs: e.NODE_TIMEOUT_MS,
     dataDir: e.DATA_DIR,
     scheduleMode: e.SCHEDULE_MODE,
+    scheduleRefreshMs: e.SCHEDULE_REFRESH_MS,
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };

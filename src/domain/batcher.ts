@@ -10,6 +10,7 @@ import type { Deadline, DeadlineIndex } from '../state/cluster.js';
 import type { StateStore } from '../state/store.js';
 import type { Clock } from './clock.js';
 import type { Delivery } from './delivery.js';
+import { quietObserver, type DomainObserver } from './observer.js';
 import type { TimerSet } from './timers.js';
 
 /** A window outlives its interval by this factor only when its owner died before flushing. */
@@ -23,6 +24,7 @@ export class Batcher {
     readonly intervalMs: number,
     private readonly log: Logger,
     private readonly deadlines?: DeadlineIndex,
+    private readonly observer: DomainObserver = quietObserver,
   ) {}
 
   async countChanged(p: string, roomId: string, timers: TimerSet): Promise<void> {
@@ -51,8 +53,11 @@ export class Batcher {
   private async flushCount(p: string, roomId: string): Promise<void> {
     try {
       const count = await this.store.flushCount(p, roomId);
-      if (count !== null && !this.store.announces) this.delivery.toLobby(p, 'count', { roomId, count });
+      if (count === null) return;
+      this.observer.batchedEmit('count');
+      if (!this.store.announces) this.delivery.toLobby(p, 'count', { roomId, count });
     } catch (err) {
+      this.observer.backendError('state');
       this.log.warn({ err, p, roomId }, 'count flush failed');
     }
   }
@@ -60,8 +65,11 @@ export class Batcher {
   private async flushPoint(p: string, roomId: string, aggroUID: string): Promise<void> {
     try {
       const point = await this.store.flushPoint(p, roomId, aggroUID, this.clock.now());
-      if (point !== null && !this.store.announces) this.delivery.toRoom(p, roomId, null, 'aggroPoint', { aggroUID, point });
+      if (point === null) return;
+      this.observer.batchedEmit('aggroPoint');
+      if (!this.store.announces) this.delivery.toRoom(p, roomId, null, 'aggroPoint', { aggroUID, point });
     } catch (err) {
+      this.observer.backendError('state');
       this.log.warn({ err, p, aggroUID }, 'aggroPoint flush failed');
     }
   }

@@ -13,7 +13,8 @@ import { Batcher } from './batcher.js';
 import type { Clock } from './clock.js';
 import type { Delivery } from './delivery.js';
 import type { IdSource } from './ids.js';
-import { fail, type EndReason, type LeaveOutcome, type LiveAggro, type Member, type Result, type RoomView } from './model.js';
+import { fail, type EndReason, type LeaveOutcome, type LiveAggro, type Member, type Result, type Room, type RoomView } from './model.js';
+import { quietObserver, type DomainObserver } from './observer.js';
 import { hashPassword, verifyPassword } from './password.js';
 import type { RecordSink } from './records.js';
 import { TimerSet } from './timers.js';
@@ -40,6 +41,7 @@ export interface ServiceDeps {
   titleBroadOf?: (p: string) => string | undefined;
   /** With many servers: deadlines any server can honour should the one that set them die. */
   deadlines?: DeadlineIndex;
+  observer?: DomainObserver;
 }
 
 /** Timers of one programme on this process, stopped together when it is released. */
@@ -62,13 +64,15 @@ function userInfo(m: Member): UserInfo {
 export class OnAirService {
   private readonly runtimes = new Map<string, ProgramRuntime>();
   private readonly batcher: Batcher;
+  private readonly observer: DomainObserver;
   private stopped = false;
 
   constructor(
     private readonly deps: ServiceDeps,
     readonly options: ServiceOptions,
   ) {
-    this.batcher = new Batcher(deps.store, deps.delivery, deps.clock, options.batchIntervalMs, deps.log, deps.deadlines);
+    this.observer = deps.observer ?? quietObserver;
+    this.batcher = new Batcher(deps.store, deps.delivery, deps.clock, options.batchIntervalMs, deps.log, deps.deadlines, this.observer);
   }
 
   private runtime(p: string): ProgramRuntime {
@@ -160,14 +164,18 @@ export class OnAirService {
     this.deps.delivery.enterRoom(p, m.socketId, room.roomId);
     if (!this.deps.store.announces) this.deps.delivery.toLobby(p, 'addRoom', roomSummary(out.room));
     if (out.left) await this.afterLeave(p, out.left);
+    this.observer.roomCreated(p, false);
+    this.observer.joined(p);
     this.deps.log.info({ p, roomId: room.roomId, userUID: m.userUID }, 'room created');
     return { ok: true, roomId: room.roomId, title: room.title };
   }
 
-  /** An operator's room: persistent, empty, announced with `count: 0`. */
+  /** An operator's room: persistent, empty, announced with `count: 0`. `persist` keeps it
+   * durable before anyone can see it. */
   async createPersistentRoom(
     p: string,
     input: { title: string; max: number; password?: string | undefined },
+    persist: (room: Room) => Promise<void> = async () => {},
   ): Promise<Result<{ room: RoomView }>> {
     const room = {
       roomId: this.deps.ids.roomId(),
@@ -177,11 +185,79 @@ export class OnAirService {
       createdAt: this.deps.clock.now(),
       ...(input.password ? { passwordHash: await hashPassword(input.password) } : {}),
     };
-    const out = await this.deps.store.createRoom(p, room, null, this.options.roomsPerProgramMax);
+    if ((await this.deps.store.listRooms(p)).length >= this.options.roomsPerProgramMax) return fail('EC002');
+    await persist(room);
+    const out = await this.deps.store.createRoom(p, room, null, Number.MAX_SAFE_INTEGER);
     if (!out.ok) return fail(out.code);
     this.runtime(p);
     if (!this.deps.store.announces) this.deps.delivery.toLobby(p, 'addRoom', roomSummary(out.room));
+    this.observer.roomCreated(p, true);
+    this.deps.log.info({ p, roomId: room.roomId }, 'persistent room created');
     return { ok: true, room: out.room };
+  }
+
+  /** Put back a programme's persistent rooms (kept in the database) that the state lacks: after
+   * the programme was released, or on a fresh state backend. */
+  async restoreRooms(p: string, rooms: readonly Room[]): Promise<void> {
+    for (const room of rooms) {
+      const out = await this.deps.store.createRoom(p, room, null, Number.MAX_SAFE_INTEGER);
+      if (out.ok && !out.existed && !this.deps.store.announces) this.deps.delivery.toLobby(p, 'addRoom', roomSummary(out.room));
+    }
+  }
+
+  /**
+   * An operator deletes a room: its live aggro ends as removed, its members hear each other
+   * leave and go back to the lobby with a fresh room list, the lobby gets `deleteRoom`.
+   * `false` when there is no such room.
+   */
+  async deleteRoom(p: string, roomId: string): Promise<boolean> {
+    const out = await this.deps.store.deleteRoom(p, roomId);
+    if (!out) return false;
+    if (out.endedAggro) await this.finishAggro(p, out.endedAggro, 'removed', true);
+    for (const m of out.members) {
+      this.deps.delivery.toRoom(p, roomId, m.socketId, 'leaveRoom', { userUID: m.userUID, displayName: m.displayName });
+      this.observer.left(p);
+    }
+    for (const m of out.members) this.deps.delivery.enterLobby(p, m.socketId);
+    if (!this.deps.store.announces) this.deps.delivery.toLobby(p, 'deleteRoom', { roomId });
+    const rooms = out.members.length > 0 ? await this.listRooms(p) : [];
+    for (const m of out.members) this.deps.delivery.toSocket(p, m.socketId, 'loadRooms', rooms);
+    this.observer.roomDeleted(p);
+    this.deps.log.info({ p, roomId, members: out.members.length }, 'room deleted by an operator');
+    return true;
+  }
+
+  /** Tell the user's session in the programme why, then disconnect it; `false` when offline. */
+  async endSession(p: string, userUID: string, code: 'KICKED' | 'BANNED', message: string): Promise<boolean> {
+    const socketId = await this.deps.store.sessionOf(p, userUID);
+    if (!socketId) return false;
+    this.deps.delivery.toSocket(p, socketId, 'system', { code, message });
+    this.deps.delivery.disconnect(p, socketId);
+    this.deps.log.info({ p, userUID, code }, 'session ended by an operator');
+    return true;
+  }
+
+  /** An operator removes a live aggro: recorded as removed, its room gets `deleteAggro`. */
+  async removeAggro(p: string, aggroUID: string): Promise<boolean> {
+    const live = (await this.deps.store.liveAggros(p)).find((a) => a.aggroUID === aggroUID);
+    return live ? this.endAggro(p, live.roomId, aggroUID, 'removed') : false;
+  }
+
+  /** The programme went off air: its live aggros end and are recorded before its sockets go. */
+  async endProgrammeAggros(p: string): Promise<void> {
+    for (const a of await this.deps.store.liveAggros(p)) await this.endAggro(p, a.roomId, a.aggroUID, 'program_ended');
+  }
+
+  async liveAggros(p: string): Promise<LiveAggro[]> {
+    return this.deps.store.liveAggros(p);
+  }
+
+  async roomViews(p: string): Promise<RoomView[]> {
+    return this.deps.store.listRooms(p);
+  }
+
+  async sessionCount(p: string): Promise<number> {
+    return this.deps.store.sessionCount(p);
   }
 
   async joinRoom(
@@ -203,6 +279,7 @@ export class OnAirService {
     this.deps.delivery.enterRoom(p, m.socketId, input.roomId);
     if (out.left) await this.afterLeave(p, out.left);
     this.deps.delivery.toRoom(p, input.roomId, null, 'joinRoom', userInfo(m));
+    this.observer.joined(p);
     if (out.aggro && !this.deps.store.announces) this.deps.delivery.toSocket(p, m.socketId, 'aggro', aggroMessage(out.aggro));
     await this.batcher.countChanged(p, input.roomId, this.runtime(p).timers);
     this.deps.log.debug({ p, roomId: input.roomId, userUID: m.userUID, count: out.count }, 'joined room');
@@ -223,12 +300,14 @@ export class OnAirService {
    * disconnecting): the room gets `leaveRoom`, the lobby the new count or the room's deletion. */
   private async afterLeave(p: string, left: LeaveOutcome): Promise<void> {
     this.deps.log.debug({ p, roomId: left.roomId, userUID: left.member.userUID, count: left.count }, 'left room');
+    this.observer.left(p);
     this.deps.delivery.toRoom(p, left.roomId, null, 'leaveRoom', {
       userUID: left.member.userUID,
       displayName: left.member.displayName,
     });
     if (left.endedAggro) await this.finishAggro(p, left.endedAggro, 'room_emptied');
     if (left.deleted) {
+      this.observer.roomDeleted(p);
       if (!this.deps.store.announces) this.deps.delivery.toLobby(p, 'deleteRoom', { roomId: left.roomId });
       this.deps.log.info({ p, roomId: left.roomId }, 'room deleted');
     } else {
@@ -251,6 +330,7 @@ export class OnAirService {
     };
     if (m.photoURL) message.photoURL = m.photoURL;
     this.deps.delivery.toRoom(p, input.roomId, m.socketId, 'chat', message);
+    this.observer.message(p);
     return { ok: true, id: message.id, ts: message.ts };
   }
 
@@ -282,6 +362,7 @@ export class OnAirService {
     this.runtime(p).timers.after(aggro.expiresAt - this.deps.clock.now(), () => {
       void this.endAggro(p, aggro.roomId, aggro.aggroUID, 'expired');
     });
+    this.observer.aggroStarted(p);
     this.deps.log.info({ p, roomId: input.roomId, aggroUID: aggro.aggroUID, userUID: m.userUID }, 'aggro started');
     return { ok: true, aggroUID: aggro.aggroUID, ts: aggro.startedAt, expiresAt: aggro.expiresAt };
   }
@@ -289,6 +370,7 @@ export class OnAirService {
   async vote(p: string, m: Member, aggroUID: string, delta: 1 | -1): Promise<Result<{ point: number }>> {
     const out = await this.deps.store.vote(p, m.socketId, m.userUID, aggroUID, delta);
     if (!out.ok) return fail(out.code);
+    this.observer.voted(p, delta);
     await this.batcher.pointChanged(p, out.roomId, aggroUID, this.runtime(p).timers);
     return { ok: true, point: out.point };
   }
@@ -307,6 +389,7 @@ export class OnAirService {
       await this.finishAggro(p, ended, reason);
       return 'ended';
     } catch (err) {
+      this.observer.backendError('state');
       this.deps.log.error({ err, p, aggroUID }, 'ending aggro failed');
       return 'failed';
     }
@@ -314,14 +397,16 @@ export class OnAirService {
 
   /** Record an aggro that has left the live state, then tell its room: the final total first
    * (kept one batching interval after the previous one), then `stopAggro` or `deleteAggro`. */
-  private async finishAggro(p: string, a: LiveAggro, reason: EndReason): Promise<void> {
+  private async finishAggro(p: string, a: LiveAggro, reason: EndReason, immediate = false): Promise<void> {
     const now = this.deps.clock.now();
     await this.deps.deadlines?.remove({ kind: 'aggro', p, roomId: a.roomId, aggroUID: a.aggroUID }).catch(() => {});
     try {
       await this.deps.records.record(aggroRecord(p, a, now, reason));
     } catch (err) {
+      this.observer.backendError('database');
       this.deps.log.error({ err, p, aggroUID: a.aggroUID }, 'recording aggro failed');
     }
+    this.observer.aggroEnded(p, reason);
     this.deps.log.info({ p, aggroUID: a.aggroUID, point: a.point, reason }, 'aggro ended');
     const finalPoint = a.point !== a.pointSent ? a.point : null;
     const event = reason === 'removed' ? 'deleteAggro' : 'stopAggro';
@@ -336,7 +421,7 @@ export class OnAirService {
       if (finalPoint !== null) delivery.toRoom(p, a.roomId, null, 'aggroPoint', { aggroUID: a.aggroUID, point: finalPoint });
       delivery.toRoom(p, a.roomId, null, event, a.aggroUID);
     };
-    const delay = a.point !== a.pointSent && !this.stopped ? finalPointDelay(a, now, this.batcher.intervalMs) : 0;
+    const delay = a.point !== a.pointSent && !this.stopped && !immediate ? finalPointDelay(a, now, this.batcher.intervalMs) : 0;
     if (delay > 0) this.runtime(p).timers.after(delay, announce);
     else announce();
   }

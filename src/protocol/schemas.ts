@@ -28,7 +28,7 @@ const id = z.string().regex(ID_PATTERN);
 
 /** A trimmed single line of 1..max characters. The raw bound (4 bytes a character) stops work
  * on absurd input before normalising it. */
-function line(max: number) {
+export function line(max: number) {
   return z
     .string()
     .max(max * 8)
@@ -43,7 +43,7 @@ function line(max: number) {
 }
 
 /** `""` and `null` mean "no password": the seed's form sends an empty field for open rooms. */
-const password = z
+export const password = z
   .union([z.string().max(PASSWORD_MAX * 4), z.null()])
   .optional()
   .transform((p, ctx) => {

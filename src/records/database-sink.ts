@@ -8,7 +8,6 @@ export class DatabaseRecordSink implements RecordSink {
   async record(record: AggroRecord): Promise<void> {
     await this.store.saveAggro(record);
   }
-  async close(): Promise<void> {
-    await this.store.close();
-  }
+  /** The store belongs to the app, which closes it. */
+  async close(): Promise<void> {}
 }

@@ -32,6 +32,38 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX aggros_best ON aggros (schedule_uid, point DESC, ended_at DESC, aggro_uid)`,
     ],
   },
+  {
+    version: 2,
+    name: 'schedule, persistent rooms, bans',
+    statements: [
+      `CREATE TABLE programs (
+        schedule_uid TEXT PRIMARY KEY,
+        title        TEXT NOT NULL,
+        broadcaster  TEXT NOT NULL,
+        start_at     BIGINT NOT NULL,
+        end_at       BIGINT NOT NULL,
+        updated_at   BIGINT NOT NULL
+      )`,
+      `CREATE TABLE persistent_rooms (
+        room_id       TEXT PRIMARY KEY,
+        schedule_uid  TEXT NOT NULL,
+        title         TEXT NOT NULL,
+        max           INTEGER NOT NULL,
+        password_hash TEXT,
+        created_at    BIGINT NOT NULL
+      )`,
+      `CREATE INDEX persistent_rooms_program ON persistent_rooms (schedule_uid, created_at)`,
+      // scope: a scheduleUID, or '*' for everywhere.
+      `CREATE TABLE bans (
+        user_uid   TEXT NOT NULL,
+        scope      TEXT NOT NULL,
+        reason     TEXT,
+        until      BIGINT,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (user_uid, scope)
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

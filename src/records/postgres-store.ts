@@ -2,16 +2,22 @@
 import pg from 'pg';
 import type { AggroRecord } from '../domain/model.js';
 import { MIGRATIONS } from './migrations.js';
-import { decodeCursor, encodeCursor, type AggroPage, type RecordStore } from './record-store.js';
+import { decodeCursor, encodeCursor, type AggroPage } from './record-store.js';
+import { SqlRecordStore, type SqlRunner } from './sql-record-store.js';
 import { recordParams, rowToRecord } from './rows.js';
 
 /** Any number of servers may start at once: one at a time migrates, under this advisory lock. */
 const MIGRATION_LOCK = 0x6f6e6169; // "onai"
 
-export class PostgresRecordStore implements RecordStore {
+export class PostgresRecordStore extends SqlRecordStore {
   private readonly pool: pg.Pool;
+  protected readonly sql: SqlRunner = {
+    all: async <T>(sql: string, params: unknown[]) => (await this.pool.query(sql, params)).rows as T[],
+    run: async (sql: string, params: unknown[]) => (await this.pool.query(sql, params)).rowCount ?? 0,
+  };
 
   constructor(url: string, options: { schema?: string } = {}) {
+    super();
     this.pool = new pg.Pool({
       connectionString: url,
       max: 5,
@@ -68,15 +74,6 @@ export class PostgresRecordStore implements RecordStore {
     const items = r.rows.slice(0, page.limit).map(rowToRecord);
     const last = items.at(-1);
     return { items, next: r.rows.length > page.limit && last ? encodeCursor(last) : null };
-  }
-
-  async ping(): Promise<boolean> {
-    try {
-      await this.pool.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   async close(): Promise<void> {

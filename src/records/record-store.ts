@@ -4,7 +4,9 @@
  * join them with the operator features. Every implementation runs the versioned migrations of
  * `migrations.ts` at start.
  */
-import type { AggroRecord, EndReason } from '../domain/model.js';
+import type { Ban } from '../domain/bans.js';
+import type { AggroRecord, EndReason, Room } from '../domain/model.js';
+import type { Programme } from '../domain/schedule.js';
 
 export interface AggroPage {
   items: AggroRecord[];
@@ -22,6 +24,26 @@ export interface RecordStore {
   saveAggro(record: AggroRecord): Promise<boolean>;
   /** Recorded aggros of a programme, highest `point` first (then latest end). */
   listAggros(scheduleUID: string, page: { limit: number; cursor?: string | null }): Promise<AggroPage>;
+
+  /** The schedule, earliest first. */
+  listPrograms(): Promise<Programme[]>;
+  /** Create or replace. */
+  putProgram(p: Programme, now: number): Promise<void>;
+  deleteProgram(scheduleUID: string): Promise<boolean>;
+
+  /** A programme's persistent rooms in creation order. */
+  listRooms(scheduleUID: string): Promise<Room[]>;
+  saveRoom(scheduleUID: string, room: Room): Promise<void>;
+  deleteRoom(scheduleUID: string, roomId: string): Promise<boolean>;
+
+  /** One ban per user and reach (a programme, or everywhere); putting it again replaces it. */
+  putBan(ban: Ban): Promise<void>;
+  deleteBan(userUID: string, scheduleUID: string | undefined): Promise<boolean>;
+  /** Bans in force at `now`. */
+  listBans(now: number): Promise<Ban[]>;
+  /** The ban keeping the user out of the programme at `now`, if any. */
+  findBan(userUID: string, scheduleUID: string, now: number): Promise<Ban | null>;
+
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

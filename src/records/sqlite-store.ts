@@ -5,12 +5,34 @@ import Database from 'better-sqlite3';
 import type { AggroRecord } from '../domain/model.js';
 import { recordParams, rowToRecord, type AggroRow } from './rows.js';
 import { MIGRATIONS } from './migrations.js';
-import { decodeCursor, encodeCursor, type AggroPage, type RecordStore } from './record-store.js';
+import { decodeCursor, encodeCursor, type AggroPage } from './record-store.js';
+import { SqlRecordStore, type SqlRunner } from './sql-record-store.js';
 
-export class SqliteRecordStore implements RecordStore {
+/** `$n` placeholders to SQLite's `?`, with the parameters in the order they appear. */
+function positional(sql: string, params: unknown[]): [string, unknown[]] {
+  const ordered: unknown[] = [];
+  const text = sql.replace(/\$(\d+)/g, (_, n: string) => {
+    ordered.push(params[Number(n) - 1]);
+    return '?';
+  });
+  return [text, ordered];
+}
+
+export class SqliteRecordStore extends SqlRecordStore {
   private readonly db: Database.Database;
+  protected readonly sql: SqlRunner = {
+    all: async <T>(sql: string, params: unknown[]) => {
+      const [text, args] = positional(sql, params);
+      return this.db.prepare(text).all(...args) as T[];
+    },
+    run: async (sql: string, params: unknown[]) => {
+      const [text, args] = positional(sql, params);
+      return this.db.prepare(text).run(...args).changes;
+    },
+  };
 
   constructor(file: string) {
+    super();
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     // WAL: readers never block the writer, and a committed record survives a crash.
@@ -57,15 +79,6 @@ export class SqliteRecordStore implements RecordStore {
     const items = rows.slice(0, page.limit).map(rowToRecord);
     const last = items.at(-1);
     return { items, next: rows.length > page.limit && last ? encodeCursor(last) : null };
-  }
-
-  async ping(): Promise<boolean> {
-    try {
-      this.db.prepare('SELECT 1').get();
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   async close(): Promise<void> {

@@ -15,7 +15,13 @@ import type { Member } from '../domain/model.js';
 import { KeyedRateLimiter } from '../domain/rate-limit.js';
 import type { RecordSink } from '../domain/records.js';
 import { DatabaseRecordSink } from '../records/database-sink.js';
-import { openRecordStore } from '../records/index.js';
+import { openRecordStore, type RecordStore } from '../records/index.js';
+import { Schedule } from '../domain/schedule.js';
+import { adminHandler, adminRoutes } from '../operator/admin-api.js';
+import { ServerMetrics } from '../operator/metrics.js';
+import { openApiDocument } from '../operator/openapi.js';
+import { Programmes } from '../operator/programmes.js';
+import { loadScheduleFile } from '../operator/schedule-file.js';
 import { OnAirService } from '../domain/service.js';
 import { ClusterSupervisor } from '../domain/supervisor.js';
 import { createSchemas, ConnectErrorCode } from '../protocol/index.js';
@@ -36,8 +42,10 @@ export interface AppDeps {
   log: Logger;
   /** State backend; in-memory when absent. */
   store?: StateStore;
-  /** Where finished aggros go; a log line each when absent. */
+  /** Where finished aggros go; the record store when absent. */
   records?: RecordSink;
+  /** The database (schedule, persistent rooms, bans, records); opened from the configuration when absent. */
+  recordStore?: RecordStore;
   clock?: Clock;
   ids?: IdSource;
   authenticator?: Authenticator;
@@ -49,6 +57,8 @@ export interface OnAirApp {
   readonly events: EventEmitter;
   readonly httpServer: HttpServer;
   readonly service: OnAirService;
+  readonly metrics: ServerMetrics;
+  readonly programmes: Programmes;
   readonly tls: TlsMaterial | null;
   listen(): Promise<AddressInfo>;
   /** Graceful shutdown: tell every socket, record live aggros, disconnect, release. */
@@ -74,14 +84,26 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
   const { config } = deps;
   const log = deps.log;
   const clock = deps.clock ?? systemClock;
+  // Read before anything opens: a bad file stops the start.
+  const fromFile = config.scheduleFile ? loadScheduleFile(config.scheduleFile) : [];
+  // Set once the namespaces exist; the metrics read them at scrape time.
+  let served: () => string[] = () => [];
+  let storeRef: StateStore | null = null;
+  const metrics = new ServerMetrics({
+    programs: () => served(),
+    rooms: async (p) => (storeRef ? (await storeRef.listRooms(p)).length : 0),
+    liveAggros: async (p) => (storeRef ? (await storeRef.liveAggros(p)).length : 0),
+  });
   const backends: Backends = deps.store
     ? { store: deps.store, shared: deps.store.shared, close: async () => {} }
-    : await createBackends(config, clock, log);
+    : await createBackends(config, clock, log, () => metrics.backendError('state'));
   const store = backends.store;
+  storeRef = store;
   const sharedState = backends.shared;
-  // Finished aggros go to the database (SQLite in DATA_DIR, or PostgreSQL) unless a sink is given.
-  const recordStore = deps.records ? null : await openRecordStore(config);
-  const records = deps.records ?? new DatabaseRecordSink(recordStore!);
+  // The database: SQLite in DATA_DIR, or PostgreSQL with DATABASE_URL.
+  const recordStore = deps.recordStore ?? (await openRecordStore(config));
+  const records = deps.records ?? new DatabaseRecordSink(recordStore);
+  const schedule = new Schedule(config.scheduleMode);
   const authenticator = deps.authenticator ?? createAuthenticator(config.auth);
   if (authenticator.mode === 'dev') log.warn('AUTH_MODE=dev: identities are taken from the handshake unverified; never use this in production');
 
@@ -108,11 +130,15 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
   httpServer.on(
     'request',
     httpRoutes({
-      ready: async () => ({
-        state: await store.ping().catch(() => false),
-        ...(recordStore ? { database: await recordStore.ping().catch(() => false) } : {}),
-      }),
-      closing: () => closing,
+      health: {
+        ready: async () => ({
+          state: await store.ping().catch(() => false),
+          database: await recordStore.ping().catch(() => false),
+        }),
+        closing: () => closing,
+      },
+      metrics: () => metrics.text(),
+      ...(config.adminToken ? { admin: (req, res, url) => admin?.(req, res, url) } : {}),
     }),
   );
 
@@ -149,11 +175,17 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
         next(err);
       };
       const address = clientAddress(socket.request, socket.handshake.address, config.trustProxy);
-      if (closing) return done(refusal('RATE_LIMITED', 'the server is shutting down, try again'));
+      const refuse = (code: ConnectErrorCode, message: string) => {
+        metrics.refused(code);
+        netLog.info({ address, program, code, reason: message }, 'handshake refused');
+        done(refusal(code, message));
+      };
+      if (closing) return refuse('RATE_LIMITED', 'the server is shutting down, try again');
       if (!handshakeLimiter.take(address)) {
-        netLog.info({ address, program, code: 'RATE_LIMITED' }, 'handshake refused');
-        return done(refusal('RATE_LIMITED', 'too many connection attempts, slow down'));
+        metrics.rateLimited('handshake');
+        return refuse('RATE_LIMITED', 'too many connection attempts, slow down');
       }
+      if (!programmes.admits(program)) return refuse('PROGRAM_NOT_ON_AIR', 'this programme is not on air');
       authenticator
         .authenticate({
           auth: (socket.handshake.auth ?? {}) as Record<string, unknown>,
@@ -161,7 +193,8 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
           headers: socket.handshake.headers,
         })
         .then(
-          (identity) => {
+          async (identity) => {
+            if (await banned(identity.userUID, program)) return refuse('BANNED', 'you are banned from this programme');
             socket.data.identity = identity;
             socket.data.program = program;
             done();
@@ -169,13 +202,26 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
           (err: unknown) => {
             const e = err instanceof HandshakeError ? err : new HandshakeError('AUTH_INVALID', 'authentication failed');
             if (!(err instanceof HandshakeError)) netLog.warn({ err }, 'authenticator failed');
-            netLog.info({ address, program, code: e.code, reason: e.message }, 'handshake refused');
-            done(refusal(e.code, e.message));
+            refuse(e.code, e.message);
           },
         );
     });
     nsp.on('connection', (socket: OnAirSocket) => onConnection(socket, program));
   });
+
+  served = () => namespaces.programs();
+
+  /** Bans are read from the database at each handshake, so a ban made on any server holds at
+   * once everywhere. Should the database be away, the handshake goes ahead (chat stays up). */
+  async function banned(userUID: string, program: string): Promise<boolean> {
+    try {
+      return (await recordStore.findBan(userUID, program, clock.now())) !== null;
+    } catch (err) {
+      metrics.backendError('database');
+      netLog.warn({ err, program }, 'ban check failed; letting the handshake through');
+      return false;
+    }
+  }
 
   const delivery = new SocketIoDelivery(namespaces);
   const serviceDeps = {
@@ -185,6 +231,8 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     clock,
     ids: deps.ids ?? randomIds,
     log: log.child({ module: 'domain' }),
+    titleBroadOf: (p: string) => schedule.titleBroad(p),
+    observer: metrics,
     ...(backends.deadlines ? { deadlines: backends.deadlines } : {}),
   };
   service = new OnAirService(serviceDeps, {
@@ -204,6 +252,35 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
         })
       : null;
   await supervisor?.start();
+  const programmes = new Programmes({
+    schedule,
+    records: recordStore,
+    service,
+    clock,
+    log: log.child({ module: 'programmes' }),
+    served: () => namespaces.programs(),
+    namespace: (p) => namespaces.get(p),
+    refreshMs: config.scheduleRefreshMs,
+  });
+  await programmes.start(fromFile);
+  const routes = adminRoutes({ roomMaxLimit: config.roomMaxLimit });
+  const document = openApiDocument(routes, '1');
+  const admin = config.adminToken
+    ? adminHandler(
+        {
+          token: config.adminToken,
+          service,
+          records: recordStore,
+          programmes,
+          clock,
+          log: log.child({ module: 'admin' }),
+          roomMaxLimit: config.roomMaxLimit,
+          activePrograms: () => store.programs(),
+          openapi: () => document,
+        },
+        routes,
+      )
+    : null;
   const attachHandlers = createHandlers({
     service,
     schemas,
@@ -211,6 +288,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     log: log.child({ module: 'handlers' }),
     eventRate: config.eventRate,
     eventBurst: config.eventBurst,
+    metrics,
   });
 
   /** Clean-ups of this server's own disconnected sockets that failed (a backend was away);
@@ -234,6 +312,8 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     if (closing || !namespaces.isEmpty(program)) return;
     if ((await service.releaseIfIdle(program)) && namespaces.isEmpty(program)) {
       namespaces.release(program);
+      programmes.released(program);
+      metrics.released(program);
       netLog.debug({ program }, 'programme released');
       events.emit('program-released', program);
     }
@@ -260,7 +340,9 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     const entry = { p: program, socketId: socket.id, userUID: member.userUID, displayName: member.displayName };
     const registered = backends.nodes?.addSocket(entry).catch((err: unknown) => netLog.warn({ err }, 'socket registry failed'));
     netLog.info({ program, socketId: socket.id, userUID: member.userUID, transport: socket.conn.transport.name }, 'connected');
+    metrics.connected(program);
     socket.on('disconnect', (reason) => {
+      metrics.disconnected(program);
       netLog.info({ program, socketId: socket.id, userUID: member.userUID, reason }, 'disconnected');
       // State that dies with this process needs no clean-up broadcasts while it shuts down.
       if (closing && !sharedState) return;
@@ -269,8 +351,13 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
         .finally(() => disconnects.delete(work));
       disconnects.add(work);
     });
-    service
-      .openSession(program, member)
+    programmes
+      .activate(program)
+      .catch((err: unknown) => {
+        metrics.backendError('database');
+        netLog.error({ err, program }, 'restoring persistent rooms failed');
+      })
+      .then(() => service.openSession(program, member))
       .then(() => service.listRooms(program))
       .then(
         (rooms) => socket.emit('loadRooms', rooms),
@@ -290,10 +377,11 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     for (const p of programs) namespaces.get(p).local.disconnectSockets(true);
     await Promise.allSettled([...disconnects]);
     clearInterval(housekeeping);
+    programmes.stop();
     await supervisor?.stop();
     await new Promise<void>((resolve) => io.close(() => resolve()));
     httpServer.closeAllConnections();
-    await Promise.allSettled([store.close(), records.close()]);
+    await Promise.allSettled([store.close(), records.close(), recordStore.close()]);
     await backends.close();
     log.info('server closed');
   }
@@ -303,6 +391,8 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     events,
     httpServer,
     service,
+    metrics,
+    programmes,
     tls,
     async listen() {
       await new Promise<void>((resolve, reject) => {

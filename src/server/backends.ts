@@ -28,7 +28,8 @@ export interface Backends {
   close(): Promise<void>;
 }
 
-export async function createBackends(config: Config, clock: Clock, log: Logger): Promise<Backends> {
+/** `onError` hears every failure of a Redis connection (for the metrics). */
+export async function createBackends(config: Config, clock: Clock, log: Logger, onError: () => void = () => {}): Promise<Backends> {
   if (!config.redisUrl) {
     return { store: new MemoryStore(clock), shared: false, close: async () => {} };
   }
@@ -41,6 +42,7 @@ export async function createBackends(config: Config, clock: Clock, log: Logger):
   let down = false;
   for (const [name, client] of [['state', state], ['adapter', pub]] as const) {
     client.on('error', (err: Error) => {
+      onError();
       if (!down) redisLog.error({ err: err.message, client: name }, 'redis unavailable');
       down = true;
     });

@@ -17,6 +17,7 @@ import {
   type ErrorCode,
   type Schemas,
 } from '../protocol/index.js';
+import type { ServerMetrics } from '../operator/metrics.js';
 import type { OnAirSocket } from './types.js';
 
 export interface HandlerContext {
@@ -26,6 +27,7 @@ export interface HandlerContext {
   log: Logger;
   eventRate: number;
   eventBurst: number;
+  metrics?: Pick<ServerMetrics, 'refused' | 'rateLimited' | 'handled'>;
 }
 
 type Ack = (result: AckResult) => void;
@@ -98,12 +100,19 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
     return function (this: OnAirSocket, ...args: unknown[]): void {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
       const raw = args[0];
+      const started = performance.now();
       run(this, this.data.program, state(this).member, raw).then(
         (result) => {
-          if (!result.ok) log(this).debug({ event, code: result.code }, 'refused');
+          ctx.metrics?.handled(event, (performance.now() - started) / 1000);
+          if (!result.ok) {
+            ctx.metrics?.refused(result.code);
+            log(this).debug({ event, code: result.code }, 'refused');
+          }
           answer(this, event, result, raw, ack);
         },
         (err: unknown) => {
+          ctx.metrics?.handled(event, (performance.now() - started) / 1000);
+          ctx.metrics?.refused('ES001');
           log(this).error({ err, event }, 'handler failed');
           answer(this, event, { ok: false, code: 'ES001' }, raw, ack);
         },
@@ -173,6 +182,8 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
       const [event, ...args] = packet;
       const ack = typeof args.at(-1) === 'function' ? (args.at(-1) as Ack) : undefined;
       log(socket).debug({ event }, 'rate limited');
+      ctx.metrics?.rateLimited('event');
+      ctx.metrics?.refused('ER001');
       if (isClientEvent(event)) answer(socket, event, { ok: false, code: 'ER001' }, args[0], ack);
     });
     for (const [event, fn] of handlers) socket.on(event, fn as never);

@@ -1,5 +1,6 @@
-/** Plain HTTP routes beside socket.io: health for orchestrators. */
+/** Plain HTTP routes beside socket.io: health for orchestrators, metrics, the admin API, the console. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson as json } from '../operator/http.js';
 import { consoleRoute, isConsolePath } from './console-route.js';
 
 export interface HealthChecks {
@@ -8,17 +9,27 @@ export interface HealthChecks {
   closing(): boolean;
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
+export interface HttpSurface {
+  health: HealthChecks;
+  /** Prometheus text for `GET /metrics`. */
+  metrics(): Promise<{ contentType: string; body: string }>;
+  /** The `/admin` handler, when `ADMIN_TOKEN` enables it. */
+  admin?: (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 }
 
-export function httpRoutes(health: HealthChecks) {
+export function httpRoutes(surface: HttpSurface) {
+  const { health } = surface;
   const serveConsole = consoleRoute();
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== undefined && isConsolePath(path)) return serveConsole(req, res);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return json(res, 400, { code: 'BAD_REQUEST' });
+    }
+    const path = url.pathname;
+    if (isConsolePath(path)) return serveConsole(req, res);
+    if (surface.admin && (path === '/admin' || path.startsWith('/admin/'))) return surface.admin(req, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { code: 'METHOD_NOT_ALLOWED' });
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/readyz') {
@@ -26,6 +37,16 @@ export function httpRoutes(health: HealthChecks) {
       health.ready().then(
         (checks) => json(res, Object.values(checks).every(Boolean) ? 200 : 503, { status: Object.values(checks).every(Boolean) ? 'ready' : 'unavailable', checks }),
         () => json(res, 503, { status: 'unavailable' }),
+      );
+      return;
+    }
+    if (path === '/metrics') {
+      surface.metrics().then(
+        ({ contentType, body }) => {
+          res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+          res.end(body);
+        },
+        () => json(res, 500, { code: 'METRICS_FAILED' }),
       );
       return;
     }

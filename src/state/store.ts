@@ -9,12 +9,19 @@
 import type { LiveAggro, LeaveOutcome, Member, Room, RoomView } from '../domain/model.js';
 
 export type CreateRoomOutcome =
-  | { ok: true; room: RoomView; left?: LeaveOutcome }
+  /** `existed`: a room with that id was there already (restoring a persistent room); nothing changed. */
+  | { ok: true; room: RoomView; left?: LeaveOutcome; existed?: true }
   | { ok: false; code: 'EC002' };
 
 export type JoinOutcome =
   | { ok: true; already: boolean; count: number; left?: LeaveOutcome; aggro?: LiveAggro }
   | { ok: false; code: 'EJ001' | 'EJ002' };
+
+/** An operator deleted a room: who sat in it (now in the lobby) and its live aggro, ended. */
+export interface DeleteRoomOutcome {
+  members: Member[];
+  endedAggro?: LiveAggro;
+}
 
 export type StartAggroOutcome = { ok: true } | { ok: false; code: 'EM001' | 'EA001' | 'EA002' };
 
@@ -43,6 +50,13 @@ export interface StateStore {
    * it leaves its current room (as `leave` would) and becomes the only member, in the same step.
    */
   createRoom(p: string, room: Room, creator: Member | null, roomLimit: number): Promise<CreateRoomOutcome>;
+
+  /**
+   * Delete the room whatever it holds (an operator's decision): its members go back to the
+   * lobby and its live aggro ends, in one step; with `announces`, the lobby's `deleteRoom` is
+   * delivered inside it. `null` when there is no such room.
+   */
+  deleteRoom(p: string, roomId: string): Promise<DeleteRoomOutcome | null>;
 
   /** Rooms in creation order with their member counts. */
   listRooms(p: string): Promise<RoomView[]>;
@@ -109,13 +123,20 @@ export interface StateStore {
   /** Register `socketId` as the user's session in the programme; the session it replaces. */
   claimSession(p: string, userUID: string, socketId: string): Promise<string | null>;
 
+  /** The user's current session (socket id) in the programme, if any. */
+  sessionOf(p: string, userUID: string): Promise<string | null>;
+
+  /** How many sessions the programme has, on every server. */
+  sessionCount(p: string): Promise<number>;
+
   /** Forget the session, only if it is still the user's current one. */
   releaseSession(p: string, userUID: string, socketId: string): Promise<void>;
 
   /** Programmes that have any state at all. */
   programs(): Promise<string[]>;
 
-  /** `true` when the programme has no rooms and no sessions, so its runtime can be released;
+  /** `true` when the programme has no sessions and no room but empty persistent ones (they are
+   * restored from the database when it comes back), so its runtime can be released;
    * the store then forgets what is left of it (windows, cooldowns once they have run out). */
   releaseIfIdle(p: string): Promise<boolean>;
 

@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../../domain/clock.js';
 import type { LeaveOutcome, LiveAggro, Member, Room, RoomView } from '../../domain/model.js';
-import type { CreateRoomOutcome, JoinOutcome, StartAggroOutcome, StateStore, VoteOutcome } from '../store.js';
+import type { CreateRoomOutcome, DeleteRoomOutcome, JoinOutcome, StartAggroOutcome, StateStore, VoteOutcome } from '../store.js';
 
 interface RoomState {
   room: Room;
@@ -79,12 +79,31 @@ export class MemoryStore implements StateStore {
 
   async createRoom(p: string, room: Room, creator: Member | null, roomLimit: number): Promise<CreateRoomOutcome> {
     const s = this.program(p);
+    const existing = s.rooms.get(room.roomId);
+    if (existing) return { ok: true, room: view(existing), existed: true };
     if (s.rooms.size >= roomLimit) return { ok: false, code: 'EC002' };
     const left = creator ? this.leaveNow(s, creator.socketId) : null;
     const r: RoomState = { room: { ...room }, members: new Map(), countSent: creator ? 1 : 0 };
     s.rooms.set(room.roomId, r);
     if (creator) this.seat(s, r, creator);
     return left ? { ok: true, room: view(r), left } : { ok: true, room: view(r) };
+  }
+
+  async deleteRoom(p: string, roomId: string): Promise<DeleteRoomOutcome | null> {
+    const s = this.state.get(p);
+    const r = s?.rooms.get(roomId);
+    if (!s || !r) return null;
+    const outcome: DeleteRoomOutcome = { members: [...r.members.values()].map((m) => ({ ...m })) };
+    for (const sid of r.members.keys()) s.seatOf.delete(sid);
+    const live = s.aggros.get(roomId);
+    if (live) {
+      s.aggros.delete(roomId);
+      s.windows.delete(`point:${live.aggro.aggroUID}`);
+      outcome.endedAggro = { ...live.aggro };
+    }
+    s.rooms.delete(roomId);
+    s.windows.delete(`count:${roomId}`);
+    return outcome;
   }
 
   async listRooms(p: string): Promise<RoomView[]> {
@@ -206,6 +225,14 @@ export class MemoryStore implements StateStore {
     return previous === socketId ? null : previous;
   }
 
+  async sessionOf(p: string, userUID: string): Promise<string | null> {
+    return this.state.get(p)?.sessions.get(userUID) ?? null;
+  }
+
+  async sessionCount(p: string): Promise<number> {
+    return this.state.get(p)?.sessions.size ?? 0;
+  }
+
   async releaseSession(p: string, userUID: string, socketId: string): Promise<void> {
     const s = this.state.get(p);
     if (s?.sessions.get(userUID) === socketId) s.sessions.delete(userUID);
@@ -218,7 +245,9 @@ export class MemoryStore implements StateStore {
   async releaseIfIdle(p: string): Promise<boolean> {
     const s = this.state.get(p);
     if (!s) return true;
-    if (s.rooms.size > 0 || s.sessions.size > 0) return false;
+    if (s.sessions.size > 0) return false;
+    for (const r of s.rooms.values()) if (r.members.size > 0 || !r.room.persistent) return false;
+    s.rooms.clear();
     // Cooldowns outlive the programme's last socket: a user reconnecting at once must not
     // post again early. Keep them until they have all run out.
     const now = this.clock.now();

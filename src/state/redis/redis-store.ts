@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { LeaveOutcome, LiveAggro, Member, Room, RoomView } from '../../domain/model.js';
-import type { CreateRoomOutcome, JoinOutcome, StartAggroOutcome, StateStore, VoteOutcome } from '../store.js';
+import type { CreateRoomOutcome, DeleteRoomOutcome, JoinOutcome, StartAggroOutcome, StateStore, VoteOutcome } from '../store.js';
 import * as S from './scripts.js';
 
 /** The slice of a node-redis client this store uses. */
@@ -19,6 +19,7 @@ export interface RedisCommands {
   sMembers(key: string): Promise<string[]>;
   hGet(key: string, field: string): Promise<unknown>;
   hVals(key: string): Promise<string[]>;
+  hLen(key: string): Promise<number>;
   ping(): Promise<unknown>;
 }
 
@@ -92,6 +93,10 @@ export class RedisStore implements StateStore {
     return out;
   }
 
+  async deleteRoom(p: string, roomId: string): Promise<DeleteRoomOutcome | null> {
+    return this.json<DeleteRoomOutcome | null>(S.DELETE_ROOM, p, roomId);
+  }
+
   async listRooms(p: string): Promise<RoomView[]> {
     return this.json<RoomView[]>(S.LIST_ROOMS, p);
   }
@@ -154,6 +159,14 @@ export class RedisStore implements StateStore {
     const previous = await this.json<string | null>(S.CLAIM_SESSION, p, userUID, socketId);
     await this.redis.sAdd(this.programsKey, p);
     return previous;
+  }
+
+  async sessionOf(p: string, userUID: string): Promise<string | null> {
+    return ((await this.redis.hGet(this.key(p, 'sessions'), userUID)) as string | null) ?? null;
+  }
+
+  async sessionCount(p: string): Promise<number> {
+    return this.redis.hLen(this.key(p, 'sessions'));
   }
 
   async releaseSession(p: string, userUID: string, socketId: string): Promise<void> {

@@ -123,6 +123,8 @@ function script(body: string): string {
 /** ARGV: ttl, lobby, roomPrefix, roomId, roomJson, roomLimit, creatorSocketId ('' for none), creatorJson. */
 export const CREATE_ROOM = script(`
 local rid, room, limit, sid, mjson = ARGV[4], cjson.decode(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
+local existing = room_view(rid)
+if existing then return cjson.encode({ ok = true, room = existing, existed = true }) end
 if redis.call('ZCARD', base .. 'rooms') >= limit then return cjson.encode({ ok = false, code = 'EC002' }) end
 local left = nil
 if sid ~= '' then left = leave(sid, '') end
@@ -135,6 +137,23 @@ if sid ~= '' then seat(rid, sid, mjson) end
 local view = room_view(rid)
 announce(lobby_channel, 'addRoom', summary(view), sid)
 return cjson.encode({ ok = true, room = view, left = left })
+`);
+
+/** ARGV: ttl, lobby, roomPrefix, roomId. */
+export const DELETE_ROOM = script(`
+local rid = ARGV[4]
+if redis.call('EXISTS', base .. 'room:' .. rid) == 0 then return 'null' end
+local members = {}
+for _, m in ipairs(redis.call('HVALS', base .. 'members:' .. rid)) do members[#members + 1] = cjson.decode(m) end
+for _, sid in ipairs(redis.call('HKEYS', base .. 'members:' .. rid)) do redis.call('HDEL', base .. 'seats', sid) end
+local out = { members = members }
+if #members == 0 then out.members = cjson.decode('[]') end
+local a = take_aggro(rid)
+if a then out.endedAggro = a end
+redis.call('DEL', base .. 'room:' .. rid, base .. 'members:' .. rid, base .. 'win:count:' .. rid)
+redis.call('ZREM', base .. 'rooms', rid)
+announce(lobby_channel, 'deleteRoom', cjson.encode({ roomId = rid }))
+return cjson.encode(out)
 `);
 
 /** ARGV: ttl, lobby, roomPrefix. */
@@ -280,8 +299,13 @@ return 'null'
 
 /** ARGV: ttl, lobby, roomPrefix. */
 export const IS_IDLE = script(`
-if redis.call('ZCARD', base .. 'rooms') == 0 and redis.call('HLEN', base .. 'sessions') == 0 then return 'true' end
-return 'false'
+if redis.call('HLEN', base .. 'sessions') > 0 then return 'false' end
+for _, rid in ipairs(redis.call('ZRANGE', base .. 'rooms', 0, -1)) do
+  if redis.call('HGET', base .. 'room:' .. rid, 'persistent') ~= '1' or redis.call('HLEN', base .. 'members:' .. rid) > 0 then
+    return 'false'
+  end
+end
+return 'true'
 `);
 
 /** Keep a busy programme's keys from expiring. ARGV: ttl. */

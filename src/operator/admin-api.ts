@@ -1,0 +1,327 @@
+/**
+ * The admin HTTP API under `/admin` (enabled by `ADMIN_TOKEN`). Each route is one entry of
+ * `adminRoutes`: its method, path, schemas and handler; the OpenAPI document is made from the
+ * same table. Every input is parsed before anything changes; answers are JSON.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { z, type ZodType } from 'zod';
+import type { Clock } from '../domain/clock.js';
+import { isOnAir, type Programme } from '../domain/schedule.js';
+import type { OnAirService } from '../domain/service.js';
+import { roomSummary } from '../domain/service.js';
+import type { RoomView } from '../domain/model.js';
+import { decodeCursor, type RecordStore } from '../records/record-store.js';
+import * as S from './admin-schemas.js';
+import { bearerMatches, HttpError, readJson, sendEmpty, sendJson } from './http.js';
+import type { Programmes } from './programmes.js';
+
+export interface AdminDeps {
+  token: string;
+  service: OnAirService;
+  records: RecordStore;
+  programmes: Programmes;
+  clock: Clock;
+  log: Logger;
+  roomMaxLimit: number;
+  /** Programmes with state (for bans "everywhere"). */
+  activePrograms(): Promise<string[]>;
+  openapi(): unknown;
+}
+
+interface Call {
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body: unknown;
+}
+
+type Reply = { status: 200 | 201; body: unknown } | { status: 204 };
+
+export interface AdminRoute {
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  /** With `:name` parameters. */
+  path: string;
+  summary: string;
+  body?: ZodType;
+  query?: ZodType;
+  /** Status of success and the schema of its body (none for 204). */
+  ok: [200 | 201, ZodType] | [204];
+  /** Whether the route can answer 404. */
+  notFound?: boolean;
+  handle(deps: AdminDeps, call: Call): Promise<Reply>;
+}
+
+const params: Record<string, ZodType> = { scheduleUID: S.scheduleUID, roomId: S.objectId, aggroUID: S.objectId, userUID: S.userUID };
+
+function parse<T extends ZodType>(schema: T, value: unknown): z.output<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new HttpError(400, 'BAD_REQUEST', 'invalid request', r.error.issues.map((i) => ({ path: i.path, message: i.message })));
+  return r.data;
+}
+
+const notFound = () => new HttpError(404, 'NOT_FOUND', 'no such thing');
+
+function programmeReply(p: Programme, now: number) {
+  return { ...p, onAir: isOnAir(p, now) };
+}
+
+function roomReply(r: RoomView) {
+  return { ...roomSummary(r), persistent: r.persistent };
+}
+
+export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[] {
+  const roomBody = S.roomBody({ roomMaxLimit: deps.roomMaxLimit });
+  return [
+    {
+      method: 'GET',
+      path: '/admin/programs',
+      summary: 'The schedule',
+      ok: [200, z.object({ programs: z.array(S.programmeReply) })],
+      async handle(d) {
+        const now = d.clock.now();
+        return { status: 200, body: { programs: d.programmes.schedule.list().map((p) => programmeReply(p, now)) } };
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/admin/programs/:scheduleUID',
+      summary: 'Create or replace a programme',
+      body: S.programmeBody,
+      ok: [200, S.programmeReply],
+      async handle(d, { params, body }) {
+        const p: Programme = { scheduleUID: params.scheduleUID!, ...parse(S.programmeBody, body) };
+        await d.programmes.put(p);
+        return { status: 200, body: programmeReply(p, d.clock.now()) };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/admin/programs/:scheduleUID',
+      summary: 'Remove a programme; one on air ends (PROGRAM_ENDED, aggros recorded, sockets disconnected)',
+      ok: [204],
+      notFound: true,
+      async handle(d, { params }) {
+        if (!(await d.programmes.remove(params.scheduleUID!))) throw notFound();
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/admin/programs/:scheduleUID/live',
+      summary: 'Live view: connections, rooms with counts, live aggros',
+      ok: [200, S.liveReply],
+      notFound: true,
+      async handle(d, { params }) {
+        const p = params.scheduleUID!;
+        const [connections, rooms, aggros] = await Promise.all([d.service.sessionCount(p), d.service.roomViews(p), d.service.liveAggros(p)]);
+        if (!d.programmes.schedule.get(p) && connections === 0 && rooms.length === 0) throw notFound();
+        return {
+          status: 200,
+          body: {
+            connections,
+            rooms: rooms.map(roomReply),
+            aggros: aggros.map((a) => ({ aggroUID: a.aggroUID, roomId: a.roomId, userUID: a.userUID, msg: a.msg, point: a.point, expiresAt: a.expiresAt })),
+          },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/admin/programs/:scheduleUID/rooms',
+      summary: 'Open a persistent room (the lobby gets addRoom with count 0)',
+      body: roomBody,
+      ok: [201, S.roomReply],
+      async handle(d, { params, body }) {
+        const p = params.scheduleUID!;
+        const input = parse(roomBody, body);
+        const out = await d.service.createPersistentRoom(p, input, (room) => d.records.saveRoom(p, room));
+        if (!out.ok) throw new HttpError(409, 'TOO_MANY_ROOMS', 'the programme has ROOMS_PER_PROGRAM_MAX rooms');
+        await d.programmes.activate(p);
+        return { status: 201, body: roomReply(out.room) };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/admin/programs/:scheduleUID/rooms/:roomId',
+      summary: 'Delete a room: members get leaveRoom for each other and return to the lobby; the lobby gets deleteRoom',
+      ok: [204],
+      notFound: true,
+      async handle(d, { params }) {
+        const p = params.scheduleUID!;
+        const stored = await d.records.deleteRoom(p, params.roomId!);
+        const live = await d.service.deleteRoom(p, params.roomId!);
+        if (!stored && !live) throw notFound();
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/admin/programs/:scheduleUID/aggros/:aggroUID',
+      summary: 'Remove a live aggro: its room gets deleteAggro; recorded as removed',
+      ok: [204],
+      notFound: true,
+      async handle(d, { params }) {
+        if (!(await d.service.removeAggro(params.scheduleUID!, params.aggroUID!))) throw notFound();
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/admin/programs/:scheduleUID/aggros',
+      summary: 'Recorded aggros of the programme, highest point first, paged',
+      query: S.aggroQuery,
+      ok: [200, S.aggroPageReply],
+      async handle(d, { params, query }) {
+        const q = parse(S.aggroQuery, Object.fromEntries(query));
+        if (q.cursor !== undefined && !decodeCursor(q.cursor)) throw new HttpError(400, 'BAD_REQUEST', 'invalid cursor');
+        const page = await d.records.listAggros(params.scheduleUID!, { limit: q.limit, cursor: q.cursor ?? null });
+        return {
+          status: 200,
+          body: {
+            items: page.items.map((a) => ({
+              aggroUID: a.aggroUID,
+              roomId: a.roomId,
+              userUID: a.userUID,
+              displayName: a.displayName,
+              msg: a.msg,
+              titleBroad: a.titleBroad ?? null,
+              point: a.point,
+              up: a.up,
+              down: a.down,
+              startedAt: a.startedAt,
+              endedAt: a.endedAt,
+              endReason: a.endReason,
+            })),
+            next: page.next,
+          },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/admin/programs/:scheduleUID/kick',
+      summary: "Disconnect a user's session (system KICKED)",
+      body: S.kickBody,
+      ok: [204],
+      notFound: true,
+      async handle(d, { params, body }) {
+        const { userUID } = parse(S.kickBody, body);
+        if (!(await d.service.endSession(params.scheduleUID!, userUID, 'KICKED', 'An operator removed you from this programme.'))) throw notFound();
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/admin/bans',
+      summary: 'Bans in force',
+      ok: [200, z.object({ bans: z.array(S.banReply) })],
+      async handle(d) {
+        return { status: 200, body: { bans: await d.records.listBans(d.clock.now()) } };
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/admin/bans/:userUID',
+      summary: 'Ban from one programme or everywhere; online sessions get system BANNED and are disconnected',
+      body: S.banBody,
+      ok: [204],
+      async handle(d, { params, body }) {
+        const input = parse(S.banBody, body ?? {});
+        const userUID = params.userUID!;
+        const now = d.clock.now();
+        await d.records.putBan({ userUID, createdAt: now, ...input });
+        if (input.until === undefined || input.until > now) {
+          const programmes = input.scheduleUID ? [input.scheduleUID] : await d.activePrograms();
+          for (const p of programmes) await d.service.endSession(p, userUID, 'BANNED', 'An operator banned you.');
+        }
+        d.log.info({ userUID, scheduleUID: input.scheduleUID ?? '*' }, 'user banned');
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/admin/bans/:userUID',
+      summary: 'Lift a ban (`?scheduleUID=` for a programme ban; without it, the ban everywhere)',
+      query: S.unbanQuery,
+      ok: [204],
+      notFound: true,
+      async handle(d, { params, query }) {
+        const q = parse(S.unbanQuery, Object.fromEntries(query));
+        if (!(await d.records.deleteBan(params.userUID!, q.scheduleUID))) throw notFound();
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/admin/openapi.json',
+      summary: 'This API as an OpenAPI 3.1 document',
+      ok: [200, z.object({}).passthrough()],
+      async handle(d) {
+        return { status: 200, body: d.openapi() };
+      },
+    },
+  ];
+}
+
+interface Compiled {
+  route: AdminRoute;
+  pattern: RegExp;
+  names: string[];
+}
+
+function compile(route: AdminRoute): Compiled {
+  const names: string[] = [];
+  const source = route.path.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { route, pattern: new RegExp(`^${source}$`), names };
+}
+
+/** The `/admin` handler: `true` when it took the request. */
+export function adminHandler(deps: AdminDeps, routes: AdminRoute[]) {
+  const compiled = routes.map(compile);
+  return (req: IncomingMessage, res: ServerResponse, url: URL): void => {
+    if (!bearerMatches(req.headers.authorization, deps.token)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      return sendJson(res, 401, { code: 'UNAUTHORIZED' });
+    }
+    let allowed = false;
+    for (const c of compiled) {
+      const m = c.pattern.exec(url.pathname);
+      if (!m) continue;
+      allowed = true;
+      if (c.route.method !== req.method) continue;
+      void run(c, m, url, req, res);
+      return;
+    }
+    if (allowed) sendJson(res, 405, { code: 'METHOD_NOT_ALLOWED' });
+    else sendJson(res, 404, { code: 'NOT_FOUND' });
+  };
+
+  async function run(c: Compiled, m: RegExpExecArray, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const values: Record<string, string> = {};
+      c.names.forEach((name, i) => {
+        let raw: string;
+        try {
+          raw = decodeURIComponent(m[i + 1]!);
+        } catch {
+          throw new HttpError(400, 'BAD_REQUEST', `invalid ${name}`);
+        }
+        values[name] = parse(params[name] ?? z.string(), raw) as string;
+      });
+      const body = req.method === 'PUT' || req.method === 'POST' ? await readJson(req) : undefined;
+      const reply = await c.route.handle(deps, { params: values, query: url.searchParams, body });
+      if (reply.status === 204) sendEmpty(res, 204);
+      else sendJson(res, reply.status, reply.body);
+    } catch (err) {
+      if (err instanceof HttpError) {
+        sendJson(res, err.status, { code: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) });
+        return;
+      }
+      deps.log.error({ err, method: req.method, path: url.pathname }, 'admin call failed');
+      sendJson(res, 503, { code: 'UNAVAILABLE', message: 'a backend failed; nothing or part of the change may have happened, try again' });
+    }
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * `GET /metrics`: what the operator watches, in Prometheus's text format (prom-client). One
+ * registry per app, so several servers in one process (the tests) never share counters. Counts
+ * are per server; the `onair_rooms` and `onair_live_aggros` gauges read the shared state of the
+ * programmes this server serves, so with many servers take their `max`, not their sum.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EndReason } from '../domain/model.js';
+import type { DomainObserver } from '../domain/observer.js';
+
+export interface ProgrammeGauges {
+  /** Programmes this server serves now. */
+  programs(): string[];
+  rooms(p: string): Promise<number>;
+  liveAggros(p: string): Promise<number>;
+}
+
+export class ServerMetrics implements DomainObserver {
+  readonly registry = new Registry();
+  private readonly connections: Gauge<'program'>;
+  private readonly connectsTotal: Counter<'program'>;
+  private readonly roomsCreated: Counter<'kind'>;
+  private readonly roomsDeleted: Counter;
+  private readonly joins: Counter;
+  private readonly leaves: Counter;
+  private readonly messages: Counter;
+  private readonly aggros: Counter;
+  private readonly aggroEnds: Counter<'reason'>;
+  private readonly votes: Counter<'direction'>;
+  private readonly batched: Counter<'event'>;
+  private readonly refusals: Counter<'code'>;
+  private readonly rateLimits: Counter<'scope'>;
+  private readonly handlerSeconds: Histogram<'event'>;
+  private readonly backendErrors: Counter<'backend'>;
+
+  constructor(gauges: ProgrammeGauges) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'onair_process_' });
+    this.connections = new Gauge({ name: 'onair_connections', help: 'Connected sockets on this server, by programme', labelNames: ['program'], registers });
+    this.connectsTotal = new Counter({ name: 'onair_connects_total', help: 'Accepted socket connections, by programme', labelNames: ['program'], registers });
+    new Gauge({
+      name: 'onair_rooms',
+      help: 'Rooms of the programmes this server serves (shared state: same on every server)',
+      labelNames: ['program'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const p of gauges.programs()) this.set({ program: p }, await gauges.rooms(p).catch(() => 0));
+      },
+    });
+    new Gauge({
+      name: 'onair_live_aggros',
+      help: 'Live aggros of the programmes this server serves (shared state: same on every server)',
+      labelNames: ['program'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const p of gauges.programs()) this.set({ program: p }, await gauges.liveAggros(p).catch(() => 0));
+      },
+    });
+    this.roomsCreated = new Counter({ name: 'onair_rooms_created_total', help: 'Rooms created (user or persistent)', labelNames: ['kind'], registers });
+    this.roomsDeleted = new Counter({ name: 'onair_rooms_deleted_total', help: 'Rooms deleted (emptied or by an operator)', registers });
+    this.joins = new Counter({ name: 'onair_joins_total', help: 'Members entering a room (joins and room creations)', registers });
+    this.leaves = new Counter({ name: 'onair_leaves_total', help: 'Members leaving a room (leave, disconnect, room deleted)', registers });
+    this.messages = new Counter({ name: 'onair_messages_total', help: 'Chat messages delivered', registers });
+    this.aggros = new Counter({ name: 'onair_aggros_total', help: 'Aggros started', registers });
+    this.aggroEnds = new Counter({ name: 'onair_aggro_ends_total', help: 'Aggros ended and recorded, by how they ended', labelNames: ['reason'], registers });
+    this.votes = new Counter({ name: 'onair_votes_total', help: 'Votes counted', labelNames: ['direction'], registers });
+    this.batched = new Counter({ name: 'onair_batched_emits_total', help: 'Batched updates sent (one per window that changed)', labelNames: ['event'], registers });
+    this.refusals = new Counter({ name: 'onair_refusals_total', help: 'Refused handshakes and calls, by code', labelNames: ['code'], registers });
+    this.rateLimits = new Counter({ name: 'onair_rate_limited_total', help: 'Rate-limit hits', labelNames: ['scope'], registers });
+    this.handlerSeconds = new Histogram({
+      name: 'onair_event_handler_seconds',
+      help: 'Time from a client event to its answer',
+      labelNames: ['event'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.backendErrors = new Counter({ name: 'onair_backend_errors_total', help: 'Failed calls to a backend (state: memory/Redis; database)', labelNames: ['backend'], registers });
+  }
+
+  // ---- transport ----
+  connected(p: string): void {
+    this.connections.inc({ program: p });
+    this.connectsTotal.inc({ program: p });
+  }
+  disconnected(p: string): void {
+    this.connections.dec({ program: p });
+  }
+  refused(code: string): void {
+    this.refusals.inc({ code });
+  }
+  rateLimited(scope: 'handshake' | 'event'): void {
+    this.rateLimits.inc({ scope });
+  }
+  handled(event: string, seconds: number): void {
+    this.handlerSeconds.observe({ event }, seconds);
+  }
+  /** Drop a released programme's label so the series does not live forever. */
+  released(p: string): void {
+    this.connections.remove({ program: p });
+  }
+
+  // ---- domain ----
+  roomCreated(_p: string, persistent: boolean): void {
+    this.roomsCreated.inc({ kind: persistent ? 'persistent' : 'user' });
+  }
+  roomDeleted(): void {
+    this.roomsDeleted.inc();
+  }
+  joined(): void {
+    this.joins.inc();
+  }
+  left(): void {
+    this.leaves.inc();
+  }
+  message(): void {
+    this.messages.inc();
+  }
+  aggroStarted(): void {
+    this.aggros.inc();
+  }
+  aggroEnded(_p: string, reason: EndReason): void {
+    this.aggroEnds.inc({ reason });
+  }
+  voted(_p: string, delta: 1 | -1): void {
+    this.votes.inc({ direction: delta > 0 ? 'up' : 'down' });
+  }
+  batchedEmit(event: 'count' | 'aggroPoint'): void {
+    this.batched.inc({ event });
+  }
+  backendError(backend: 'state' | 'database'): void {
+    this.backendErrors.inc({ backend });
+  }
+
+  async text(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

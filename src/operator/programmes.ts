@@ -1,0 +1,140 @@
+/**
+ * The schedule at work on one server: who may connect, `titleBroad`, persistent rooms brought
+ * back when a programme becomes active here, and programmes ended when they go off air.
+ *
+ * The database holds the schedule; each server keeps a copy, changed at once by its own admin
+ * calls and reloaded from the database every `refreshMs` (so a change made on another server
+ * takes effect here within that time). A programme is ended by every server for its own sockets
+ * when its copy says it is off air; an operator deleting an on-air programme ends it on every
+ * server at once through the adapter.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import { isOnAir, Schedule, type Programme } from '../domain/schedule.js';
+import type { OnAirService } from '../domain/service.js';
+import type { RecordStore } from '../records/record-store.js';
+import type { OnAirNamespace } from '../server/types.js';
+
+export interface ProgrammesDeps {
+  schedule: Schedule;
+  records: RecordStore;
+  service: OnAirService;
+  clock: Clock;
+  log: Logger;
+  /** Namespaces this server serves. */
+  served(): string[];
+  namespace(p: string): OnAirNamespace;
+  /** How often to reload the schedule and look for programmes that went off air. */
+  refreshMs: number;
+}
+
+const ENDED_MESSAGE = 'This programme has ended.';
+
+export class Programmes {
+  private readonly activations = new Map<string, Promise<void>>();
+  private readonly ending = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: ProgrammesDeps) {}
+
+  get schedule(): Schedule {
+    return this.deps.schedule;
+  }
+
+  /** Load the schedule (after `SCHEDULE_FILE`, if any, was written to the database). */
+  async start(fromFile: readonly Programme[] = []): Promise<void> {
+    const now = this.deps.clock.now();
+    for (const p of fromFile) await this.deps.records.putProgram(p, now);
+    this.deps.schedule.replace(await this.deps.records.listPrograms());
+    if (fromFile.length > 0) this.deps.log.info({ programmes: fromFile.length }, 'schedule file loaded');
+    this.timer = setInterval(() => void this.refresh(), this.deps.refreshMs);
+    this.timer.unref();
+    // Off-air checks run more often than reloads: a programme's end is known in advance.
+    this.sweepTimer = setInterval(() => this.sweep(), Math.min(250, this.deps.refreshMs));
+    this.sweepTimer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+  }
+
+  admits(p: string): boolean {
+    return this.deps.schedule.admits(p, this.deps.clock.now());
+  }
+
+  titleBroad(p: string): string | undefined {
+    return this.deps.schedule.titleBroad(p);
+  }
+
+  /** Before the programme's first socket on this server is served: its persistent rooms. */
+  activate(p: string): Promise<void> {
+    let a = this.activations.get(p);
+    if (!a) {
+      a = this.deps.records.listRooms(p).then((rooms) => this.deps.service.restoreRooms(p, rooms));
+      // A failed activation is tried again by the next socket.
+      a.catch(() => this.activations.delete(p));
+      this.activations.set(p, a);
+    }
+    return a;
+  }
+
+  /** The programme was released here; its persistent rooms are restored when it comes back. */
+  released(p: string): void {
+    this.activations.delete(p);
+    this.ending.delete(p);
+  }
+
+  async put(p: Programme): Promise<void> {
+    await this.deps.records.putProgram(p, this.deps.clock.now());
+    this.deps.schedule.put(p);
+    this.sweep();
+  }
+
+  /** Remove a programme; one on air ends on every server. `false` when unknown. */
+  async remove(p: string): Promise<boolean> {
+    const known = this.deps.schedule.get(p);
+    const deleted = await this.deps.records.deleteProgram(p);
+    this.deps.schedule.remove(p);
+    if (known && isOnAir(known, this.deps.clock.now())) await this.end(p, true);
+    return deleted || known !== undefined;
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      this.deps.schedule.replace(await this.deps.records.listPrograms());
+    } catch (err) {
+      this.deps.log.warn({ err }, 'schedule reload failed; keeping the last one');
+    }
+    this.sweep();
+  }
+
+  /** End the programmes this server serves that the schedule no longer admits. */
+  private sweep(): void {
+    for (const p of this.deps.served()) {
+      if (this.admits(p)) this.ending.delete(p);
+      else if (!this.ending.has(p)) void this.end(p, false);
+    }
+  }
+
+  /**
+   * A programme goes off air: its sockets (this server's, or with `everywhere` every server's)
+   * get `PROGRAM_ENDED`; its live aggros are recorded as `program_ended` before anyone is
+   * disconnected (otherwise the last one out would end them as `room_emptied`); then the sockets
+   * go, and disconnect clean-up releases its state.
+   */
+  async end(p: string, everywhere: boolean): Promise<void> {
+    this.ending.add(p);
+    this.deps.log.info({ p, everywhere }, 'programme ended');
+    const nsp = this.deps.namespace(p);
+    const target = everywhere ? nsp : nsp.local;
+    target.emit('system', { code: 'PROGRAM_ENDED', message: ENDED_MESSAGE });
+    try {
+      await this.deps.service.endProgrammeAggros(p);
+    } catch (err) {
+      this.deps.log.error({ err, p }, 'recording the live aggros of an ended programme failed');
+    }
+    target.disconnectSockets(true);
+  }
+}
