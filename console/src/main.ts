@@ -1,0 +1,276 @@
+/** The web console: sign in to a programme, then follow and use it through the SDK. */
+import './style.css';
+import { connect, type OnAirClient, type OnAirState, type RoomSummary } from '../../src/client/index.js';
+import { byId, fields, show } from './dom.js';
+import { describeError, describeSystem } from './readable.js';
+import { renderChat, renderMembers, renderRooms, secondsLeft } from './views.js';
+
+const ui = {
+  status: byId('status'),
+  signOut: byId<HTMLButtonElement>('sign-out'),
+  error: byId('error'),
+  errorText: byId('error-text'),
+  notice: byId('notice'),
+  noticeText: byId('notice-text'),
+  signIn: byId('sign-in'),
+  signInForm: byId<HTMLFormElement>('sign-in-form'),
+  connectButton: byId<HTMLButtonElement>('connect'),
+  lobby: byId('lobby'),
+  roomList: byId('room-list'),
+  roomTotal: byId('room-total'),
+  noRooms: byId('no-rooms'),
+  createForm: byId<HTMLFormElement>('create-room'),
+  room: byId('room'),
+  roomTitle: byId('room-title'),
+  leave: byId<HTMLButtonElement>('leave'),
+  members: byId('members'),
+  memberTotal: byId('member-total'),
+  chatLog: byId('chat-log'),
+  chatForm: byId<HTMLFormElement>('chat-form'),
+  aggro: byId('aggro'),
+  aggroAuthor: byId('aggro-author'),
+  aggroMsg: byId('aggro-msg'),
+  aggroPoint: byId('aggro-point'),
+  pointsLabel: byId('points-label'),
+  aggroProgress: byId<HTMLProgressElement>('aggro-progress'),
+  aggroCountdown: byId('aggro-countdown'),
+  voteUp: byId<HTMLButtonElement>('vote-up'),
+  voteDown: byId<HTMLButtonElement>('vote-down'),
+  noAggro: byId('no-aggro'),
+  aggroForm: byId<HTMLFormElement>('aggro-form'),
+  passwordDialog: byId<HTMLDialogElement>('password-dialog'),
+  passwordForm: byId<HTMLFormElement>('password-form'),
+  passwordRoom: byId('password-room'),
+  passwordError: byId('password-error'),
+};
+
+let client: OnAirClient | null = null;
+/** How this session voted on each aggro, to mark the choice and refuse a second vote up front. */
+const votes = new Map<string, 'up' | 'down'>();
+let shownSystem: OnAirState['lastSystem'] = null;
+let lastAggro: { aggroUID: string; msg: string; point: number; roomId: string } | null = null;
+let lockedRoom: RoomSummary | null = null;
+
+function banner(box: HTMLElement, text: HTMLElement, message: string | null): void {
+  text.textContent = message ?? '';
+  show(box, message !== null);
+}
+const showError = (err: unknown) => banner(ui.error, ui.errorText, describeError(err));
+const clearError = () => banner(ui.error, ui.errorText, null);
+for (const box of [ui.error, ui.notice]) box.querySelector('.close')!.addEventListener('click', () => show(box, false));
+
+/** Runs a user's action: one error banner for whatever it throws, the button kept from double clicks. */
+async function act(button: HTMLButtonElement | null, action: () => Promise<unknown>): Promise<boolean> {
+  clearError();
+  if (button) button.disabled = true;
+  try {
+    await action();
+    return true;
+  } catch (err) {
+    showError(err);
+    return false;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+// --- sign-in ---------------------------------------------------------------------------------
+
+const REMEMBERED = 'onair-console';
+const form = ui.signInForm.elements as unknown as Record<'program' | 'userUID' | 'displayName' | 'token', HTMLInputElement>;
+const saved = JSON.parse(localStorage.getItem(REMEMBERED) ?? '{}') as Record<string, string>;
+form.program.value = saved.program ?? '';
+form.userUID.value = saved.userUID ?? `viewer-${crypto.randomUUID().slice(0, 8)}`;
+form.displayName.value = saved.displayName ?? '';
+
+function modeChanged(): void {
+  const mode = fields(ui.signInForm).mode;
+  for (const part of ui.signInForm.querySelectorAll<HTMLElement>('[data-mode]')) show(part, part.dataset.mode === mode);
+  form.userUID.required = form.displayName.required = mode === 'dev';
+  form.token.required = mode === 'token';
+}
+ui.signInForm.addEventListener('change', modeChanged);
+modeChanged();
+
+ui.signInForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const f = fields(ui.signInForm);
+  const identity = f.mode === 'dev' ? { identity: { userUID: f.userUID ?? '', displayName: f.displayName ?? '' } } : { token: f.token ?? '' };
+  ui.status.textContent = 'Connecting…';
+  void act(ui.connectButton, async () => {
+    try {
+      start(await connect({ url: location.origin, program: f.program ?? '', ...identity }));
+    } catch (err) {
+      ui.status.textContent = 'Signed out';
+      throw err;
+    }
+    localStorage.setItem(REMEMBERED, JSON.stringify({ program: f.program, userUID: f.userUID, displayName: f.displayName }));
+  });
+});
+
+ui.signOut.addEventListener('click', () => client?.close());
+
+// --- a session ---------------------------------------------------------------------------------
+
+function start(c: OnAirClient): void {
+  client = c;
+  votes.clear();
+  lastAggro = shownSystem = null;
+  c.state.subscribe(render);
+  c.socket.on('disconnect', (reason) => {
+    // socket.io comes back by itself unless the server or this page ended the session.
+    if (c.socket.active) return render(c.state);
+    if (client === c) stop(reason === 'io client disconnect' ? null : 'Disconnected by the server');
+  });
+  c.socket.on('connect_error', (err) => {
+    if (client !== c || c.socket.active) return;
+    stop(null);
+    showError(Object.assign(err, { code: (err as { data?: { code?: string } }).data?.code }));
+  });
+  render(c.state);
+}
+
+function stop(reason: string | null): void {
+  client = null;
+  show(ui.signIn, true);
+  show(ui.signOut, false);
+  show(ui.lobby, false);
+  show(ui.room, false);
+  ui.passwordDialog.close();
+  ui.status.textContent = reason ?? 'Signed out';
+}
+
+function render(state: OnAirState): void {
+  const c = client;
+  if (!c || c.state !== state) return;
+  const me = state.me;
+  const inRoom = state.roomId !== null;
+  show(ui.signIn, false);
+  show(ui.signOut, true);
+  show(ui.lobby, state.connected && !inRoom);
+  show(ui.room, state.connected && inRoom);
+  ui.status.textContent = state.connected ? `${me?.displayName || me?.userUID || 'Signed in'} · ${c.program}` : 'Reconnecting…';
+
+  if (state.lastSystem && state.lastSystem !== shownSystem) {
+    shownSystem = state.lastSystem;
+    banner(ui.notice, ui.noticeText, describeSystem(state.lastSystem));
+  }
+
+  const rooms = renderRooms(ui.roomList, state.rooms.values(), joinFromList);
+  ui.roomTotal.textContent = rooms ? `(${rooms})` : '';
+  show(ui.noRooms, rooms === 0);
+
+  if (!inRoom) return;
+  ui.roomTitle.textContent = state.rooms.get(state.roomId!)?.title ?? 'Room';
+  ui.memberTotal.textContent = `(${renderMembers(ui.members, state.members, me?.userUID)})`;
+  renderChat(ui.chatLog, state.messages, me?.userUID);
+  renderAggro(state);
+}
+
+const points = (n: number) => (Math.abs(n) === 1 ? 'point' : 'points');
+
+function renderAggro(state: OnAirState): void {
+  const a = state.aggro;
+  show(ui.aggro, a !== null);
+  show(ui.noAggro, a === null);
+  if (!a) {
+    ui.noAggro.textContent =
+      lastAggro && lastAggro.roomId === state.roomId
+        ? `The last aggro, “${lastAggro.msg}”, ended with ${lastAggro.point} ${points(lastAggro.point)}.`
+        : 'No live aggro.';
+    return;
+  }
+  lastAggro = { aggroUID: a.aggroUID, msg: a.msg, point: a.point, roomId: a.roomId };
+  ui.aggroAuthor.textContent = `${a.displayName} asks the room`;
+  ui.aggroMsg.textContent = a.msg;
+  ui.aggroPoint.textContent = String(a.point);
+  ui.pointsLabel.textContent = points(a.point);
+  const own = a.userUID === state.me?.userUID;
+  const voted = votes.get(a.aggroUID);
+  for (const [button, direction] of [[ui.voteUp, 'up'], [ui.voteDown, 'down']] as const) {
+    button.disabled = own || voted !== undefined;
+    button.classList.toggle('chosen', voted === direction);
+    button.title = own ? 'You cannot vote on your own aggro' : voted ? 'You have voted' : '';
+  }
+  tick();
+}
+
+/** The countdown runs on its own clock: the state changes only when the server says something. */
+function tick(): void {
+  const a = client?.state.aggro;
+  if (!a) return;
+  const { left, share } = secondsLeft(a);
+  ui.aggroCountdown.textContent = left > 0 ? `${left} s left` : 'Ending…';
+  ui.aggroProgress.value = share;
+}
+setInterval(tick, 250);
+
+// --- actions --------------------------------------------------------------------------------------
+
+function joinFromList(room: RoomSummary): void {
+  if (!room.password) {
+    void act(null, () => client!.joinRoom(room.roomId));
+    return;
+  }
+  lockedRoom = room;
+  ui.passwordRoom.textContent = room.title;
+  ui.passwordError.textContent = '';
+  ui.passwordForm.reset();
+  ui.passwordDialog.showModal();
+}
+
+ui.passwordForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const room = lockedRoom;
+  const button = ui.passwordForm.querySelector<HTMLButtonElement>('[type=submit]')!;
+  if (!room || !client) return;
+  button.disabled = true;
+  client
+    .joinRoom(room.roomId, fields(ui.passwordForm).password)
+    .then(
+      () => ui.passwordDialog.close(),
+      (err: unknown) => {
+        ui.passwordError.textContent = describeError(err);
+        ui.passwordForm.querySelector('input')!.select();
+      },
+    )
+    .finally(() => (button.disabled = false));
+});
+byId('password-cancel').addEventListener('click', () => ui.passwordDialog.close());
+
+ui.createForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const f = fields(ui.createForm);
+  const room = { title: f.title ?? '', max: Number(f.max), ...(f.password ? { password: f.password } : {}) };
+  void act(ui.createForm.querySelector('button'), () => client!.createRoom(room)).then((ok) => ok && ui.createForm.reset());
+});
+
+ui.leave.addEventListener('click', () => void act(ui.leave, () => client!.leaveRoom()));
+
+function sendFrom(formElement: HTMLFormElement, send: (msg: string) => Promise<unknown>): void {
+  formElement.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const input = formElement.querySelector('input')!;
+    const msg = input.value.trim();
+    if (!msg || !client) return;
+    void act(formElement.querySelector('button'), () => send(msg)).then((ok) => {
+      if (ok) input.value = '';
+      input.focus();
+    });
+  });
+}
+sendFrom(ui.chatForm, (msg) => client!.chat(msg));
+sendFrom(ui.aggroForm, (msg) => client!.postAggro(msg));
+
+function vote(direction: 'up' | 'down'): void {
+  const c = client;
+  const a = c?.state.aggro;
+  if (!c || !a) return;
+  ui.voteUp.disabled = ui.voteDown.disabled = true;
+  void act(null, async () => {
+    await c.vote(a.aggroUID, direction);
+    votes.set(a.aggroUID, direction);
+  }).then(() => client === c && renderAggro(c.state));
+}
+ui.voteUp.addEventListener('click', () => vote('up'));
+ui.voteDown.addEventListener('click', () => vote('down'));

@@ -1,0 +1,196 @@
+/**
+ * The web console in a real browser (Debian's chromium driven by playwright-core) against a real
+ * server over TLS. Each browser context is one viewer. Screenshots go to a temporary folder, or
+ * to docs/images with ONAIR_SCREENSHOTS=1 (they change on every run, so they are not rewritten
+ * by every `npm test`).
+ */
+import { mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { call, join as joinProgram, user } from '../helpers/client.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const WAIT_MS = 5000;
+const SHOTS = process.env.ONAIR_SCREENSHOTS === '1' ? join(ROOT, 'docs/images') : mkdtempSync(join(tmpdir(), 'onair-shots-'));
+
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) latest = Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return latest;
+}
+
+/** Builds the console when it is missing or older than its sources (a fresh clone has none). */
+async function consoleBuilt(): Promise<void> {
+  const page = statSync(join(ROOT, 'dist/console/index.html'), { throwIfNoEntry: false });
+  const sources = Math.max(...['console', 'src/client', 'src/protocol'].map((d) => newest(join(ROOT, d))));
+  if (page && page.mtimeMs >= sources) return;
+  await build({ configFile: join(ROOT, 'console/vite.config.ts'), logLevel: 'error' });
+}
+
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  await consoleBuilt();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+});
+
+afterEach(async () => {
+  pageErrors.length = 0;
+  await Promise.all(contexts.splice(0).map((c) => c.close()));
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** A viewer's page on the console, signed in to `program` with a dev identity. */
+async function viewer(server: TestServer, program: string, name: string, userUID = user(name).userUID): Promise<Page> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: server.url, viewport: { width: 1200, height: 640 } });
+  context.setDefaultTimeout(WAIT_MS);
+  contexts.push(context);
+  const page = await context.newPage();
+  // Anything the page throws or logs as an error (a refused script, a CSP violation) fails the test.
+  page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`));
+  page.on('console', (msg) => msg.type() === 'error' && pageErrors.push(`${name}: ${msg.text()}`));
+  await page.goto('/console/');
+  await page.getByTestId('program').fill(program);
+  await page.getByTestId('user-uid').fill(userUID);
+  await page.getByTestId('display-name').fill(name);
+  await page.getByTestId('connect').click();
+  await page.getByTestId('lobby').waitFor();
+  return page;
+}
+
+function room(page: Page, title: string): Locator {
+  return page.getByTestId('room-item').filter({ has: page.getByTestId('room-name').getByText(title, { exact: true }) });
+}
+
+/** Waits until the locator's text is `expected`. */
+async function hasText(locator: Locator, expected: string): Promise<void> {
+  await expect.poll(() => locator.textContent(), { timeout: WAIT_MS }).toBe(expected);
+}
+
+async function createRoom(page: Page, title: string, max: number, password?: string): Promise<void> {
+  await page.getByTestId('room-title-input').fill(title);
+  await page.getByTestId('room-max-input').fill(String(max));
+  if (password) await page.getByTestId('room-password-input').fill(password);
+  await page.getByTestId('create').click();
+  await hasText(page.getByTestId('room-title'), title);
+}
+
+describe('the web console', () => {
+  it('two viewers share a room, chat, and vote on an aggro while a third watches the lobby', { timeout: 60_000 }, async () => {
+    const server = await startServer({ BATCH_INTERVAL_MS: '50', AGGRO_TTL_MS: '30000' });
+    const program = 'news-2026-11-25';
+    const [a, b, c] = await Promise.all([viewer(server, program, 'Mina'), viewer(server, program, 'Jun'), viewer(server, program, 'Sora')]);
+    await c.getByTestId('no-rooms').waitFor();
+
+    await createRoom(a, 'Election night', 20);
+    await hasText(room(c, 'Election night').getByTestId('room-count'), '1 / 20');
+    // Two rooms made by plain socket.io clients, so the lobby shows a locked one too.
+    const other = await joinProgram(server, program, user('Ari'));
+    await call(other, 'createRoom', { title: 'Backstage', max: 8, password: 'sesame' });
+    await room(c, 'Backstage').getByTestId('room-lock').waitFor();
+
+    await room(b, 'Election night').getByTestId('room-join').click();
+    await hasText(b.getByTestId('room-title'), 'Election night');
+    await hasText(room(c, 'Election night').getByTestId('room-count'), '2 / 20');
+    await a.getByTestId('member').filter({ hasText: 'Jun' }).waitFor();
+    await expect.poll(() => a.getByTestId('member-name').allTextContents()).toEqual(['Mina', 'Jun']);
+    await hasText(a.getByTestId('member').filter({ hasText: '(you)' }).getByTestId('member-name'), 'Mina');
+    await c.screenshot({ path: join(SHOTS, 'console-lobby.png') });
+
+    await a.getByTestId('chat-input').fill('Polls just closed. What a night!');
+    await a.getByTestId('send').click();
+    await b.getByTestId('chat-text').filter({ hasText: 'Polls just closed. What a night!' }).waitFor();
+    await b.getByTestId('chat-input').fill('The north is counting fast');
+    await b.getByTestId('send').click();
+    await a.getByTestId('chat-text').filter({ hasText: 'The north is counting fast' }).waitFor();
+    expect(await a.getByTestId('chat-text').allTextContents()).toEqual(['Polls just closed. What a night!', 'The north is counting fast']);
+    await a.screenshot({ path: join(SHOTS, 'console-room.png') });
+
+    await b.getByTestId('aggro-input').fill('Call it now: a landslide!');
+    await b.getByTestId('post-aggro').click();
+    await hasText(a.getByTestId('aggro-msg'), 'Call it now: a landslide!');
+    await hasText(a.getByTestId('aggro-point'), '0');
+    expect(await b.getByTestId('vote-up').isDisabled()).toBe(true);
+    await expect.poll(() => a.getByTestId('aggro-countdown').textContent()).toMatch(/^(30|29|28|27|26|25) s left$/);
+
+    await a.getByTestId('vote-up').click();
+    await hasText(a.getByTestId('aggro-point'), '1');
+    await hasText(b.getByTestId('aggro-point'), '1');
+    expect(await a.getByTestId('vote-down').isDisabled()).toBe(true);
+
+    // A second aggro while one is live: refused, and said in words.
+    await a.getByTestId('aggro-input').fill('Not so fast');
+    await a.getByTestId('post-aggro').click();
+    await hasText(a.getByTestId('error-text'), 'Another aggro is live in this room (EA001)');
+    await a.getByTestId('error').getByRole('button', { name: 'Dismiss the error' }).click();
+    await a.getByTestId('error').waitFor({ state: 'hidden' });
+    await a.screenshot({ path: join(SHOTS, 'console-aggro.png') });
+
+    await b.getByTestId('leave').click();
+    await room(b, 'Election night').waitFor();
+    await hasText(room(c, 'Election night').getByTestId('room-count'), '1 / 20');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a locked room asks for its password, refuses a wrong one in words, and lets the right one in', { timeout: 30_000 }, async () => {
+    const server = await startServer();
+    const owner = await joinProgram(server, 'quiz', user('Host'));
+    await call(owner, 'createRoom', { title: 'Finals', max: 4, password: 'open sesame' });
+    const p = await viewer(server, 'quiz', 'Noa');
+
+    await room(p, 'Finals').getByTestId('room-lock').waitFor();
+    await room(p, 'Finals').getByTestId('room-join').click();
+    const dialog = p.getByTestId('password-dialog');
+    await dialog.waitFor();
+    await hasText(p.getByTestId('password-room'), 'Finals');
+    await p.getByTestId('password-input').fill('open sesam');
+    await p.getByTestId('password-join').click();
+    await hasText(p.getByTestId('password-error'), 'Wrong password (EJ003)');
+    expect(await dialog.isVisible()).toBe(true);
+    expect(await p.getByTestId('room').isVisible()).toBe(false);
+
+    await p.getByTestId('password-input').fill('open sesame');
+    await p.getByTestId('password-join').click();
+    await dialog.waitFor({ state: 'hidden' });
+    await hasText(p.getByTestId('room-title'), 'Finals');
+    await expect.poll(() => p.getByTestId('member-name').allTextContents()).toEqual(['Host', 'Noa']);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a second sign-in of the same user ends the first session with a readable notice', { timeout: 30_000 }, async () => {
+    const server = await startServer();
+    const first = await viewer(server, 'sport', 'Kai', 'kai-1');
+    await viewer(server, 'sport', 'Kai', 'kai-1');
+    await hasText(first.getByTestId('notice-text'), 'You signed in to this programme somewhere else, so this session was closed');
+    await first.getByTestId('sign-in').waitFor();
+    await hasText(first.getByTestId('status'), 'Disconnected by the server');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a refused sign-in is shown in words', { timeout: 30_000 }, async () => {
+    const server = await startServer();
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: server.url });
+    contexts.push(context);
+    const p = await context.newPage();
+    await p.goto('/console/');
+    await p.getByTestId('program').fill('sport');
+    await p.getByTestId('user-uid').fill('has space');
+    await p.getByTestId('display-name').fill('Kai');
+    await p.getByTestId('connect').click();
+    await expect.poll(() => p.getByTestId('error-text').textContent(), { timeout: WAIT_MS }).toBe('The server refused this identity or token (AUTH_INVALID)');
+    expect(await p.getByTestId('sign-in').isVisible()).toBe(true);
+  });
+});
