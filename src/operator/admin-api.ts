@@ -113,6 +113,8 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       notFound: true,
       async handle(d, { params }) {
         const p = params.scheduleUID!;
+        // Persistent rooms of a programme nobody is in are only in the database until activated.
+        await d.programmes.activate(p);
         const [connections, rooms, aggros] = await Promise.all([d.service.sessionCount(p), d.service.roomViews(p), d.service.liveAggros(p)]);
         if (!d.programmes.schedule.get(p) && connections === 0 && rooms.length === 0) throw notFound();
         return {
