@@ -46,20 +46,22 @@ export function consoleRoute(root: string = BUILT_CONSOLE) {
   const base = resolve(root);
   return (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'METHOD_NOT_ALLOWED');
-    const raw = (req.url ?? '/').split('?')[0] ?? '/';
-    if (raw === CONSOLE_PREFIX) {
-      res.writeHead(301, { location: `${CONSOLE_PREFIX}/`, 'content-length': 0 });
-      return void res.end();
-    }
     let rel: string;
     try {
-      rel = decodeURIComponent(raw.slice(CONSOLE_PREFIX.length + 1));
+      // Parsed as the other routes parse it, so `..` and `%2e%2e` segments are resolved first.
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (path === CONSOLE_PREFIX) {
+        res.writeHead(301, { location: `${CONSOLE_PREFIX}/`, 'content-length': 0 });
+        return void res.end();
+      }
+      if (!isConsolePath(path)) return refuse(res, 404, 'NOT_FOUND');
+      rel = decodeURIComponent(path.slice(CONSOLE_PREFIX.length + 1));
     } catch {
       return refuse(res, 400, 'BAD_REQUEST');
     }
     if (rel === '') rel = 'index.html';
     const file = resolve(base, rel);
-    // Encoded dots or backslashes must not lead outside the folder.
+    // Encoded slashes (`..%2f`) survive the URL parser: the resolved file must still be inside.
     if (rel.includes('\0') || !file.startsWith(base + sep)) return refuse(res, 404, 'NOT_FOUND');
 
     stat(file).then(
