@@ -17,7 +17,7 @@ const systemMessages: Record<SystemCode, string> = {
   DUPLICATE_SESSION: 'You signed in to this programme somewhere else, so this session was closed',
   SERVER_SHUTDOWN: 'The server is restarting: sign in again in a moment',
   PROGRAM_ENDED: 'The programme has ended',
-  KICKED: 'An operator removed you from the room',
+  KICKED: 'An operator removed you from this programme',
   BANNED: 'You are banned from this programme',
 };
 
