@@ -43,14 +43,18 @@ export class SqliteRecordStore extends SqlRecordStore {
 
   async migrate(): Promise<void> {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
-    const applied = new Set(this.db.prepare('SELECT version FROM schema_migrations').all().map((r) => (r as { version: number }).version));
-    for (const m of MIGRATIONS) {
-      if (applied.has(m.version)) continue;
-      this.db.transaction(() => {
-        for (const sql of m.statements) this.db.exec(sql);
-        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-      })();
-    }
+    // IMMEDIATE takes the write lock before reading what is applied: processes sharing the file
+    // (servers started together) migrate one after another, never twice.
+    this.db
+      .transaction(() => {
+        const applied = new Set(this.db.prepare('SELECT version FROM schema_migrations').all().map((r) => (r as { version: number }).version));
+        for (const m of MIGRATIONS) {
+          if (applied.has(m.version)) continue;
+          for (const sql of m.statements) this.db.exec(sql);
+          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        }
+      })
+      .immediate();
   }
 
   async saveAggro(record: AggroRecord): Promise<boolean> {
