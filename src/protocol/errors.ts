@@ -1,6 +1,7 @@
 /**
  * The error catalogue of the wire protocol. Codes are protocol data: clients switch on them,
- * so they never change meaning. `test/unit/protocol.test.ts` checks the catalogue is complete.
+ * so they never change meaning. `test/contract/asyncapi.test.ts` holds the published contract
+ * (docs/asyncapi.yaml) to this catalogue.
  */
 export const ErrorCode = {
   EV001: 'EV001',
