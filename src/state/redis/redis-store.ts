@@ -94,7 +94,10 @@ export class RedisStore implements StateStore {
   }
 
   async deleteRoom(p: string, roomId: string): Promise<DeleteRoomOutcome | null> {
-    return this.json<DeleteRoomOutcome | null>(S.DELETE_ROOM, p, roomId);
+    const out = await this.json<DeleteRoomOutcome | null>(S.DELETE_ROOM, p, roomId);
+    // Lua's cjson cannot tell an empty list from an empty object: it encodes both as `{}`.
+    if (out && !Array.isArray(out.members)) out.members = [];
+    return out;
   }
 
   async listRooms(p: string): Promise<RoomView[]> {

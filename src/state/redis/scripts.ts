@@ -147,7 +147,6 @@ local members = {}
 for _, m in ipairs(redis.call('HVALS', base .. 'members:' .. rid)) do members[#members + 1] = cjson.decode(m) end
 for _, sid in ipairs(redis.call('HKEYS', base .. 'members:' .. rid)) do redis.call('HDEL', base .. 'seats', sid) end
 local out = { members = members }
-if #members == 0 then out.members = cjson.decode('[]') end
 local a = take_aggro(rid)
 if a then out.endedAggro = a end
 redis.call('DEL', base .. 'room:' .. rid, base .. 'members:' .. rid, base .. 'win:count:' .. rid)
