@@ -183,6 +183,125 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.liveAggro(p, r1.roomId)).toBeNull();
         expect((await store.listRooms(p)).map((r) => r.roomId)).toEqual([r2.roomId]);
       });
+
+      it('answers `existed: true` for a roomId already there and changes nothing', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const r = newRoom({ persistent: true, title: 'Studio', max: 3 });
+        expectOk(await store.createRoom(p, r, null, 10));
+        await seat(r.roomId, a, b);
+        const other = await roomBy(c);
+        // Restoring it again, even with other fields and a creator, returns the room as it is.
+        const again = expectOk(await store.createRoom(p, { ...r, title: 'Other', max: 9 }, c, 10));
+        expect(again.existed).toBe(true);
+        expect(again.left).toBeUndefined();
+        expect(again.room).toEqual({ ...r, count: 2 });
+        expect(await store.getRoom(p, r.roomId)).toEqual({ ...r, count: 2 });
+        expect(sortBySocket(await store.members(p, r.roomId))).toEqual(sortBySocket([a, b]));
+        expect(await store.roomOf(p, c.socketId)).toBe(other.roomId);
+        expect((await store.listRooms(p)).map((x) => x.roomId)).toEqual([r.roomId, other.roomId]);
+        // The creator was not seated in it: of its 3 seats, one is still free.
+        await seat(r.roomId, mem('d'));
+        expect(await store.join(p, mem('e'), r.roomId)).toEqual({ ok: false, code: 'EJ002' });
+      });
+
+      it('a new room answers without `existed`; an existing one answers `existed` even at the room limit', async () => {
+        const r = newRoom({ persistent: true });
+        const first = expectOk(await store.createRoom(p, r, null, 1));
+        expect(first.existed).toBeUndefined();
+        const again = expectOk(await store.createRoom(p, r, null, 1));
+        expect(again.existed).toBe(true);
+        expect(again.room).toEqual({ ...r, count: 0 });
+        expect(await store.listRooms(p)).toHaveLength(1);
+      });
+
+      it('concurrent restores of one room: one makes it, the others answer `existed`', async () => {
+        const r = newRoom({ persistent: true });
+        const outs = await Promise.all(Array.from({ length: 8 }, () => store.createRoom(p, r, null, 100)));
+        const oks = outs.map((o) => expectOk(o));
+        expect(oks.filter((o) => o.existed !== true)).toHaveLength(1);
+        expect(oks.filter((o) => o.existed === true)).toHaveLength(7);
+        expect(await store.listRooms(p)).toEqual([{ ...r, count: 0 }]);
+      });
+    });
+
+    // ---- deleteRoom -----------------------------------------------------------------------
+
+    describe('deleteRoom', () => {
+      it('returns the members, now in the lobby, and drops the room', async () => {
+        const [a, b, c] = [mem('a', { photoURL: 'https://example.com/a.png' }), mem('b'), mem('c')];
+        const r1 = await roomBy(a);
+        await seat(r1.roomId, b);
+        const r2 = await roomBy(c);
+        const out = await store.deleteRoom(p, r1.roomId);
+        expect(out).not.toBeNull();
+        expect(sortBySocket(out!.members)).toEqual(sortBySocket([a, b]));
+        expect(out!.endedAggro).toBeUndefined();
+        expect(await store.roomOf(p, a.socketId)).toBeNull();
+        expect(await store.roomOf(p, b.socketId)).toBeNull();
+        expect(await store.getRoom(p, r1.roomId)).toBeNull();
+        expect(await store.members(p, r1.roomId)).toEqual([]);
+        expect((await store.listRooms(p)).map((r) => r.roomId)).toEqual([r2.roomId]);
+        // Other rooms are untouched.
+        expect(await store.roomOf(p, c.socketId)).toBe(r2.roomId);
+        // The former members are in the lobby: leaving is nothing, joining elsewhere works.
+        expect(await store.leave(p, a.socketId)).toBeNull();
+        const joined = expectOk(await store.join(p, a, r2.roomId));
+        expect(joined.left).toBeUndefined();
+        expect(joined.count).toBe(2);
+        expect(await store.join(p, b, r1.roomId)).toEqual({ ok: false, code: 'EJ001' });
+      });
+
+      it("ends the room's live aggro and returns it, with its votes", async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        const aggro = await liveBy(r.roomId, a);
+        expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1));
+        const out = await store.deleteRoom(p, r.roomId);
+        expect(out?.endedAggro).toEqual({ ...aggro, point: 1, up: 1 });
+        expect(await store.liveAggro(p, r.roomId)).toBeNull();
+        expect(await store.liveAggros(p)).toEqual([]);
+        expect(await store.endAggro(p, r.roomId, aggro.aggroUID)).toBeNull();
+        expect(await store.flushPoint(p, r.roomId, aggro.aggroUID, h.clock.now())).toBeNull();
+        expect(await store.flushCount(p, r.roomId)).toBeNull();
+      });
+
+      it('deletes an empty persistent room', async () => {
+        const r = newRoom({ persistent: true });
+        expectOk(await store.createRoom(p, r, null, 10));
+        expect(await store.deleteRoom(p, r.roomId)).toEqual({ members: [] });
+        expect(await store.listRooms(p)).toEqual([]);
+        // Its id can be made again (an operator re-creating it).
+        expect(expectOk(await store.createRoom(p, r, null, 10)).existed).toBeUndefined();
+      });
+
+      it('frees a place under the room limit', async () => {
+        const r1 = await roomBy(mem('a'));
+        await roomBy(mem('b'));
+        expect(await store.createRoom(p, newRoom(), mem('c'), 2)).toEqual({ ok: false, code: 'EC002' });
+        expect(await store.deleteRoom(p, r1.roomId)).not.toBeNull();
+        expectOk(await store.createRoom(p, newRoom(), mem('c'), 2));
+      });
+
+      it('null for an unknown room, a room of another programme, or one already deleted', async () => {
+        const r = await roomBy(mem('a'));
+        expect(await store.deleteRoom(p, uniq('r'))).toBeNull();
+        expect(await store.deleteRoom(uniq('q'), r.roomId)).toBeNull();
+        expect(await store.deleteRoom(p, r.roomId)).not.toBeNull();
+        expect(await store.deleteRoom(p, r.roomId)).toBeNull();
+      });
+
+      it('exactly one of concurrent deletes gets the members and the aggro', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        const aggro = await liveBy(r.roomId, a);
+        const outs = await Promise.all(Array.from({ length: 6 }, () => store.deleteRoom(p, r.roomId)));
+        const got = outs.filter((o) => o !== null);
+        expect(got).toHaveLength(1);
+        expect(got[0]!.endedAggro?.aggroUID).toBe(aggro.aggroUID);
+        expect(got[0]!.members).toHaveLength(2);
+      });
     });
 
     // ---- listRooms / getRoom ------------------------------------------------------------
@@ -873,6 +992,40 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       });
     });
 
+    describe('sessionOf and sessionCount', () => {
+      it("sessionOf follows the user's current session; null when there is none", async () => {
+        expect(await store.sessionOf(p, 'u-a')).toBeNull();
+        await store.claimSession(p, 'u-a', 's-1');
+        expect(await store.sessionOf(p, 'u-a')).toBe('s-1');
+        await store.claimSession(p, 'u-a', 's-2');
+        expect(await store.sessionOf(p, 'u-a')).toBe('s-2');
+        // The replaced socket's release does not touch the current session.
+        await store.releaseSession(p, 'u-a', 's-1');
+        expect(await store.sessionOf(p, 'u-a')).toBe('s-2');
+        await store.releaseSession(p, 'u-a', 's-2');
+        expect(await store.sessionOf(p, 'u-a')).toBeNull();
+        // Per programme.
+        await store.claimSession(p, 'u-a', 's-3');
+        expect(await store.sessionOf(uniq('q'), 'u-a')).toBeNull();
+      });
+
+      it('sessionCount counts users with a session, once each, in this programme only', async () => {
+        const q = uniq('q');
+        expect(await store.sessionCount(p)).toBe(0);
+        await store.claimSession(p, 'u-a', 's-a1');
+        await store.claimSession(p, 'u-b', 's-b1');
+        await store.claimSession(p, 'u-a', 's-a2');
+        await store.claimSession(q, 'u-c', 's-c1');
+        expect(await store.sessionCount(p)).toBe(2);
+        expect(await store.sessionCount(q)).toBe(1);
+        await store.releaseSession(p, 'u-a', 's-a1');
+        expect(await store.sessionCount(p)).toBe(2);
+        await store.releaseSession(p, 'u-a', 's-a2');
+        expect(await store.sessionCount(p)).toBe(1);
+        expect(await store.sessionCount(uniq('nowhere'))).toBe(0);
+      });
+    });
+
     // ---- programs / releaseIfIdle / ping / close ----------------------------------------
 
     describe('programs, releaseIfIdle, ping and close', () => {
@@ -885,7 +1038,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(list).toContain(q);
       });
 
-      it('releaseIfIdle is false while the programme has a room, even an empty persistent one, or a session', async () => {
+      it('releaseIfIdle is false while the programme has a user room or a session', async () => {
         const a = mem('a');
         const r = await roomBy(a);
         expect(await store.releaseIfIdle(p)).toBe(false);
@@ -893,10 +1046,41 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.getRoom(p, r.roomId)).toBeNull();
         expect(await store.claimSession(p, a.userUID, a.socketId)).toBeNull();
         expect(await store.releaseIfIdle(p)).toBe(false);
-        await store.releaseSession(p, a.userUID, a.socketId);
-        expectOk(await store.createRoom(p, newRoom({ persistent: true }), null, 10));
-        expect(await store.releaseIfIdle(p)).toBe(false);
         expect(await store.programs()).toContain(p);
+      });
+
+      it('releaseIfIdle is false while a persistent room has a member', async () => {
+        const a = mem('a');
+        const r = newRoom({ persistent: true });
+        expectOk(await store.createRoom(p, r, null, 10));
+        await seat(r.roomId, a);
+        expect(await store.releaseIfIdle(p)).toBe(false);
+        expect(await store.members(p, r.roomId)).toEqual([a]);
+        expect(await store.programs()).toContain(p);
+      });
+
+      it('releaseIfIdle is true when only empty persistent rooms remain; restoring them again works', async () => {
+        const a = mem('a');
+        const r1 = newRoom({ persistent: true });
+        const r2 = newRoom({ persistent: true, passwordHash: 'scrypt$c2FsdA$a2V5' });
+        expectOk(await store.createRoom(p, r1, null, 10));
+        expectOk(await store.createRoom(p, r2, null, 10));
+        await seat(r1.roomId, a);
+        await liveBy(r1.roomId, a);
+        expect(await store.claimSession(p, a.userUID, a.socketId)).toBeNull();
+        // The last member leaves (its aggro ends with it), then the session goes.
+        expect((await store.leave(p, a.socketId))?.endedAggro).toBeDefined();
+        expect(await store.releaseIfIdle(p)).toBe(false);
+        await store.releaseSession(p, a.userUID, a.socketId);
+        expect(await store.releaseIfIdle(p)).toBe(true);
+        // When the programme comes back its rooms are restored from the database: whether the
+        // store still held them or not, each is there exactly once, as it was.
+        for (const r of [r1, r2]) expectOk(await store.createRoom(p, r, null, Number.MAX_SAFE_INTEGER));
+        expect(await store.listRooms(p)).toEqual([
+          { ...r1, count: 0 },
+          { ...r2, count: 0 },
+        ]);
+        expect(await store.liveAggros(p)).toEqual([]);
       });
 
       it('releaseIfIdle is true once nothing is left, and the programme is forgotten', async () => {
