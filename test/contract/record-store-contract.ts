@@ -1,11 +1,14 @@
 /**
  * The contract of `RecordStore` (src/records/record-store.ts), run against SQLite and
  * PostgreSQL alike: migrations idempotent, records kept whole, never written twice, listed best
- * first in stable pages.
+ * first in stable pages; the schedule, persistent rooms and bans kept and read back as the
+ * server relies on them.
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AggroRecord } from '../../src/domain/model.js';
+import type { Ban } from '../../src/domain/bans.js';
+import type { AggroRecord, Room } from '../../src/domain/model.js';
+import type { Programme } from '../../src/domain/schedule.js';
 import type { RecordStore } from '../../src/records/record-store.js';
 
 export function recordStoreContract(name: string, open: () => Promise<{ store: RecordStore; reopen(): Promise<RecordStore>; close(): Promise<void> }>): void {
@@ -111,6 +114,233 @@ export function recordStoreContract(name: string, open: () => Promise<{ store: R
 
     it('answers ping', async () => {
       expect(await store.ping()).toBe(true);
+    });
+
+    // ---- the schedule ---------------------------------------------------------------------
+
+    const NOW = 1_795_000_000_000;
+    let k = 0;
+    function programme(over: Partial<Programme> = {}): Programme {
+      k += 1;
+      return {
+        scheduleUID: `${p}-${k}`,
+        title: "Evening 'News'",
+        broadcaster: 'KBS 🙂',
+        startAt: NOW + k * 1000,
+        endAt: NOW + k * 1000 + 3_600_000,
+        ...over,
+      };
+    }
+
+    describe('programs', () => {
+      it('puts and lists programmes, earliest start first, then by scheduleUID', async () => {
+        const late = programme({ startAt: NOW + 50_000, endAt: NOW + 90_000 });
+        const early = programme({ startAt: NOW, endAt: NOW + 10_000 });
+        const tieB = programme({ scheduleUID: `${p}-b`, startAt: NOW + 20_000, endAt: NOW + 30_000 });
+        const tieA = programme({ scheduleUID: `${p}-a`, startAt: NOW + 20_000, endAt: NOW + 40_000 });
+        for (const x of [late, early, tieB, tieA]) await store.putProgram(x, NOW);
+        expect(await store.listPrograms()).toEqual([early, tieA, tieB, late]);
+      });
+
+      it('an empty schedule lists nothing', async () => {
+        expect(await store.listPrograms()).toEqual([]);
+      });
+
+      it('putting a scheduleUID again replaces the programme, whole', async () => {
+        const a = programme();
+        const b = programme();
+        await store.putProgram(a, NOW);
+        await store.putProgram(b, NOW);
+        const a2 = { ...a, title: 'Late show', broadcaster: 'MBC', startAt: NOW + 500_000, endAt: NOW + 600_000 };
+        await store.putProgram(a2, NOW + 1);
+        expect(await store.listPrograms()).toEqual([b, a2]);
+      });
+
+      it('keeps epoch milliseconds exactly, far from 2^31', async () => {
+        const a = programme({ startAt: 4_102_444_800_123, endAt: 4_102_444_800_124 });
+        await store.putProgram(a, NOW);
+        expect(await store.listPrograms()).toEqual([a]);
+      });
+
+      it('deletes a programme: true once, then false; others stay', async () => {
+        const a = programme();
+        const b = programme();
+        await store.putProgram(a, NOW);
+        await store.putProgram(b, NOW);
+        expect(await store.deleteProgram(a.scheduleUID)).toBe(true);
+        expect(await store.deleteProgram(a.scheduleUID)).toBe(false);
+        expect(await store.deleteProgram('nobody')).toBe(false);
+        expect(await store.listPrograms()).toEqual([b]);
+      });
+
+      it('keeps the schedule across a reopen', async () => {
+        const a = programme();
+        await store.putProgram(a, NOW);
+        store = await h.reopen();
+        await store.migrate();
+        expect(await store.listPrograms()).toEqual([a]);
+      });
+    });
+
+    // ---- persistent rooms -----------------------------------------------------------------
+
+    let roomSeq = 0;
+    function persistentRoom(over: Partial<Room> = {}): Room {
+      roomSeq += 1;
+      return {
+        roomId: `r${roomSeq}${randomBytes(4).toString('hex')}`,
+        title: `Studio ${roomSeq}`,
+        max: 50,
+        persistent: true,
+        createdAt: NOW + roomSeq,
+        ...over,
+      };
+    }
+
+    describe('persistent rooms', () => {
+      it("lists a programme's rooms in creation order (createdAt, not insertion order), whole", async () => {
+        const second = persistentRoom({ createdAt: NOW + 2000 });
+        const first = persistentRoom({ createdAt: NOW + 1000, passwordHash: 'scrypt$c2FsdA$a2V5', title: "Mina's 'den' 🙂" });
+        const third = persistentRoom({ createdAt: NOW + 3000, max: 2 });
+        for (const r of [second, third, first]) await store.saveRoom(p, r);
+        await store.saveRoom(`${p}-other`, persistentRoom());
+        expect(await store.listRooms(p)).toEqual([first, second, third]);
+        // The password hash is kept as given; a room without one comes back without the field.
+        const [a, b] = await store.listRooms(p);
+        expect(a!.passwordHash).toBe('scrypt$c2FsdA$a2V5');
+        expect(b).not.toHaveProperty('passwordHash');
+        expect(await store.listRooms(`${p}-other`)).toHaveLength(1);
+        expect(await store.listRooms('nobody')).toEqual([]);
+      });
+
+      it('deletes a room of its programme only: true once, then false', async () => {
+        const a = persistentRoom();
+        const b = persistentRoom();
+        await store.saveRoom(p, a);
+        await store.saveRoom(p, b);
+        expect(await store.deleteRoom(`${p}-other`, a.roomId)).toBe(false);
+        expect(await store.deleteRoom(p, a.roomId)).toBe(true);
+        expect(await store.deleteRoom(p, a.roomId)).toBe(false);
+        expect(await store.listRooms(p)).toEqual([b]);
+      });
+
+      it('keeps rooms across a reopen', async () => {
+        const a = persistentRoom({ passwordHash: 'scrypt$c2FsdA$a2V5' });
+        await store.saveRoom(p, a);
+        store = await h.reopen();
+        await store.migrate();
+        expect(await store.listRooms(p)).toEqual([a]);
+      });
+    });
+
+    // ---- bans -----------------------------------------------------------------------------
+
+    describe('bans', () => {
+      const sortBans = (bans: Ban[]) => [...bans].sort((x, y) => (x.userUID + (x.scheduleUID ?? '*')).localeCompare(y.userUID + (y.scheduleUID ?? '*')));
+
+      it('keeps a ban whole; everywhere and per-programme bans of one user are separate', async () => {
+        const everywhere: Ban = { userUID: 'u-1', reason: "spam 'links'", createdAt: NOW };
+        const here: Ban = { userUID: 'u-1', scheduleUID: p, until: NOW + 60_000, createdAt: NOW + 1 };
+        const bare: Ban = { userUID: 'u-2', scheduleUID: p, createdAt: NOW + 2 };
+        for (const b of [everywhere, here, bare]) await store.putBan(b);
+        expect(sortBans(await store.listBans(NOW))).toEqual(sortBans([everywhere, here, bare]));
+        const listed = await store.listBans(NOW);
+        expect(listed.find((b) => b.userUID === 'u-2')).toEqual(bare);
+        expect(listed.find((b) => b.userUID === 'u-2')).not.toHaveProperty('reason');
+        expect(listed.find((b) => b.userUID === 'u-2')).not.toHaveProperty('until');
+        expect(listed.find((b) => b.userUID === 'u-1' && b.scheduleUID === undefined)).not.toHaveProperty('scheduleUID');
+      });
+
+      it('putting the same user and reach again replaces the ban', async () => {
+        await store.putBan({ userUID: 'u-1', scheduleUID: p, reason: 'first', until: NOW + 1000, createdAt: NOW });
+        const again: Ban = { userUID: 'u-1', scheduleUID: p, reason: 'second', createdAt: NOW + 5 };
+        await store.putBan(again);
+        expect(await store.listBans(NOW + 2000)).toEqual([again]);
+        expect(await store.findBan('u-1', p, NOW + 2000)).toEqual(again);
+      });
+
+      it('findBan: a programme ban keeps the user out of that programme only; an everywhere ban out of all', async () => {
+        const here: Ban = { userUID: 'u-1', scheduleUID: p, createdAt: NOW };
+        await store.putBan(here);
+        expect(await store.findBan('u-1', p, NOW)).toEqual(here);
+        expect(await store.findBan('u-1', `${p}-other`, NOW)).toBeNull();
+        expect(await store.findBan('u-2', p, NOW)).toBeNull();
+        const everywhere: Ban = { userUID: 'u-2', createdAt: NOW };
+        await store.putBan(everywhere);
+        expect(await store.findBan('u-2', p, NOW)).toEqual(everywhere);
+        expect(await store.findBan('u-2', `${p}-other`, NOW)).toEqual(everywhere);
+        // A programme literally named like the everywhere marker is not special.
+        expect(await store.findBan('u-1', '*', NOW)).toBeNull();
+      });
+
+      it('findBan and listBans respect `until`: in force before it, gone from it on', async () => {
+        const until = NOW + 10_000;
+        const b: Ban = { userUID: 'u-1', scheduleUID: p, until, createdAt: NOW };
+        await store.putBan(b);
+        expect(await store.findBan('u-1', p, until - 1)).toEqual(b);
+        expect(await store.findBan('u-1', p, until)).toBeNull();
+        expect(await store.listBans(until - 1)).toEqual([b]);
+        expect(await store.listBans(until)).toEqual([]);
+      });
+
+      it('findBan: an expired programme ban does not hide an everywhere ban in force', async () => {
+        await store.putBan({ userUID: 'u-1', scheduleUID: p, until: NOW, createdAt: NOW - 10 });
+        const everywhere: Ban = { userUID: 'u-1', until: NOW + 1000, createdAt: NOW - 5 };
+        await store.putBan(everywhere);
+        expect(await store.findBan('u-1', p, NOW)).toEqual(everywhere);
+        expect(await store.listBans(NOW)).toEqual([everywhere]);
+      });
+
+      it('listBans drops expired bans and lists the rest oldest first', async () => {
+        const old: Ban = { userUID: 'u-a', createdAt: NOW - 300 };
+        const expired: Ban = { userUID: 'u-b', scheduleUID: p, until: NOW - 1, createdAt: NOW - 200 };
+        const running: Ban = { userUID: 'u-c', scheduleUID: p, until: NOW + 1, createdAt: NOW - 100 };
+        for (const b of [running, expired, old]) await store.putBan(b);
+        expect(await store.listBans(NOW)).toEqual([old, running]);
+      });
+
+      it('deleteBan lifts one reach: with a scheduleUID that programme, without it the everywhere ban', async () => {
+        const everywhere: Ban = { userUID: 'u-1', createdAt: NOW };
+        const here: Ban = { userUID: 'u-1', scheduleUID: p, createdAt: NOW + 1 };
+        await store.putBan(everywhere);
+        await store.putBan(here);
+        expect(await store.deleteBan('u-1', `${p}-other`)).toBe(false);
+        expect(await store.deleteBan('u-1', p)).toBe(true);
+        expect(await store.deleteBan('u-1', p)).toBe(false);
+        expect(await store.listBans(NOW)).toEqual([everywhere]);
+        expect(await store.findBan('u-1', p, NOW)).toEqual(everywhere);
+        await store.putBan(here);
+        expect(await store.deleteBan('u-1', undefined)).toBe(true);
+        expect(await store.deleteBan('u-1', undefined)).toBe(false);
+        expect(await store.listBans(NOW)).toEqual([here]);
+        expect(await store.findBan('u-1', `${p}-other`, NOW)).toBeNull();
+        expect(await store.deleteBan('nobody', undefined)).toBe(false);
+      });
+
+      it('keeps bans across a reopen', async () => {
+        const b: Ban = { userUID: 'u-1', scheduleUID: p, reason: 'r', until: NOW + 1000, createdAt: NOW };
+        await store.putBan(b);
+        store = await h.reopen();
+        await store.migrate();
+        expect(await store.findBan('u-1', p, NOW)).toEqual(b);
+      });
+    });
+
+    it('migrating again, and after a reopen, keeps the schedule, rooms, bans and aggros', async () => {
+      await store.putProgram(programme({ scheduleUID: p }), NOW);
+      await store.saveRoom(p, persistentRoom());
+      await store.putBan({ userUID: 'u-x', createdAt: NOW });
+      await store.saveAggro(record());
+      await store.migrate();
+      await store.migrate();
+      expect(await store.listPrograms()).toHaveLength(1);
+      expect(await store.listRooms(p)).toHaveLength(1);
+      expect(await store.listBans(NOW)).toHaveLength(1);
+      expect((await store.listAggros(p, { limit: 5 })).items).toHaveLength(1);
+      store = await h.reopen();
+      await store.migrate();
+      expect(await store.listPrograms()).toHaveLength(1);
+      expect(await store.listBans(NOW)).toHaveLength(1);
     });
   });
 }
