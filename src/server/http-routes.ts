@@ -29,7 +29,8 @@ export function httpRoutes(surface: HttpSurface) {
     }
     const path = url.pathname;
     if (isConsolePath(path)) return serveConsole(req, res);
-    if (surface.admin && (path === '/admin' || path.startsWith('/admin/'))) return surface.admin(req, res, url);
+    // Without ADMIN_TOKEN the API is off: 404 whatever the method.
+    if (path === '/admin' || path.startsWith('/admin/')) return surface.admin ? surface.admin(req, res, url) : json(res, 404, { code: 'NOT_FOUND' });
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { code: 'METHOD_NOT_ALLOWED' });
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/readyz') {
