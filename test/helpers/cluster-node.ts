@@ -1,7 +1,7 @@
 /**
  * One onair server process of the cluster topology. It builds the app exactly as `main.ts` does,
  * from the environment, and reports to the test process over IPC: where it listens, every
- * finished aggro (its record sink), and lifecycle notices.
+ * finished aggro (its record sink, unless `ONAIR_NODE_RECORDS=database`), and lifecycle notices.
  */
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/config.js';
@@ -28,7 +28,10 @@ const records: RecordSink = {
 };
 
 const config = loadConfig(process.env);
-const app = await createApp({ config, log: pino({ level: config.logLevel }, pino.destination(2)), records });
+// `ONAIR_NODE_RECORDS=database`: finished aggros go to the server's own database, as in
+// production (for tests that read them back through the admin API), not to the test process.
+const ownRecords = process.env.ONAIR_NODE_RECORDS === 'database';
+const app = await createApp({ config, log: pino({ level: config.logLevel }, pino.destination(2)), ...(ownRecords ? {} : { records }) });
 app.events.on('program-released', (program: string) => void send({ type: 'program-released', program }));
 const address = await app.listen();
 await send({ type: 'listening', port: address.port, cert: app.tls?.cert ?? null, nodeId: process.env.ONAIR_NODE_NAME ?? '' });
