@@ -113,9 +113,15 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       notFound: true,
       async handle(d, { params }) {
         const p = params.scheduleUID!;
-        // Persistent rooms of a programme nobody is in are only in the database until activated.
-        await d.programmes.activate(p);
-        const [connections, rooms, aggros] = await Promise.all([d.service.sessionCount(p), d.service.roomViews(p), d.service.liveAggros(p)]);
+        const [connections, live, stored, aggros] = await Promise.all([
+          d.service.sessionCount(p),
+          d.service.roomViews(p),
+          d.records.listRooms(p),
+          d.service.liveAggros(p),
+        ]);
+        // Persistent rooms of a programme nobody is in are only in the database until it is
+        // active again; they are shown empty rather than restored from here.
+        const rooms: RoomView[] = [...live, ...stored.filter((r) => !live.some((l) => l.roomId === r.roomId)).map((r) => ({ ...r, count: 0 }))];
         if (!d.programmes.schedule.get(p) && connections === 0 && rooms.length === 0) throw notFound();
         return {
           status: 200,
