@@ -43,11 +43,12 @@ export class Schedule {
   }
 
   get(scheduleUID: string): Programme | undefined {
-    return this.programmes.get(scheduleUID);
+    const p = this.programmes.get(scheduleUID);
+    return p ? { ...p } : undefined;
   }
 
   list(): Programme[] {
-    return [...this.programmes.values()].sort((a, b) => a.startAt - b.startAt || a.scheduleUID.localeCompare(b.scheduleUID));
+    return [...this.programmes.values()].map((p) => ({ ...p })).sort((a, b) => a.startAt - b.startAt || a.scheduleUID.localeCompare(b.scheduleUID));
   }
 
   /**

@@ -386,7 +386,7 @@ export class OnAirService {
     try {
       const ended = await this.deps.store.endAggro(p, roomId, aggroUID);
       if (!ended) return 'gone';
-      await this.finishAggro(p, ended, reason);
+      await this.finishAggro(p, ended, reason, reason === 'program_ended');
       return 'ended';
     } catch (err) {
       this.observer.backendError('state');
@@ -396,7 +396,8 @@ export class OnAirService {
   }
 
   /** Record an aggro that has left the live state, then tell its room: the final total first
-   * (kept one batching interval after the previous one), then `stopAggro` or `deleteAggro`. */
+   * (kept one batching interval after the previous one unless `immediate`: the room is about to
+   * go), then `stopAggro` or `deleteAggro`. */
   private async finishAggro(p: string, a: LiveAggro, reason: EndReason, immediate = false): Promise<void> {
     const now = this.deps.clock.now();
     await this.deps.deadlines?.remove({ kind: 'aggro', p, roomId: a.roomId, aggroUID: a.aggroUID }).catch(() => {});
@@ -410,10 +411,10 @@ export class OnAirService {
     this.deps.log.info({ p, aggroUID: a.aggroUID, point: a.point, reason }, 'aggro ended');
     const finalPoint = a.point !== a.pointSent ? a.point : null;
     const event = reason === 'removed' ? 'deleteAggro' : 'stopAggro';
-    const announce = () => {
+    const announce = async (): Promise<void> => {
       const { store, delivery } = this.deps;
       if (store.announces && store.announceEnd) {
-        store.announceEnd(p, a.roomId, a.aggroUID, finalPoint, event).catch((err: unknown) => {
+        await store.announceEnd(p, a.roomId, a.aggroUID, finalPoint, event).catch((err: unknown) => {
           this.deps.log.error({ err, p, aggroUID: a.aggroUID }, 'announcing the end of an aggro failed');
         });
         return;
@@ -422,8 +423,9 @@ export class OnAirService {
       delivery.toRoom(p, a.roomId, null, event, a.aggroUID);
     };
     const delay = a.point !== a.pointSent && !this.stopped && !immediate ? finalPointDelay(a, now, this.batcher.intervalMs) : 0;
-    if (delay > 0) this.runtime(p).timers.after(delay, announce);
-    else announce();
+    if (delay > 0) this.runtime(p).timers.after(delay, () => void announce());
+    // Immediate ends are told before the caller goes on (to disconnect the room, say).
+    else await announce();
   }
 
   // ---- deadlines of other servers ---------------------------------------------------------

@@ -35,7 +35,7 @@ export class ServerMetrics implements DomainObserver {
 
   constructor(gauges: ProgrammeGauges) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'onair_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'onair_' });
     this.connections = new Gauge({ name: 'onair_connections', help: 'Connected sockets on this server, by programme', labelNames: ['program'], registers });
     this.connectsTotal = new Counter({ name: 'onair_connects_total', help: 'Accepted socket connections, by programme', labelNames: ['program'], registers });
     new Gauge({

@@ -264,8 +264,9 @@ describe('a programme going off air', () => {
       {
         ...ENV,
         ADMIN_TOKEN,
-        // The aggro must still be live when the programme ends.
+        // The aggro must still be live when the programme ends, its last vote not yet sent.
         AGGRO_TTL_MS: String(HOUR),
+        BATCH_INTERVAL_MS: '5000',
         SCHEDULE_FILE: scheduleFile([{ scheduleUID: p, title: 'Finale', broadcaster: 'KBS', startAt: startedAt - HOUR, endAt }]),
       },
       { records: undefined },
@@ -290,6 +291,12 @@ describe('a programme going off air', () => {
       expect(c.connected).toBe(false);
       expect(indexOf(c, 'system', (s: { code: string }) => s.code === 'PROGRAM_ENDED')).toBeLessThan(indexOf(c, 'disconnect'));
       expect(c.events.all('disconnect')[0]!.args).toEqual(['io server disconnect']);
+    }
+    // The room hears its aggro end, with its final total, before its sockets go.
+    for (const c of [author, voter]) {
+      expect(indexOf(c, 'aggroPoint', (u: { point: number }) => u.point === 1)).toBeGreaterThanOrEqual(0);
+      expect(indexOf(c, 'stopAggro', (id: string) => id === aggroUID)).toBeGreaterThan(indexOf(c, 'aggroPoint', (u: { point: number }) => u.point === 1));
+      expect(indexOf(c, 'stopAggro', (id: string) => id === aggroUID)).toBeLessThan(indexOf(c, 'disconnect'));
     }
     await released;
 
