@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sendJson } from '../operator/http.js';
 
 export const CONSOLE_PREFIX = '/console';
 
@@ -28,9 +29,7 @@ const PAGE_POLICY =
   "default-src 'self'; img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 function refuse(res: ServerResponse, status: number, code: string, message?: string): void {
-  const text = JSON.stringify(message ? { code, message } : { code });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
+  sendJson(res, status, message ? { code, message } : { code });
 }
 
 /** True for paths this route answers: `/console` and everything below `/console/`. */
