@@ -2,7 +2,7 @@
  * Real socket.io clients and event-driven waiting: every wait is for an event, with a timeout.
  */
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import type { AckResult, ClientToServerEvents, RoomSummary, ServerToClientEvents } from '../../src/protocol/index.js';
 import type { TestServer } from './server.js';
 
@@ -76,6 +76,17 @@ export function refusal(c: Socket): Promise<Error & { data?: { code: string; mes
 /** Emit with an acknowledgement and wait for it. */
 export function call<T extends object = Record<string, unknown>>(c: Socket, event: string, ...args: unknown[]): Promise<AckResult<T>> {
   return c.timeout(WAIT_MS).emitWithAck(event, ...args) as Promise<AckResult<T>>;
+}
+
+/** Create a room and return its id, asserting the call succeeded. */
+export async function createOk(c: Socket, payload: Record<string, unknown>): Promise<string> {
+  const res = (await call<{ roomId: string }>(c, 'createRoom', payload));
+  expect(res).toMatchObject({ ok: true });
+  return (res as { roomId: string }).roomId;
+}
+
+export async function joinOk(c: Socket, payload: Record<string, unknown>): Promise<void> {
+  expect(await call(c, 'joinRoom', payload)).toMatchObject({ ok: true });
 }
 
 export interface Seen {

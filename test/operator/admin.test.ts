@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { adminRoutes } from '../../src/operator/admin-api.js';
 import type { RoomSummary } from '../../src/protocol/index.js';
 import { ADMIN_TOKEN, adminCall, fillPath, type AdminReply } from '../helpers/admin.js';
-import { call, client, join, refusal, user, type Who } from '../helpers/client.js';
+import { call, client, createOk, join, joinOk, refusal, user, type Who } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 type Joined = Awaited<ReturnType<typeof join>>;
@@ -51,16 +51,6 @@ function expectBadRequest(res: AdminReply, path?: (string | number)[]): void {
 function expectNotFound(res: AdminReply): void {
   expect(res.status, JSON.stringify(res.body)).toBe(404);
   expect(res.body).toMatchObject({ code: 'NOT_FOUND' });
-}
-
-async function createOk(c: Joined, payload: Record<string, unknown>): Promise<string> {
-  const res = (await call(c, 'createRoom', payload)) as Ack;
-  expect(res).toMatchObject({ ok: true });
-  return res.roomId as string;
-}
-
-async function joinOk(c: Joined, payload: Record<string, unknown>): Promise<void> {
-  expect(await call(c, 'joinRoom', payload)).toMatchObject({ ok: true });
 }
 
 /** Post an aggro and return its ack. */

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RoomSummary, UserInfo } from '../../src/protocol/index.js';
-import { call, join, user, WAIT_MS, type Who } from '../helpers/client.js';
+import { call, createOk, join, joinOk, user, WAIT_MS, type Who } from '../helpers/client.js';
 import type { TestServer } from '../helpers/server.js';
 import { startServer } from '../helpers/server.js';
 import { startTopology, type Topology } from '../helpers/topology.js';
@@ -16,17 +16,6 @@ type Ack = Record<string, unknown> & { ok: boolean };
 /** The first argument of an awaited event. */
 async function arg<T>(p: Promise<unknown[]>): Promise<T> {
   return (await p)[0] as T;
-}
-
-/** Create a room and return its id, asserting the call succeeded. */
-async function createOk(c: Joined, payload: Record<string, unknown>): Promise<string> {
-  const res = (await call(c, 'createRoom', payload)) as Ack;
-  expect(res).toMatchObject({ ok: true });
-  return res.roomId as string;
-}
-
-async function joinOk(c: Joined, payload: Record<string, unknown>): Promise<void> {
-  expect(await call(c, 'joinRoom', payload)).toMatchObject({ ok: true });
 }
 
 async function roomsOf(c: Joined): Promise<RoomSummary[]> {
