@@ -142,9 +142,10 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       async handle(d, { params, body }) {
         const p = params.scheduleUID!;
         const input = parse(roomBody, body);
+        // Its stored rooms first, so that they count towards ROOMS_PER_PROGRAM_MAX.
+        await d.programmes.activate(p);
         const out = await d.service.createPersistentRoom(p, input, (room) => d.records.saveRoom(p, room));
         if (!out.ok) throw new HttpError(409, 'TOO_MANY_ROOMS', 'the programme has ROOMS_PER_PROGRAM_MAX rooms');
-        await d.programmes.activate(p);
         return { status: 201, body: roomReply(out.room) };
       },
     },

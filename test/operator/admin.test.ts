@@ -464,6 +464,20 @@ describe('admin API: persistent rooms', () => {
     expect((await call(lobby, 'loadRooms')) as Ack).toMatchObject({ ok: true, rooms: [{ title: 'Only' }] });
   });
 
+  it('409 TOO_MANY_ROOMS also counts persistent rooms still only in the database (a server started afresh)', async () => {
+    const first = await adminServer({ ROOMS_PER_PROGRAM_MAX: '1' });
+    const p = uid('pfull-db');
+    expect((await adminCall(first, 'POST', `/admin/programs/${p}/rooms`, { title: 'Only', max: 2 })).status).toBe(201);
+    await first.close();
+
+    // Nobody has been in the programme on this server: its room is in the database only.
+    const second = await adminServer({ ROOMS_PER_PROGRAM_MAX: '1' });
+    const res = await adminCall(second, 'POST', `/admin/programs/${p}/rooms`, { title: 'Second', max: 2 });
+    expect(res).toMatchObject({ status: 409, body: { code: 'TOO_MANY_ROOMS' } });
+    const viewer = await join(second, p, user('viewer'));
+    expect(viewer.rooms.map((r: RoomSummary) => r.title)).toEqual(['Only']);
+  });
+
   it('DELETE of a room with 2 members: each hears the other leave, then gets loadRooms; the lobby gets deleteRoom', async () => {
     const s = await adminServer({ AGGRO_TTL_MS: '10000' });
     const p = uid('pdelete');
