@@ -195,6 +195,9 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
         .then(
           async (identity) => {
             if (await banned(identity.userUID, program)) return refuse('BANNED', 'you are banned from this programme');
+            // Checked again: the programme may have gone off air while this handshake waited, and
+            // its end only disconnects the sockets that were there.
+            if (!programmes.admits(program)) return refuse('PROGRAM_NOT_ON_AIR', 'this programme is not on air');
             socket.data.identity = identity;
             socket.data.program = program;
             done();

@@ -10,8 +10,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/config.js';
 import type { AggroRecord } from '../../src/domain/model.js';
@@ -320,6 +323,52 @@ describe('a programme going off air', () => {
     expect(bystander.connected).toBe(true);
     expect(indexOf(bystander, 'system')).toBe(-1);
     expect(ok(await call(bystander, 'createRoom', { title: 'still here', max: 5 }))).toMatchObject({ roomId: expect.any(String) });
+  });
+});
+
+describe('a handshake under way when its programme goes off air', () => {
+  it('is refused with PROGRAM_NOT_ON_AIR once it completes, not left connected to the ended programme', async () => {
+    // AUTH_MODE=jwt with a key set the test answers when it chooses: the handshake has passed
+    // the schedule check and waits there while the programme is moved off air.
+    const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    let fetched!: () => void;
+    const keySetAsked = new Promise<void>((resolve) => (fetched = resolve));
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const keys = createServer((_req, res) => {
+      fetched();
+      void answered.then(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    });
+    await new Promise<void>((resolve) => keys.listen(0, '127.0.0.1', resolve));
+    try {
+      const server = await startServer({ ...ENV, ADMIN_TOKEN, AUTH_MODE: 'jwt', JWT_JWKS_URL: `http://127.0.0.1:${(keys.address() as AddressInfo).port}/jwks.json` });
+      const p = uid('midway');
+      const now = Date.now();
+      expect((await adminCall(server, 'PUT', `/admin/programs/${p}`, { title: 'Late', broadcaster: 'TV', startAt: now - HOUR, endAt: now + HOUR })).status).toBe(200);
+      const token = await new SignJWT({ sub: uid('midway-user'), name: 'Midway' })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(privateKey);
+      const c = client(server, p, { auth: { token } });
+      const outcome = new Promise<string>((resolve) => {
+        c.once('connect_error', (err: Error & { data?: { code: string } }) => resolve(err.data?.code ?? err.message));
+        c.events.next('loadRooms').then(() => resolve('connected'), () => {});
+      });
+      c.connect();
+      await keySetAsked;
+
+      const moved = await adminCall(server, 'PUT', `/admin/programs/${p}`, { title: 'Late', broadcaster: 'TV', startAt: now - HOUR, endAt: Date.now() - 1 });
+      expect(moved.body).toMatchObject({ onAir: false });
+      answer();
+      expect(await outcome).toBe('PROGRAM_NOT_ON_AIR');
+      expect(await server.app.service.sessionCount(p)).toBe(0);
+    } finally {
+      answer();
+      keys.closeAllConnections();
+      await new Promise<void>((resolve) => keys.close(() => resolve()));
+    }
   });
 });
 
