@@ -96,9 +96,11 @@ export class ServerMetrics implements DomainObserver {
   handled(event: string, seconds: number): void {
     this.handlerSeconds.observe({ event }, seconds);
   }
-  /** Drop a released programme's label so the series does not live forever. */
+  /** Drop a released programme's labels so its series do not live forever (any client can name
+   * a programme in open mode); its counter starts again from 0 should it come back. */
   released(p: string): void {
     this.connections.remove({ program: p });
+    this.connectsTotal.remove({ program: p });
   }
 
   // ---- domain ----

@@ -129,6 +129,8 @@ describe('GET /metrics', () => {
     await released;
     e = await scrape(server);
     expect(samples(e, 'onair_connections', { program: p2 })).toEqual([]);
+    // Any client can name a programme in open mode: no series may outlive its programme here.
+    expect(samples(e, 'onair_connects_total', { program: p2 })).toEqual([]);
     expect(samples(e, 'onair_rooms', { program: p2 })).toEqual([]);
     expect(value(e, 'onair_connections', { program: p1 })).toBe(1);
     expect(a1.connected).toBe(true);
