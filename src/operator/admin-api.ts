@@ -43,6 +43,8 @@ export interface AdminRoute {
   path: string;
   summary: string;
   body?: ZodType;
+  /** The body may be left out. */
+  bodyOptional?: true;
   query?: ZodType;
   /** Status of success and the schema of its body (none for 204). */
   ok: [200 | 201, ZodType] | [204];
@@ -233,6 +235,7 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       path: '/admin/bans/:userUID',
       summary: 'Ban from one programme or everywhere; online sessions get system BANNED and are disconnected',
       body: S.banBody,
+      bodyOptional: true,
       ok: [204],
       async handle(d, { params, body }) {
         const input = parse(S.banBody, body ?? {});

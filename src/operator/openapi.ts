@@ -40,7 +40,7 @@ export function openApiDocument(routes: AdminRoute[], version: string): unknown 
     (paths[path] ??= {})[r.method.toLowerCase()] = {
       summary: r.summary,
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(r.body, 'input') } } } } : {}),
+      ...(r.body ? { requestBody: { required: !r.bodyOptional, content: { 'application/json': { schema: schemaOf(r.body, 'input') } } } } : {}),
       responses,
     };
   }

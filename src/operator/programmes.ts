@@ -33,6 +33,8 @@ const ENDED_MESSAGE = 'This programme has ended.';
 export class Programmes {
   private readonly activations = new Map<string, Promise<void>>();
   private readonly ending = new Set<string>();
+  /** Bumped by every local change, so a reload that read the database before it is dropped. */
+  private changes = 0;
   private timer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
 
@@ -88,14 +90,17 @@ export class Programmes {
 
   async put(p: Programme): Promise<void> {
     await this.deps.records.putProgram(p, this.deps.clock.now());
+    this.changes += 1;
     this.deps.schedule.put(p);
     this.sweep();
   }
 
   /** Remove a programme; one on air ends on every server. `false` when unknown. */
   async remove(p: string): Promise<boolean> {
-    const known = this.deps.schedule.get(p);
+    // The database, not this server's copy: it may not have reloaded a programme put elsewhere.
+    const known = (await this.deps.records.listPrograms()).find((x) => x.scheduleUID === p) ?? this.deps.schedule.get(p);
     const deleted = await this.deps.records.deleteProgram(p);
+    this.changes += 1;
     this.deps.schedule.remove(p);
     if (known && isOnAir(known, this.deps.clock.now())) await this.end(p, true);
     return deleted || known !== undefined;
@@ -103,7 +108,9 @@ export class Programmes {
 
   private async refresh(): Promise<void> {
     try {
-      this.deps.schedule.replace(await this.deps.records.listPrograms());
+      const before = this.changes;
+      const list = await this.deps.records.listPrograms();
+      if (before === this.changes) this.deps.schedule.replace(list);
     } catch (err) {
       this.deps.log.warn({ err }, 'schedule reload failed; keeping the last one');
     }
