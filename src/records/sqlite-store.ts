@@ -8,6 +8,19 @@ import { MIGRATIONS } from './migrations.js';
 import { decodeCursor, encodeCursor, type AggroPage } from './record-store.js';
 import { SqlRecordStore, type SqlRunner } from './sql-record-store.js';
 
+/**
+ * better-sqlite3 12's native objects must never be garbage-collected on Node >= 24.19: their
+ * finalisers call into Node outside a JavaScript context there and abort the process
+ * (`RemoveEnvironmentCleanupHook: Assertion (env) != nullptr`; 13 fixes it but crashes on
+ * Node 20). So each statement is prepared once and kept, and every database object made is kept
+ * for the life of the process: a few dozen objects per store, and a process opens one store.
+ */
+const keptForever = new Set<unknown>();
+export function keepAlive<T>(native: T): T {
+  keptForever.add(native);
+  return native;
+}
+
 /** `$n` placeholders to SQLite's `?`, with the parameters in the order they appear. */
 function positional(sql: string, params: unknown[]): [string, unknown[]] {
   const ordered: unknown[] = [];
@@ -20,25 +33,35 @@ function positional(sql: string, params: unknown[]): [string, unknown[]] {
 
 export class SqliteRecordStore extends SqlRecordStore {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
   protected readonly sql: SqlRunner = {
     all: async <T>(sql: string, params: unknown[]) => {
       const [text, args] = positional(sql, params);
-      return this.db.prepare(text).all(...args) as T[];
+      return this.statement(text).all(...args) as T[];
     },
     run: async (sql: string, params: unknown[]) => {
       const [text, args] = positional(sql, params);
-      return this.db.prepare(text).run(...args).changes;
+      return this.statement(text).run(...args).changes;
     },
   };
+
+  /** Prepared once per text (the texts are this module's own, so the cache is bounded). */
+  private statement(text: string): Database.Statement {
+    let st = this.statements.get(text);
+    if (!st) {
+      st = keepAlive(this.db.prepare(text));
+      this.statements.set(text, st);
+    }
+    return st;
+  }
 
   constructor(file: string) {
     super();
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    // WAL: readers never block the writer, and a committed record survives a crash.
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = keepAlive(new Database(file));
+    // WAL: readers never block the writer, and a committed record survives a crash. (`exec`,
+    // not `pragma`, which would prepare a statement to throw away.)
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000');
   }
 
   async migrate(): Promise<void> {
@@ -47,19 +70,19 @@ export class SqliteRecordStore extends SqlRecordStore {
     // (servers started together) migrate one after another, never twice.
     this.db
       .transaction(() => {
-        const applied = new Set(this.db.prepare('SELECT version FROM schema_migrations').all().map((r) => (r as { version: number }).version));
+        const applied = new Set(this.statement('SELECT version FROM schema_migrations').all().map((r) => (r as { version: number }).version));
         for (const m of MIGRATIONS) {
           if (applied.has(m.version)) continue;
           for (const sql of m.statements) this.db.exec(sql);
-          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+          this.statement('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
         }
       })
       .immediate();
   }
 
   async saveAggro(record: AggroRecord): Promise<boolean> {
-    const info = this.db
-      .prepare(
+    const info = this
+      .statement(
         `INSERT INTO aggros (aggro_uid, schedule_uid, room_id, user_uid, display_name, msg, type, title_broad, point, up, down, started_at, ended_at, end_reason)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aggro_uid) DO NOTHING`,
       )
@@ -71,14 +94,13 @@ export class SqliteRecordStore extends SqlRecordStore {
     const after = page.cursor ? decodeCursor(page.cursor) : null;
     const rows = (
       after
-        ? this.db
-            .prepare(
+        ? this.statement(
               `SELECT * FROM aggros WHERE schedule_uid = ?
                  AND (point < ? OR (point = ? AND (ended_at < ? OR (ended_at = ? AND aggro_uid > ?))))
                ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT ?`,
             )
             .all(scheduleUID, after.point, after.point, after.endedAt, after.endedAt, after.aggroUID, page.limit + 1)
-        : this.db.prepare('SELECT * FROM aggros WHERE schedule_uid = ? ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT ?').all(scheduleUID, page.limit + 1)
+        : this.statement('SELECT * FROM aggros WHERE schedule_uid = ? ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT ?').all(scheduleUID, page.limit + 1)
     ) as AggroRow[];
     const items = rows.slice(0, page.limit).map(rowToRecord);
     const last = items.at(-1);

@@ -11,7 +11,7 @@ import type { AggroRecord } from '../../src/domain/model.js';
 import { LATEST_VERSION, MIGRATIONS } from '../../src/records/migrations.js';
 import { PostgresRecordStore } from '../../src/records/postgres-store.js';
 import type { RecordStore } from '../../src/records/record-store.js';
-import { SqliteRecordStore } from '../../src/records/sqlite-store.js';
+import { keepAlive, SqliteRecordStore } from '../../src/records/sqlite-store.js';
 import { recordStoreContract } from './record-store-contract.js';
 
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -88,11 +88,12 @@ describe('migrations from version 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'onair-sqlite-v1-'));
     const file = join(dir, 'onair.db');
     try {
-      const db = new Database(file);
+      // Kept alive like the store's own (see keepAlive): Node 24 aborts when GC finalises them.
+      const db = keepAlive(new Database(file));
       db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
       for (const m of v1) {
         for (const sql of m.statements) db.exec(sql);
-        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, 0);
+        db.exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (${m.version}, '${m.name.replace(/'/g, "''")}', 0)`);
       }
       db.close();
       const store = new SqliteRecordStore(file);
@@ -104,8 +105,8 @@ describe('migrations from version 1', () => {
       } finally {
         await store.close();
       }
-      const check = new Database(file, { readonly: true });
-      const versions = check.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
+      const check = keepAlive(new Database(file, { readonly: true }));
+      const versions = keepAlive(check.prepare('SELECT version FROM schema_migrations ORDER BY version')).all() as { version: number }[];
       check.close();
       expect(versions.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
       expect(versions.at(-1)?.version).toBe(LATEST_VERSION);
