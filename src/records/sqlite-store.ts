@@ -73,13 +73,16 @@ export class SqliteRecordStore extends SqlRecordStore {
     this.db = this.open();
   }
 
+  private get busyTimeoutMs(): number {
+    return Math.max(0, Math.floor(this.options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
+  }
+
   private open(): Database.Database {
     const db = keepAlive(new Database(this.file));
     // WAL: readers never block the writer (nor wait for one holding the write lock), and a
     // committed record survives a crash. (`exec`, not `pragma`, which would prepare a statement
     // to throw away.)
-    const busy = Math.max(0, Math.floor(this.options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
-    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = ${busy}`);
+    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
     return db;
   }
 
@@ -106,6 +109,16 @@ export class SqliteRecordStore extends SqlRecordStore {
   }
 
   async migrate(): Promise<void> {
+    // At start nothing is served yet, so waiting for another server's migration is harmless.
+    this.db.exec('PRAGMA busy_timeout = 5000');
+    try {
+      this.migrateNow();
+    } finally {
+      this.db.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
+    }
+  }
+
+  private migrateNow(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
     // IMMEDIATE takes the write lock before reading what is applied: processes sharing the file
     // (servers started together) migrate one after another, never twice.
