@@ -63,8 +63,9 @@ export class OutboxRecordSink implements RecordSink {
 
   /** Drain what a previous run left, then keep draining. */
   start(): void {
-    this.timer ??= setInterval(() => void this.drain(), this.options.retryMs).unref();
-    void this.drain();
+    const round = () => void this.drain().catch((err: unknown) => this.options.log.error({ err }, 'draining records failed'));
+    this.timer ??= setInterval(round, this.options.retryMs).unref();
+    round();
   }
 
   /** Records waiting for the database (as of the last drain round, plus those deferred since). */
