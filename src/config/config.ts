@@ -74,6 +74,9 @@ const envSchema = z.object({
   SCHEDULE_REFRESH_MS: int(2000, 50, 3_600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 60_000),
+  RECORDS_RETRY_MS: int(1000, 10, 600_000),
+  RECORDS_WRITE_TIMEOUT_MS: int(2000, 10, 60_000),
+  SQLITE_BUSY_TIMEOUT_MS: int(50, 0, 5000),
 });
 
 export type JwtKeySource =
@@ -118,6 +121,12 @@ export interface Config {
   scheduleRefreshMs: number;
   logLevel: string;
   shutdownTimeoutMs: number;
+  /** How often records waiting in the outbox are offered to the database again. */
+  recordsRetryMs: number;
+  /** How long the end of an aggro waits for the database before its record goes to the outbox. */
+  recordsWriteTimeoutMs: number;
+  /** How long a SQLite write waits for a lock held by another process (on the event loop). */
+  sqliteBusyTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -213,6 +222,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     scheduleRefreshMs: e.SCHEDULE_REFRESH_MS,
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    recordsRetryMs: e.RECORDS_RETRY_MS,
+    recordsWriteTimeoutMs: e.RECORDS_WRITE_TIMEOUT_MS,
+    sqliteBusyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS,
   };
   if (e.REDIS_URL) config.redisUrl = e.REDIS_URL;
   if (e.DATABASE_URL) config.databaseUrl = e.DATABASE_URL;

@@ -64,7 +64,7 @@ export class ServerMetrics implements DomainObserver {
     this.leaves = new Counter({ name: 'onair_leaves_total', help: 'Members leaving a room (leave, disconnect, room deleted)', registers });
     this.messages = new Counter({ name: 'onair_messages_total', help: 'Chat messages delivered', registers });
     this.aggros = new Counter({ name: 'onair_aggros_total', help: 'Aggros started', registers });
-    this.aggroEnds = new Counter({ name: 'onair_aggro_ends_total', help: 'Aggros ended and recorded, by how they ended', labelNames: ['reason'], registers });
+    this.aggroEnds = new Counter({ name: 'onair_aggro_ends_total', help: 'Aggros ended (told to their room), by how they ended; onair_records_pending counts records not yet in the database', labelNames: ['reason'], registers });
     this.votes = new Counter({ name: 'onair_votes_total', help: 'Votes counted', labelNames: ['direction'], registers });
     this.batched = new Counter({ name: 'onair_batched_emits_total', help: 'Batched updates sent (one per window that changed)', labelNames: ['event'], registers });
     this.refusals = new Counter({ name: 'onair_refusals_total', help: 'Refused handshakes and calls, by code', labelNames: ['code'], registers });
@@ -77,6 +77,33 @@ export class ServerMetrics implements DomainObserver {
       registers,
     });
     this.backendErrors = new Counter({ name: 'onair_backend_errors_total', help: 'Failed calls to a backend (state: memory/Redis; database)', labelNames: ['backend'], registers });
+    // Records of finished aggros that the database could not take when they ended.
+    const records = this.records;
+    new Gauge({
+      name: 'onair_records_pending',
+      help: 'Records of finished aggros waiting for the database (outbox and memory; a Redis outbox is shared by every server)',
+      registers,
+      collect() {
+        this.set(records.pending());
+      },
+    });
+    this.recordsDeferredTotal = new Counter({ name: 'onair_records_deferred_total', help: 'Records the database could not take when their aggro ended, by where they wait (redis, journal, memory)', labelNames: ['to'], registers });
+    this.recordsLateTotal = new Counter({ name: 'onair_records_written_late_total', help: 'Records written to the database after waiting in the outbox', registers });
+  }
+
+  // ---- records ----
+  private readonly records: { pending: () => number } = { pending: () => 0 };
+  private readonly recordsDeferredTotal: Counter<'to'>;
+  private readonly recordsLateTotal: Counter;
+  /** The source of `onair_records_pending`, once the record sink exists. */
+  watchRecords(pending: () => number): void {
+    this.records.pending = pending;
+  }
+  recordDeferred(to: 'redis' | 'journal' | 'memory'): void {
+    this.recordsDeferredTotal.inc({ to });
+  }
+  recordsWrittenLate(n: number): void {
+    this.recordsLateTotal.inc(n);
   }
 
   // ---- transport ----

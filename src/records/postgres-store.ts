@@ -22,6 +22,9 @@ export class PostgresRecordStore extends SqlRecordStore {
       connectionString: url,
       max: 5,
       connectionTimeoutMillis: 3000,
+      // A silenced line never answers: without this a query waits for TCP to give up (minutes),
+      // holding one of the pool's few connections.
+      query_timeout: 10_000,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
     // An idle client losing its connection must not take the process down.

@@ -1,5 +1,5 @@
 /** Records in a SQLite file (better-sqlite3): the default, in `DATA_DIR`. */
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AggroRecord } from '../domain/model.js';
@@ -31,8 +31,17 @@ function positional(sql: string, params: unknown[]): [string, unknown[]] {
   return [text, ordered];
 }
 
+/** A write lock held elsewhere makes a write fail after this long instead of waiting: SQLite
+ * waits on the event loop, so a long wait freezes every socket of the server. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 50;
+
+/** Reopening is for a file that has become writable again; not more often than this, since
+ * every connection opened is kept for the life of the process (see `keepAlive`). */
+const REOPEN_EVERY_MS = 30_000;
+
 export class SqliteRecordStore extends SqlRecordStore {
-  private readonly db: Database.Database;
+  private db: Database.Database;
+  private reopenedAt = 0;
   private readonly statements = new Map<string, Database.Statement>();
   protected readonly sql: SqlRunner = {
     all: async <T>(sql: string, params: unknown[]) => {
@@ -55,16 +64,61 @@ export class SqliteRecordStore extends SqlRecordStore {
     return st;
   }
 
-  constructor(file: string) {
+  constructor(
+    private readonly file: string,
+    private readonly options: { busyTimeoutMs?: number } = {},
+  ) {
     super();
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = keepAlive(new Database(file));
-    // WAL: readers never block the writer, and a committed record survives a crash. (`exec`,
-    // not `pragma`, which would prepare a statement to throw away.)
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000');
+    this.db = this.open();
+  }
+
+  private get busyTimeoutMs(): number {
+    return Math.max(0, Math.floor(this.options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
+  }
+
+  private open(): Database.Database {
+    const db = keepAlive(new Database(this.file));
+    // WAL: readers never block the writer (nor wait for one holding the write lock), and a
+    // committed record survives a crash. (`exec`, not `pragma`, which would prepare a statement
+    // to throw away.)
+    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
+    return db;
+  }
+
+  /**
+   * SQLite opens a file it cannot write read-only, and the connection stays read-only after the
+   * file becomes writable (a remount): open it again then, so waiting records can be written.
+   */
+  private reopenIfWritable(err: unknown): void {
+    if (this.file === ':memory:' || !String((err as { code?: unknown })?.code ?? '').startsWith('SQLITE_READONLY')) return;
+    const now = Date.now();
+    if (now - this.reopenedAt < REOPEN_EVERY_MS) return;
+    try {
+      accessSync(dirname(this.file), constants.W_OK);
+      accessSync(this.file, constants.W_OK);
+    } catch {
+      return;
+    }
+    this.reopenedAt = now;
+    const db = this.open();
+    // The old connection and its statements stay kept (never garbage-collected, see above).
+    if (this.db.open) this.db.close();
+    this.db = db;
+    this.statements.clear();
   }
 
   async migrate(): Promise<void> {
+    // At start nothing is served yet, so waiting for another server's migration is harmless.
+    this.db.exec('PRAGMA busy_timeout = 5000');
+    try {
+      this.migrateNow();
+    } finally {
+      this.db.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
+    }
+  }
+
+  private migrateNow(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
     // IMMEDIATE takes the write lock before reading what is applied: processes sharing the file
     // (servers started together) migrate one after another, never twice.
@@ -81,13 +135,18 @@ export class SqliteRecordStore extends SqlRecordStore {
   }
 
   async saveAggro(record: AggroRecord): Promise<boolean> {
-    const info = this
-      .statement(
-        `INSERT INTO aggros (aggro_uid, schedule_uid, room_id, user_uid, display_name, msg, type, title_broad, point, up, down, started_at, ended_at, end_reason)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aggro_uid) DO NOTHING`,
-      )
-      .run(...recordParams(record));
-    return info.changes === 1;
+    try {
+      const info = this
+        .statement(
+          `INSERT INTO aggros (aggro_uid, schedule_uid, room_id, user_uid, display_name, msg, type, title_broad, point, up, down, started_at, ended_at, end_reason)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aggro_uid) DO NOTHING`,
+        )
+        .run(...recordParams(record));
+      return info.changes === 1;
+    } catch (err) {
+      this.reopenIfWritable(err);
+      throw err;
+    }
   }
 
   async listAggros(scheduleUID: string, page: { limit: number; cursor?: string | null }): Promise<AggroPage> {

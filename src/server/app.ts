@@ -14,8 +14,7 @@ import { randomIds, type IdSource } from '../domain/ids.js';
 import type { Member } from '../domain/model.js';
 import { KeyedRateLimiter } from '../domain/rate-limit.js';
 import type { RecordSink } from '../domain/records.js';
-import { DatabaseRecordSink } from '../records/database-sink.js';
-import { openRecordStore, type RecordStore } from '../records/index.js';
+import { openRecordSink, openRecordStore, type RecordStore } from '../records/index.js';
 import { Schedule } from '../domain/schedule.js';
 import { adminHandler, adminRoutes } from '../operator/admin-api.js';
 import { ServerMetrics } from '../operator/metrics.js';
@@ -102,7 +101,10 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
   const sharedState = backends.shared;
   // The database: SQLite in DATA_DIR, or PostgreSQL with DATABASE_URL.
   const recordStore = deps.recordStore ?? (await openRecordStore(config));
-  const records = deps.records ?? new DatabaseRecordSink(recordStore);
+  // Records the database cannot take wait in an outbox (Redis, else a journal in DATA_DIR).
+  const ownRecords = deps.records ? null : openRecordSink(config, recordStore, { redis: backends.recordOutbox, log: log.child({ module: 'records' }), observer: metrics });
+  if (ownRecords) metrics.watchRecords(() => ownRecords.pending());
+  const records: RecordSink = deps.records ?? ownRecords!;
   const schedule = new Schedule(config.scheduleMode);
   const authenticator = deps.authenticator ?? createAuthenticator(config.auth);
   if (authenticator.mode === 'dev') log.warn('AUTH_MODE=dev: identities are taken from the handshake unverified; never use this in production');
@@ -134,6 +136,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
         ready: async () => ({
           state: await store.ping().catch(() => false),
           database: await recordStore.ping().catch(() => false),
+          records: records.writable?.() ?? true,
         }),
         closing: () => closing,
       },
@@ -384,7 +387,9 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     await supervisor?.stop();
     await new Promise<void>((resolve) => io.close(() => resolve()));
     httpServer.closeAllConnections();
-    await Promise.allSettled([store.close(), records.close(), recordStore.close()]);
+    // The records first: they may still need the database and Redis.
+    await records.close().catch(() => {});
+    await Promise.allSettled([store.close(), recordStore.close()]);
     await backends.close();
     log.info('server closed');
   }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { createClient } from 'redis';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../domain/clock.js';
+import type { RedisOutboxCommands } from '../records/redis-outbox.js';
 import type { DeadlineIndex, NodeRegistry } from '../state/cluster.js';
 import { MemoryStore } from '../state/memory/memory-store.js';
 import { RedisDeadlineIndex, RedisNodeRegistry, type RedisClusterCommands } from '../state/redis/redis-cluster.js';
@@ -25,6 +26,8 @@ export interface Backends {
   deadlines?: DeadlineIndex;
   /** Keep a programme's shared keys alive while this server has sockets in it. */
   touch?: (p: string) => Promise<void>;
+  /** Where records wait when the database cannot take them (the state connection). */
+  recordOutbox?: RedisOutboxCommands;
   close(): Promise<void>;
 }
 
@@ -69,6 +72,7 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     nodes: new RedisNodeRegistry(commands, config.redisPrefix, nodeId),
     deadlines: new RedisDeadlineIndex(commands, config.redisPrefix),
     touch: (p) => store.touchProgram(p),
+    recordOutbox: state as unknown as RedisOutboxCommands,
     async close() {
       await Promise.allSettled([state.close(), pub.close()]);
     },

@@ -346,7 +346,7 @@ describe('GET /metrics', () => {
     // /readyz says so.
     const ready = await httpGet(server, '/readyz');
     expect(ready.status).toBe(503);
-    expect(JSON.parse(ready.text)).toEqual({ status: 'unavailable', checks: { state: true, database: false } });
+    expect(JSON.parse(ready.text)).toEqual({ status: 'unavailable', checks: { state: true, database: false, records: true } });
   });
 });
 
@@ -355,6 +355,6 @@ describe('GET /readyz', () => {
     const server = await startServer();
     const res = await httpGet(server, '/readyz');
     expect(res.status).toBe(200);
-    expect(JSON.parse(res.text)).toEqual({ status: 'ready', checks: { state: true, database: true } });
+    expect(JSON.parse(res.text)).toEqual({ status: 'ready', checks: { state: true, database: true, records: true } });
   });
 });

@@ -299,7 +299,7 @@ describe('the process', () => {
         res.on('end', () => resolveBody(JSON.parse(text)));
       }).on('error', reject);
     });
-    expect(body).toEqual({ status: 'ready', checks: { state: true, database: true } });
+    expect(body).toEqual({ status: 'ready', checks: { state: true, database: true, records: true } });
   });
 });
 
