@@ -179,7 +179,8 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     onRefused: (line, nsp, code, message) => reportRefusal(line.address, nsp.slice(1), code, message),
     onClosed: (line) => {
       metrics.handshakeFloodClosed();
-      netLog.info({ address: line.address, refused: line.refused }, 'connection closed: too many refused handshakes');
+      const sampled = refusalLog.sample(`${line.address}\0closed`);
+      if (sampled) netLog.info({ address: line.address, refused: line.refused, suppressed: sampled.suppressed }, 'connection closed: too many refused handshakes');
     },
   });
 

@@ -8,7 +8,7 @@
 import { request as httpsRequest } from 'node:https';
 import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { client, user, WAIT_MS } from '../helpers/client.js';
@@ -55,7 +55,7 @@ class RawSocket {
   }
 
   /** A socket.io CONNECT (type 0) in an engine.io message (type 4). */
-  connect(program: string, auth?: Record<string, unknown>): void {
+  connect(program: string, auth?: object): void {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(`40/${program},${auth ? JSON.stringify(auth) : ''}`);
   }
 
@@ -224,7 +224,7 @@ describe('bare engine.io sessions', () => {
 
 describe('refused-handshake log', () => {
   /** pino's output, one parsed line each. */
-  function capture(): { lines: Record<string, unknown>[]; log: ReturnType<typeof pino> } {
+  function capture(): { lines: Record<string, unknown>[]; log: Logger } {
     const lines: Record<string, unknown>[] = [];
     const stream = new Writable({
       write(chunk: Buffer, _enc, cb) {
