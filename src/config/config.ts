@@ -57,6 +57,8 @@ const envSchema = z.object({
   EVENT_BURST: int(40, 1),
   HANDSHAKE_RATE: int(10, 1),
   HANDSHAKE_BURST: int(50, 1),
+  HANDSHAKE_REFUSALS_PER_CONNECTION: int(10, 1, 10_000),
+  REFUSAL_LOG_INTERVAL_MS: int(60_000, 0, 3_600_000),
   MAX_PAYLOAD_BYTES: int(16_384, 1024, 16_384),
   REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_PREFIX: z
@@ -107,6 +109,10 @@ export interface Config {
   eventBurst: number;
   handshakeRate: number;
   handshakeBurst: number;
+  /** Refused socket.io handshakes after which their engine.io connection is closed. */
+  handshakeRefusalsPerConnection: number;
+  /** One 'handshake refused' info line per address and code per interval (0: every one). */
+  refusalLogIntervalMs: number;
   maxPayloadBytes: number;
   redisUrl?: string;
   redisPrefix: string;
@@ -213,6 +219,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     eventBurst: e.EVENT_BURST,
     handshakeRate: e.HANDSHAKE_RATE,
     handshakeBurst: e.HANDSHAKE_BURST,
+    handshakeRefusalsPerConnection: e.HANDSHAKE_REFUSALS_PER_CONNECTION,
+    refusalLogIntervalMs: e.REFUSAL_LOG_INTERVAL_MS,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     redisPrefix: e.REDIS_PREFIX,
     stateIdleTtlMs: e.STATE_IDLE_TTL_MS,

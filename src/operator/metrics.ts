@@ -32,6 +32,8 @@ export class ServerMetrics implements DomainObserver {
   private readonly rateLimits: Counter<'scope'>;
   private readonly handlerSeconds: Histogram<'event'>;
   private readonly backendErrors: Counter<'backend'>;
+  // Connect floods (handshake hardening).
+  private readonly floodClosed: Counter;
 
   constructor(gauges: ProgrammeGauges) {
     const registers = [this.registry];
@@ -77,6 +79,11 @@ export class ServerMetrics implements DomainObserver {
       registers,
     });
     this.backendErrors = new Counter({ name: 'onair_backend_errors_total', help: 'Failed calls to a backend (state: memory/Redis; database)', labelNames: ['backend'], registers });
+    this.floodClosed = new Counter({
+      name: 'onair_handshake_flood_closed_total',
+      help: 'Connections closed for sending HANDSHAKE_REFUSALS_PER_CONNECTION refused handshakes',
+      registers,
+    });
     // Records of finished aggros that the database could not take when they ended.
     const records = this.records;
     new Gauge({
@@ -117,8 +124,12 @@ export class ServerMetrics implements DomainObserver {
   refused(code: string): void {
     this.refusals.inc({ code });
   }
-  rateLimited(scope: 'handshake' | 'event'): void {
+  /** `engine`: new engine.io sessions refused at the HTTP level (`allowRequest`). */
+  rateLimited(scope: 'handshake' | 'event' | 'engine'): void {
     this.rateLimits.inc({ scope });
+  }
+  handshakeFloodClosed(): void {
+    this.floodClosed.inc();
   }
   handled(event: string, seconds: number): void {
     this.handlerSeconds.observe({ event }, seconds);

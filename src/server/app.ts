@@ -11,8 +11,7 @@ import { Server } from 'socket.io';
 import type { Config } from '../config/config.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { randomIds, type IdSource } from '../domain/ids.js';
-import type { Member } from '../domain/model.js';
-import { KeyedRateLimiter } from '../domain/rate-limit.js';
+import type { Identity, Member } from '../domain/model.js';
 import type { RecordSink } from '../domain/records.js';
 import { openRecordSink, openRecordStore, type RecordStore } from '../records/index.js';
 import { Schedule } from '../domain/schedule.js';
@@ -23,16 +22,18 @@ import { Programmes } from '../operator/programmes.js';
 import { loadScheduleFile } from '../operator/schedule-file.js';
 import { OnAirService } from '../domain/service.js';
 import { ClusterSupervisor } from '../domain/supervisor.js';
-import { createSchemas, ConnectErrorCode } from '../protocol/index.js';
+import { createSchemas, ConnectErrorCode, SCHEDULE_UID_PATTERN } from '../protocol/index.js';
 import type { SocketEntry } from '../state/cluster.js';
 import type { StateStore } from '../state/store.js';
 import { createBackends, type Backends } from './backends.js';
-import { createAuthenticator, HandshakeError, type Authenticator } from './auth.js';
+import { createAuthenticator, HandshakeError, type Authenticator, type HandshakeInput } from './auth.js';
 import { LOBBY } from './channels.js';
+import { ConnectGate } from './connect-gate.js';
 import { SocketIoDelivery } from './delivery.js';
 import { createHandlers } from './handlers.js';
 import { httpRoutes } from './http-routes.js';
 import { NamespaceRegistry } from './namespaces.js';
+import { RefusalLog } from './refusal-log.js';
 import { loadTls, type TlsMaterial } from './tls.js';
 import type { OnAirNamespace, OnAirServer, OnAirSocket } from './types.js';
 
@@ -155,13 +156,79 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     // CORS does not cover WebSocket upgrades, so check the browser's Origin here for both.
     allowRequest: (req, cb) => {
       const origin = req.headers.origin;
-      cb(null, !origin || allowedOrigin(origin, req.headers.host));
+      if (origin && !allowedOrigin(origin, req.headers.host)) return cb(null, false);
+      if (!gate.allowSession(req)) return cb('too many connection attempts, slow down', false);
+      cb(null, true);
     },
   });
 
-  const handshakeLimiter = new KeyedRateLimiter(config.handshakeRate, config.handshakeBurst, clock);
   const schemas = createSchemas({ roomMaxLimit: config.roomMaxLimit, chatMaxLength: config.chatMaxLength });
   const netLog = log.child({ module: 'connections' });
+  const refusalLog = new RefusalLog(config.refusalLogIntervalMs, clock);
+  /** Every refusal is counted; only a sample is logged (a flood would otherwise flood the log). */
+  const reportRefusal = (address: string, program: string, code: ConnectErrorCode, message: string) => {
+    metrics.refused(code);
+    const sampled = refusalLog.sample(`${address}\0${code}`);
+    if (sampled) netLog.info({ address, program, code, reason: message, suppressed: sampled.suppressed }, 'handshake refused');
+  };
+  const gate = new ConnectGate(io, {
+    handshakeRate: config.handshakeRate,
+    handshakeBurst: config.handshakeBurst,
+    refusalsPerConnection: config.handshakeRefusalsPerConnection,
+    clock,
+    address: (req, fallback) => clientAddress(req, fallback, config.trustProxy),
+    validName: (nsp) => SCHEDULE_UID_PATTERN.test(nsp.slice(1)),
+    onRateLimited: (scope) => metrics.rateLimited(scope),
+    onRefused: (line, nsp, code, message) => reportRefusal(line.address, nsp.slice(1), code, message),
+    onClosed: (line) => {
+      metrics.handshakeFloodClosed();
+      const sampled = refusalLog.sample(`${line.address}\0closed`);
+      if (sampled) netLog.info({ address: line.address, refused: line.refused, suppressed: sampled.suppressed }, 'connection closed: too many refused handshakes');
+    },
+  });
+
+  type Admission = { identity: Identity } | { code: ConnectErrorCode; message: string };
+  const notOnAir: Admission = { code: 'PROGRAM_NOT_ON_AIR', message: 'this programme is not on air' };
+  /** The handshake checks after the rate limit (which the gate applies to every CONNECT). */
+  async function admission(program: string, input: HandshakeInput): Promise<Admission> {
+    if (closing) return { code: 'RATE_LIMITED', message: 'the server is shutting down, try again' };
+    if (!programmes.admits(program)) return notOnAir;
+    let identity: Identity;
+    try {
+      identity = await authenticator.authenticate(input);
+    } catch (err) {
+      if (err instanceof HandshakeError) return { code: err.code, message: err.message };
+      netLog.warn({ err }, 'authenticator failed');
+      return { code: 'AUTH_INVALID', message: 'authentication failed' };
+    }
+    if (await banned(identity.userUID, program)) return { code: 'BANNED', message: 'you are banned from this programme' };
+    // Checked again: the programme may have gone off air while this handshake waited, and
+    // its end only disconnects the sockets that were there.
+    if (!programmes.admits(program)) return notOnAir;
+    return { identity };
+  }
+
+  /** A programme with no namespace here gets one only for a handshake that passed. */
+  const admitNew = (program: string, auth: Record<string, unknown>, accept: () => void) => {
+    const line = gate.current();
+    // Not from a client's packet: its middleware decides, on the namespace made for it.
+    if (!line) return accept();
+    const nsp = `/${program}`;
+    const query = (line.conn.request as { _query?: Record<string, unknown> })._query ?? {};
+    void admission(program, { auth, query, headers: line.conn.request.headers }).then(
+      (result) => {
+        if ('code' in result) return gate.refuse(line, nsp, result.code, result.message);
+        // Gone while it was checked: socket.io would make the namespace and then drop the socket.
+        if (line.conn.readyState !== 'open') return;
+        gate.checked(line, nsp, result.identity);
+        accept();
+      },
+      (err: unknown) => {
+        netLog.error({ err, program }, 'handshake check failed');
+        gate.refuse(line, nsp, 'AUTH_INVALID', 'authentication failed');
+      },
+    );
+  };
 
   // Set below, once the registry that the delivery needs exists.
   let service!: OnAirService;
@@ -178,42 +245,39 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
         next(err);
       };
       const address = clientAddress(socket.request, socket.handshake.address, config.trustProxy);
+      const line = gate.lineOf(socket.conn);
       const refuse = (code: ConnectErrorCode, message: string) => {
-        metrics.refused(code);
-        netLog.info({ address, program, code, reason: message }, 'handshake refused');
+        reportRefusal(address, program, code, message);
+        if (line) gate.refused(line);
         done(refusal(code, message));
+        // A namespace made for this handshake alone goes at once, not at the next housekeeping;
+        // after socket.io has sent the refusal (a tick away), so it cleans up a namespace it still has.
+        setImmediate(() => void releaseIfIdle(program).catch(() => {}));
       };
-      if (closing) return refuse('RATE_LIMITED', 'the server is shutting down, try again');
-      if (!handshakeLimiter.take(address)) {
-        metrics.rateLimited('handshake');
-        return refuse('RATE_LIMITED', 'too many connection attempts, slow down');
-      }
-      if (!programmes.admits(program)) return refuse('PROGRAM_NOT_ON_AIR', 'this programme is not on air');
-      authenticator
-        .authenticate({
-          auth: (socket.handshake.auth ?? {}) as Record<string, unknown>,
-          query: socket.handshake.query as Record<string, unknown>,
-          headers: socket.handshake.headers,
-        })
-        .then(
-          async (identity) => {
-            if (await banned(identity.userUID, program)) return refuse('BANNED', 'you are banned from this programme');
-            // Checked again: the programme may have gone off air while this handshake waited, and
-            // its end only disconnects the sockets that were there.
-            if (!programmes.admits(program)) return refuse('PROGRAM_NOT_ON_AIR', 'this programme is not on air');
-            socket.data.identity = identity;
-            socket.data.program = program;
-            done();
-          },
-          (err: unknown) => {
-            const e = err instanceof HandshakeError ? err : new HandshakeError('AUTH_INVALID', 'authentication failed');
-            if (!(err instanceof HandshakeError)) netLog.warn({ err }, 'authenticator failed');
-            refuse(e.code, e.message);
-          },
-        );
+      // Checked by `admitNew` just before this namespace was made for it.
+      const checked = line ? gate.takeChecked(line, nsp.name) : undefined;
+      const decided: Promise<Admission> = checked
+        ? Promise.resolve(programmes.admits(program) ? { identity: checked } : notOnAir)
+        : admission(program, {
+            auth: (socket.handshake.auth ?? {}) as Record<string, unknown>,
+            query: socket.handshake.query as Record<string, unknown>,
+            headers: socket.handshake.headers,
+          });
+      decided.then(
+        (result) => {
+          if ('code' in result) return refuse(result.code, result.message);
+          socket.data.identity = result.identity;
+          socket.data.program = program;
+          done();
+        },
+        (err: unknown) => {
+          netLog.error({ err, program }, 'handshake check failed');
+          refuse('AUTH_INVALID', 'authentication failed');
+        },
+      );
     });
     nsp.on('connection', (socket: OnAirSocket) => onConnection(socket, program));
-  });
+  }, admitNew);
 
   served = () => namespaces.programs();
 

@@ -2,9 +2,15 @@
  * The programme namespaces of this process. Every namespace is made here, with its middleware
  * and handlers installed once, whether a client asked for it or the domain needs to broadcast to
  * it. (Letting `io.of(name)` create one elsewhere would make a namespace without middleware.)
+ * A client's handshake into a programme that has none here yet is decided by `admitNew` before
+ * the namespace is made, so a refused one leaves nothing behind.
  */
 import { SCHEDULE_UID_PATTERN } from '../protocol/index.js';
 import type { OnAirNamespace, OnAirServer } from './types.js';
+
+/** Decides on a handshake into a programme without a namespace here: calls `accept` to make it
+ * and go on, or answers the client itself and never calls back. */
+export type AdmitNew = (program: string, auth: Record<string, unknown>, accept: () => void) => void;
 
 export class NamespaceRegistry {
   private readonly byProgram = new Map<string, OnAirNamespace>();
@@ -14,14 +20,19 @@ export class NamespaceRegistry {
   constructor(
     private readonly io: OnAirServer,
     private readonly setup: (nsp: OnAirNamespace, program: string) => void,
+    admitNew: AdmitNew = (_program, _auth, accept) => accept(),
   ) {
     // Dynamic namespaces: a valid name is created on demand; anything else gets socket.io's
     // own "Invalid namespace".
-    io.of((name, _auth, next) => {
+    io.of((name, auth, next) => {
       const program = name.slice(1);
       if (!SCHEDULE_UID_PATTERN.test(program)) return next(null, false);
-      this.get(program);
-      next(null, true);
+      // A refusal never calls `next`: socket.io keeps nothing for a pending check, and its own
+      // answer ("Invalid namespace") would follow the refusal's code.
+      admitNew(program, auth, () => {
+        this.get(program);
+        next(null, true);
+      });
     });
     // The root namespace always exists in socket.io; no programme lives there.
     io.of('/').use((_socket, next) => next(new Error('Invalid namespace')));
