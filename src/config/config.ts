@@ -58,6 +58,9 @@ const envSchema = z.object({
   HANDSHAKE_RATE: int(10, 1),
   HANDSHAKE_BURST: int(50, 1),
   MAX_PAYLOAD_BYTES: int(16_384, 1024, 16_384),
+  MAX_SOCKET_BUFFER_BYTES: int(1_048_576, 1024),
+  LOAD_RATE: int(2, 1),
+  LOAD_BURST: int(10, 1),
   REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_PREFIX: z
     .string()
@@ -105,6 +108,11 @@ export interface Config {
   handshakeRate: number;
   handshakeBurst: number;
   maxPayloadBytes: number;
+  /** Bytes queued for one connection (engine.io buffer + websocket/TLS buffer) past which it is cut. */
+  maxSocketBufferBytes: number;
+  /** Per-socket bucket over `loadRooms`/`loadUsers`, on top of the event bucket. */
+  loadRate: number;
+  loadBurst: number;
   redisUrl?: string;
   redisPrefix: string;
   stateIdleTtlMs: number;
@@ -205,6 +213,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     handshakeRate: e.HANDSHAKE_RATE,
     handshakeBurst: e.HANDSHAKE_BURST,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    maxSocketBufferBytes: e.MAX_SOCKET_BUFFER_BYTES,
+    loadRate: e.LOAD_RATE,
+    loadBurst: e.LOAD_BURST,
     redisPrefix: e.REDIS_PREFIX,
     stateIdleTtlMs: e.STATE_IDLE_TTL_MS,
     nodeTimeoutMs: e.NODE_TIMEOUT_MS,

@@ -32,6 +32,7 @@ export class ServerMetrics implements DomainObserver {
   private readonly rateLimits: Counter<'scope'>;
   private readonly handlerSeconds: Histogram<'event'>;
   private readonly backendErrors: Counter<'backend'>;
+  private readonly socketOverflows: Counter<'transport'>;
 
   constructor(gauges: ProgrammeGauges) {
     const registers = [this.registry];
@@ -77,6 +78,12 @@ export class ServerMetrics implements DomainObserver {
       registers,
     });
     this.backendErrors = new Counter({ name: 'onair_backend_errors_total', help: 'Failed calls to a backend (state: memory/Redis; database)', labelNames: ['backend'], registers });
+    this.socketOverflows = new Counter({
+      name: 'onair_socket_overflows_total',
+      help: 'Connections cut because more than MAX_SOCKET_BUFFER_BYTES was queued for them (a client that stopped reading), by transport',
+      labelNames: ['transport'],
+      registers,
+    });
   }
 
   // ---- transport ----
@@ -90,8 +97,11 @@ export class ServerMetrics implements DomainObserver {
   refused(code: string): void {
     this.refusals.inc({ code });
   }
-  rateLimited(scope: 'handshake' | 'event'): void {
+  rateLimited(scope: 'handshake' | 'event' | 'load'): void {
     this.rateLimits.inc({ scope });
+  }
+  socketOverflow(transport: string): void {
+    this.socketOverflows.inc({ transport });
   }
   handled(event: string, seconds: number): void {
     this.handlerSeconds.observe({ event }, seconds);

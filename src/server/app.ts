@@ -32,6 +32,7 @@ import { createAuthenticator, HandshakeError, type Authenticator } from './auth.
 import { LOBBY } from './channels.js';
 import { SocketIoDelivery } from './delivery.js';
 import { createHandlers } from './handlers.js';
+import { capSocketBuffers } from './socket-buffer.js';
 import { httpRoutes } from './http-routes.js';
 import { NamespaceRegistry } from './namespaces.js';
 import { loadTls, type TlsMaterial } from './tls.js';
@@ -153,6 +154,14 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     allowRequest: (req, cb) => {
       const origin = req.headers.origin;
       cb(null, !origin || allowedOrigin(origin, req.headers.host));
+    },
+  });
+
+  capSocketBuffers(io.engine, {
+    maxBytes: config.maxSocketBufferBytes,
+    onOverflow: ({ id, transport, bytes, address }) => {
+      metrics.socketOverflow(transport);
+      log.warn({ module: 'connections', engineId: id, transport, bytes, address, max: config.maxSocketBufferBytes }, 'client stopped reading: queued bytes over MAX_SOCKET_BUFFER_BYTES, connection cut');
     },
   });
 
@@ -291,6 +300,8 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     log: log.child({ module: 'handlers' }),
     eventRate: config.eventRate,
     eventBurst: config.eventBurst,
+    loadRate: config.loadRate,
+    loadBurst: config.loadBurst,
     metrics,
   });
 
