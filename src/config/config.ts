@@ -58,9 +58,11 @@ const envSchema = z.object({
   HANDSHAKE_RATE: int(10, 1),
   HANDSHAKE_BURST: int(50, 1),
   MAX_PAYLOAD_BYTES: int(16_384, 1024, 16_384),
+  // 1 MiB: several full room lists (500 rooms with long titles are ~100 KB), or some 20 s of
+  // backlog on a slow mobile link; a client further behind is cheaper to reconnect than to feed.
   MAX_SOCKET_BUFFER_BYTES: int(1_048_576, 1024),
   LOAD_RATE: int(2, 1),
-  LOAD_BURST: int(10, 1),
+  LOAD_BURST: int(5, 1),
   REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_PREFIX: z
     .string()

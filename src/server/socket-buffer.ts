@@ -19,7 +19,8 @@ import type { WebSocket } from 'ws';
 
 export interface SocketBufferOptions {
   maxBytes: number;
-  /** Called once per connection cut, after it is closed. */
+  /** Called once per connection cut, just before it is closed (so its log line comes before
+   * socket.io's disconnect). */
   onOverflow(info: { id: string; transport: string; bytes: number; address: string }): void;
 }
 
@@ -49,13 +50,13 @@ export function capSocketBuffers(engine: EngineServer, options: SocketBufferOpti
     const transport = conn.transport as unknown as { name: string; socket?: WebSocket };
     const name = transport.name;
     const ws = name === 'websocket' ? transport.socket : undefined;
+    options.onOverflow({ id: (conn as unknown as { id: string }).id, transport: name, bytes, address: conn.remoteAddress });
     // `discard`: close now, not after the queue drains; socket.io sees "forced close" at once.
     conn.close(true);
     // ws would wait up to 30 s for its closing handshake, behind the very bytes that overflowed;
     // destroying the TLS socket frees them now.
     ws?.terminate();
     conn[PENDING] = 0;
-    options.onOverflow({ id: (conn as unknown as { id: string }).id, transport: name, bytes, address: conn.remoteAddress });
   }
 
   // Shared by every connection: `this` is the engine.io socket.
