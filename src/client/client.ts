@@ -139,8 +139,12 @@ export class OnAirClient {
     return roomId;
   }
 
+  /** The programme's rooms, also put in `state.rooms` (the server answers an acknowledged call in
+   * the ack alone, with no `loadRooms` event). */
   async loadRooms(): Promise<RoomSummary[]> {
-    return (await this.call<{ rooms: RoomSummary[] }>('loadRooms')).rooms;
+    const { rooms } = await this.call<{ rooms: RoomSummary[] }>('loadRooms');
+    this.state.apply({ event: 'loadRooms', data: rooms });
+    return rooms;
   }
 
   /** The members of the current room (the caller included); `[]` in the lobby. */

@@ -60,6 +60,11 @@ const envSchema = z.object({
   HANDSHAKE_REFUSALS_PER_CONNECTION: int(10, 1, 10_000),
   REFUSAL_LOG_INTERVAL_MS: int(60_000, 0, 3_600_000),
   MAX_PAYLOAD_BYTES: int(16_384, 1024, 16_384),
+  // 1 MiB: several full room lists (500 rooms with long titles are ~100 KB), or some 20 s of
+  // backlog on a slow mobile link; a client further behind is cheaper to reconnect than to feed.
+  MAX_SOCKET_BUFFER_BYTES: int(1_048_576, 1024),
+  LOAD_RATE: int(2, 1),
+  LOAD_BURST: int(5, 1),
   REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
   REDIS_PREFIX: z
     .string()
@@ -114,6 +119,11 @@ export interface Config {
   /** One 'handshake refused' info line per address and code per interval (0: every one). */
   refusalLogIntervalMs: number;
   maxPayloadBytes: number;
+  /** Bytes queued for one connection (engine.io buffer + websocket/TLS buffer) past which it is cut. */
+  maxSocketBufferBytes: number;
+  /** Per-socket bucket over `loadRooms`/`loadUsers`, on top of the event bucket. */
+  loadRate: number;
+  loadBurst: number;
   redisUrl?: string;
   redisPrefix: string;
   stateIdleTtlMs: number;
@@ -222,6 +232,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     handshakeRefusalsPerConnection: e.HANDSHAKE_REFUSALS_PER_CONNECTION,
     refusalLogIntervalMs: e.REFUSAL_LOG_INTERVAL_MS,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    maxSocketBufferBytes: e.MAX_SOCKET_BUFFER_BYTES,
+    loadRate: e.LOAD_RATE,
+    loadBurst: e.LOAD_BURST,
     redisPrefix: e.REDIS_PREFIX,
     stateIdleTtlMs: e.STATE_IDLE_TTL_MS,
     nodeTimeoutMs: e.NODE_TIMEOUT_MS,

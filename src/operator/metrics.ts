@@ -34,6 +34,7 @@ export class ServerMetrics implements DomainObserver {
   private readonly backendErrors: Counter<'backend'>;
   // Connect floods (handshake hardening).
   private readonly floodClosed: Counter;
+  private readonly socketOverflows: Counter<'transport'>;
 
   constructor(gauges: ProgrammeGauges) {
     const registers = [this.registry];
@@ -84,6 +85,12 @@ export class ServerMetrics implements DomainObserver {
       help: 'Connections closed for sending HANDSHAKE_REFUSALS_PER_CONNECTION refused handshakes',
       registers,
     });
+    this.socketOverflows = new Counter({
+      name: 'onair_socket_overflows_total',
+      help: 'Connections cut because more than MAX_SOCKET_BUFFER_BYTES was queued for them (a client that stopped reading), by transport',
+      labelNames: ['transport'],
+      registers,
+    });
     // Records of finished aggros that the database could not take when they ended.
     const records = this.records;
     new Gauge({
@@ -124,12 +131,16 @@ export class ServerMetrics implements DomainObserver {
   refused(code: string): void {
     this.refusals.inc({ code });
   }
-  /** `engine`: new engine.io sessions refused at the HTTP level (`allowRequest`). */
-  rateLimited(scope: 'handshake' | 'event' | 'engine'): void {
+  /** `engine`: new engine.io sessions refused at the HTTP level (`allowRequest`); `load`: the
+   * room and member lists over their own per-socket bucket. */
+  rateLimited(scope: 'handshake' | 'event' | 'engine' | 'load'): void {
     this.rateLimits.inc({ scope });
   }
   handshakeFloodClosed(): void {
     this.floodClosed.inc();
+  }
+  socketOverflow(transport: string): void {
+    this.socketOverflows.inc({ transport });
   }
   handled(event: string, seconds: number): void {
     this.handlerSeconds.observe({ event }, seconds);

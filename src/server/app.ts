@@ -31,6 +31,7 @@ import { LOBBY } from './channels.js';
 import { ConnectGate } from './connect-gate.js';
 import { SocketIoDelivery } from './delivery.js';
 import { createHandlers } from './handlers.js';
+import { capSocketBuffers } from './socket-buffer.js';
 import { httpRoutes } from './http-routes.js';
 import { NamespaceRegistry } from './namespaces.js';
 import { RefusalLog } from './refusal-log.js';
@@ -162,6 +163,13 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     },
   });
 
+  capSocketBuffers(io.engine, {
+    maxBytes: config.maxSocketBufferBytes,
+    onOverflow: ({ id, transport, bytes, address }) => {
+      metrics.socketOverflow(transport);
+      log.warn({ module: 'connections', engineId: id, transport, bytes, address, max: config.maxSocketBufferBytes }, 'client stopped reading: queued bytes over MAX_SOCKET_BUFFER_BYTES, connection cut');
+    },
+  });
   const schemas = createSchemas({ roomMaxLimit: config.roomMaxLimit, chatMaxLength: config.chatMaxLength });
   const netLog = log.child({ module: 'connections' });
   const refusalLog = new RefusalLog(config.refusalLogIntervalMs, clock);
@@ -358,6 +366,8 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     log: log.child({ module: 'handlers' }),
     eventRate: config.eventRate,
     eventBurst: config.eventBurst,
+    loadRate: config.loadRate,
+    loadBurst: config.loadBurst,
     metrics,
   });
 

@@ -1,7 +1,8 @@
 /**
  * The socket's events: parse the payload, call the domain, answer the caller. Every handler is
  * wrapped so that it never throws, answers exactly once (ack and, for the seed's client, the
- * seed's reply event), and turns a backend failure into ES001.
+ * seed's reply event; `loadRooms`, the largest reply, goes in the ack alone when there is one),
+ * and turns a backend failure into ES001.
  */
 import type { Logger } from 'pino';
 import type { z, ZodType } from 'zod';
@@ -27,6 +28,10 @@ export interface HandlerContext {
   log: Logger;
   eventRate: number;
   eventBurst: number;
+  /** The bucket of the two cheap reads with the largest replies; unlimited beyond the event
+   * bucket when absent. */
+  loadRate?: number;
+  loadBurst?: number;
   metrics?: Pick<ServerMetrics, 'refused' | 'rateLimited' | 'handled'>;
 }
 
@@ -71,6 +76,8 @@ function seedReply(socket: OnAirSocket, event: ClientEventName, result: Result, 
 interface SocketState {
   member: Member;
   bucket: TokenBucket;
+  /** Made on the first `loadRooms`/`loadUsers`: most sockets call them once or twice. */
+  loads?: TokenBucket;
   log?: Logger;
 }
 
@@ -94,14 +101,15 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
     if (ack) ack(ackBody(result));
   }
 
-  type Run = (socket: OnAirSocket, p: string, member: Member, raw: unknown) => Promise<Result>;
+  /** `acked`: the caller asked for an acknowledgement. */
+  type Run = (socket: OnAirSocket, p: string, member: Member, raw: unknown, acked: boolean) => Promise<Result>;
 
   function handler(event: ClientEventName, run: Run) {
     return function (this: OnAirSocket, ...args: unknown[]): void {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as Ack) : undefined;
       const raw = args[0];
       const started = performance.now();
-      run(this, this.data.program, state(this).member, raw).then(
+      run(this, this.data.program, state(this).member, raw, ack !== undefined).then(
         (result) => {
           ctx.metrics?.handled(event, (performance.now() - started) / 1000);
           if (!result.ok) {
@@ -134,18 +142,33 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
     });
   }
 
+  /** `loadRooms`/`loadUsers` cost a listing each and make the largest replies, yet a client
+   * needs them only on entering the lobby or a room: a tighter bucket than the event one. */
+  function loadAllowed(socket: OnAirSocket): boolean {
+    if (ctx.loadRate === undefined || ctx.loadBurst === undefined) return true;
+    const s = state(socket);
+    s.loads ??= new TokenBucket(ctx.loadRate, ctx.loadBurst, ctx.clock);
+    if (s.loads.take()) return true;
+    ctx.metrics?.rateLimited('load');
+    return false;
+  }
+
   const handlers: [ClientEventName, (this: OnAirSocket, ...args: unknown[]) => void][] = [
     [
       'loadRooms',
-      handler('loadRooms', async (socket, p) => {
+      handler('loadRooms', async (socket, p, _m, _raw, acked) => {
+        if (!loadAllowed(socket)) return fail('ER001');
         const rooms = await service.listRooms(p);
+        // Once: in the ack for a caller that asked for one, as the event for the seed's client.
+        if (acked) return { ok: true, rooms };
         socket.emit('loadRooms', rooms);
-        return { ok: true, rooms };
+        return { ok: true };
       }),
     ],
     [
       'loadUsers',
       handler('loadUsers', async (socket, p) => {
+        if (!loadAllowed(socket)) return fail('ER001');
         const users = await service.listUsers(p, socket.id);
         socket.emit('loadUsers', users);
         return { ok: true, users };

@@ -25,6 +25,8 @@ export const TEST_ENV: Record<string, string> = {
   EVENT_BURST: '1000',
   HANDSHAKE_RATE: '1000',
   HANDSHAKE_BURST: '1000',
+  LOAD_RATE: '1000',
+  LOAD_BURST: '1000',
 };
 
 let dataDir: string | undefined;
