@@ -74,6 +74,11 @@ const envSchema = z.object({
   SCHEDULE_REFRESH_MS: int(2000, 50, 3_600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 60_000),
+  PASSWORD_HASH_CONCURRENCY: int(2, 1, 64),
+  PASSWORD_HASH_QUEUE: int(16, 0, 10_000),
+  PASSWORD_FAILURES_PER_USER: int(5, 1, 10_000),
+  PASSWORD_FAILURES_PER_ROOM: int(20, 1, 100_000),
+  PASSWORD_LOCK_MS: int(60_000, 100, 86_400_000),
 });
 
 export type JwtKeySource =
@@ -118,6 +123,8 @@ export interface Config {
   scheduleRefreshMs: number;
   logLevel: string;
   shutdownTimeoutMs: number;
+  /** Bounds on password hashing and on wrong passwords (see `PasswordLimits`). */
+  passwords: { hashConcurrency: number; hashQueue: number; failuresPerUser: number; failuresPerRoom: number; lockMs: number };
 }
 
 export class ConfigError extends Error {
@@ -213,6 +220,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     scheduleRefreshMs: e.SCHEDULE_REFRESH_MS,
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    passwords: {
+      hashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
+      hashQueue: e.PASSWORD_HASH_QUEUE,
+      failuresPerUser: e.PASSWORD_FAILURES_PER_USER,
+      failuresPerRoom: e.PASSWORD_FAILURES_PER_ROOM,
+      lockMs: e.PASSWORD_LOCK_MS,
+    },
   };
   if (e.REDIS_URL) config.redisUrl = e.REDIS_URL;
   if (e.DATABASE_URL) config.databaseUrl = e.DATABASE_URL;

@@ -23,6 +23,7 @@ import { openApiDocument } from '../operator/openapi.js';
 import { Programmes } from '../operator/programmes.js';
 import { loadScheduleFile } from '../operator/schedule-file.js';
 import { OnAirService } from '../domain/service.js';
+import { PasswordGuard } from '../domain/password-guard.js';
 import { ClusterSupervisor } from '../domain/supervisor.js';
 import { createSchemas, ConnectErrorCode } from '../protocol/index.js';
 import type { SocketEntry } from '../state/cluster.js';
@@ -236,8 +237,10 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     log: log.child({ module: 'domain' }),
     titleBroadOf: (p: string) => schedule.titleBroad(p),
     observer: metrics,
+    passwords: new PasswordGuard(config.passwords, clock, metrics),
     ...(backends.deadlines ? { deadlines: backends.deadlines } : {}),
   };
+  metrics.passwordQueue = () => serviceDeps.passwords.queued;
   service = new OnAirService(serviceDeps, {
     roomsPerProgramMax: config.roomsPerProgramMax,
     aggroTtlMs: config.aggroTtlMs,
