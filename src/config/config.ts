@@ -79,6 +79,7 @@ const envSchema = z.object({
   PASSWORD_FAILURES_PER_USER: int(5, 1, 10_000),
   PASSWORD_FAILURES_PER_ROOM: int(20, 1, 100_000),
   PASSWORD_LOCK_MS: int(60_000, 100, 86_400_000),
+  HOUSEKEEPING_MS: int(5000, 50, 60_000),
 });
 
 export type JwtKeySource =
@@ -125,6 +126,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Bounds on password hashing and on wrong passwords (see `PasswordLimits`). */
   passwords: { hashConcurrency: number; hashQueue: number; failuresPerUser: number; failuresPerRoom: number; lockMs: number };
+  /** How often idle programmes are looked at for release. */
+  housekeepingMs: number;
 }
 
 export class ConfigError extends Error {
@@ -227,6 +230,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       failuresPerRoom: e.PASSWORD_FAILURES_PER_ROOM,
       lockMs: e.PASSWORD_LOCK_MS,
     },
+    housekeepingMs: e.HOUSEKEEPING_MS,
   };
   if (e.REDIS_URL) config.redisUrl = e.REDIS_URL;
   if (e.DATABASE_URL) config.databaseUrl = e.DATABASE_URL;
