@@ -84,6 +84,12 @@ const envSchema = z.object({
   RECORDS_RETRY_MS: int(1000, 10, 600_000),
   RECORDS_WRITE_TIMEOUT_MS: int(2000, 10, 60_000),
   SQLITE_BUSY_TIMEOUT_MS: int(50, 0, 5000),
+  PASSWORD_HASH_CONCURRENCY: int(2, 1, 64),
+  PASSWORD_HASH_QUEUE: int(16, 0, 10_000),
+  PASSWORD_FAILURES_PER_USER: int(5, 1, 10_000),
+  PASSWORD_FAILURES_PER_ROOM: int(20, 1, 100_000),
+  PASSWORD_LOCK_MS: int(60_000, 100, 86_400_000),
+  HOUSEKEEPING_MS: int(5000, 50, 60_000),
 });
 
 export type JwtKeySource =
@@ -143,6 +149,10 @@ export interface Config {
   recordsWriteTimeoutMs: number;
   /** How long a SQLite write waits for a lock held by another process (on the event loop). */
   sqliteBusyTimeoutMs: number;
+  /** Bounds on password hashing and on wrong passwords (see `PasswordLimits`). */
+  passwords: { hashConcurrency: number; hashQueue: number; failuresPerUser: number; failuresPerRoom: number; lockMs: number };
+  /** How often idle programmes are looked at for release. */
+  housekeepingMs: number;
 }
 
 export class ConfigError extends Error {
@@ -246,6 +256,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     recordsRetryMs: e.RECORDS_RETRY_MS,
     recordsWriteTimeoutMs: e.RECORDS_WRITE_TIMEOUT_MS,
     sqliteBusyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS,
+    passwords: {
+      hashConcurrency: e.PASSWORD_HASH_CONCURRENCY,
+      hashQueue: e.PASSWORD_HASH_QUEUE,
+      failuresPerUser: e.PASSWORD_FAILURES_PER_USER,
+      failuresPerRoom: e.PASSWORD_FAILURES_PER_ROOM,
+      lockMs: e.PASSWORD_LOCK_MS,
+    },
+    housekeepingMs: e.HOUSEKEEPING_MS,
   };
   if (e.REDIS_URL) config.redisUrl = e.REDIS_URL;
   if (e.DATABASE_URL) config.databaseUrl = e.DATABASE_URL;

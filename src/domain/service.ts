@@ -15,7 +15,7 @@ import type { Delivery } from './delivery.js';
 import type { IdSource } from './ids.js';
 import { fail, type EndReason, type LeaveOutcome, type LiveAggro, type Member, type Result, type Room, type RoomView } from './model.js';
 import { quietObserver, type DomainObserver } from './observer.js';
-import { hashPassword, verifyPassword } from './password.js';
+import { defaultPasswordLimits, PasswordGuard } from './password-guard.js';
 import type { RecordSink } from './records.js';
 import { TimerSet } from './timers.js';
 
@@ -42,6 +42,8 @@ export interface ServiceDeps {
   /** With many servers: deadlines any server can honour should the one that set them die. */
   deadlines?: DeadlineIndex;
   observer?: DomainObserver;
+  /** Every password hash goes through it; bounded with the default limits when absent. */
+  passwords?: PasswordGuard;
 }
 
 /** Timers of one programme on this process, stopped together when it is released. */
@@ -65,6 +67,7 @@ export class OnAirService {
   private readonly runtimes = new Map<string, ProgramRuntime>();
   private readonly batcher: Batcher;
   private readonly observer: DomainObserver;
+  private readonly passwords: PasswordGuard;
   private stopped = false;
 
   constructor(
@@ -72,6 +75,7 @@ export class OnAirService {
     readonly options: ServiceOptions,
   ) {
     this.observer = deps.observer ?? quietObserver;
+    this.passwords = deps.passwords ?? new PasswordGuard(defaultPasswordLimits, deps.clock);
     this.batcher = new Batcher(deps.store, deps.delivery, deps.clock, options.batchIntervalMs, deps.log, deps.deadlines, this.observer);
   }
 
@@ -151,13 +155,21 @@ export class OnAirService {
     input: { title: string; max: number; password?: string | undefined; scheduleUID?: string | undefined },
   ): Promise<Result<{ roomId: string; title: string }>> {
     if (input.scheduleUID !== undefined && input.scheduleUID !== p) return fail('EC001');
+    let passwordHash: string | null = null;
+    if (input.password) {
+      // Hashing is the costly step, so what refuses cheaply comes first; the atomic create
+      // below still decides the room limit.
+      if ((await this.deps.store.listRooms(p)).length >= this.options.roomsPerProgramMax) return fail('EC002');
+      passwordHash = await this.passwords.hash(input.password);
+      if (passwordHash === null) return fail('ER001');
+    }
     const room = {
       roomId: this.deps.ids.roomId(),
       title: input.title,
       max: input.max,
       persistent: false,
       createdAt: this.deps.clock.now(),
-      ...(input.password ? { passwordHash: await hashPassword(input.password) } : {}),
+      ...(passwordHash ? { passwordHash } : {}),
     };
     const out = await this.deps.store.createRoom(p, room, m, this.options.roomsPerProgramMax);
     if (!out.ok) return fail(out.code);
@@ -177,15 +189,17 @@ export class OnAirService {
     input: { title: string; max: number; password?: string | undefined },
     persist: (room: Room) => Promise<void> = async () => {},
   ): Promise<Result<{ room: RoomView }>> {
+    if ((await this.deps.store.listRooms(p)).length >= this.options.roomsPerProgramMax) return fail('EC002');
+    // An operator's hash waits for its turn rather than being refused.
+    const passwordHash = input.password ? await this.passwords.hash(input.password, true) : null;
     const room = {
       roomId: this.deps.ids.roomId(),
       title: input.title,
       max: input.max,
       persistent: true,
       createdAt: this.deps.clock.now(),
-      ...(input.password ? { passwordHash: await hashPassword(input.password) } : {}),
+      ...(passwordHash ? { passwordHash } : {}),
     };
-    if ((await this.deps.store.listRooms(p)).length >= this.options.roomsPerProgramMax) return fail('EC002');
     await persist(room);
     const out = await this.deps.store.createRoom(p, room, null, Number.MAX_SAFE_INTEGER);
     if (!out.ok) return fail(out.code);
@@ -269,9 +283,12 @@ export class OnAirService {
     if (!room) return fail('EJ001');
     // Re-joining one's own room succeeds as it is, password or not.
     if ((await this.deps.store.roomOf(p, m.socketId)) === input.roomId) return { ok: true, roomId: input.roomId };
+    // A full room is refused before any hashing; the atomic join still decides the last seat.
+    if (room.count >= room.max) return fail('EJ002');
     // A room's password never changes, so checking it before the atomic join is safe.
-    if (room.passwordHash && !(input.password && (await verifyPassword(input.password, room.passwordHash)))) {
-      return fail('EJ003');
+    if (room.passwordHash) {
+      const check = await this.passwords.check(p, input.roomId, m.userUID, input.password, room.passwordHash);
+      if (check !== 'ok') return fail(check === 'wrong' ? 'EJ003' : 'ER001');
     }
     const out = await this.deps.store.join(p, m, input.roomId);
     if (!out.ok) return fail(out.code);

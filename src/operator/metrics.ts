@@ -7,6 +7,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EndReason } from '../domain/model.js';
 import type { DomainObserver } from '../domain/observer.js';
+import type { PasswordObserver } from '../domain/password-guard.js';
 
 export interface ProgrammeGauges {
   /** Programmes this server serves now. */
@@ -15,7 +16,7 @@ export interface ProgrammeGauges {
   liveAggros(p: string): Promise<number>;
 }
 
-export class ServerMetrics implements DomainObserver {
+export class ServerMetrics implements DomainObserver, PasswordObserver {
   readonly registry = new Registry();
   private readonly connections: Gauge<'program'>;
   private readonly connectsTotal: Counter<'program'>;
@@ -35,6 +36,11 @@ export class ServerMetrics implements DomainObserver {
   // Connect floods (handshake hardening).
   private readonly floodClosed: Counter;
   private readonly socketOverflows: Counter<'transport'>;
+  private readonly passwordHashes: Counter;
+  private readonly passwordRefusals: Counter<'reason'>;
+  private readonly passwordLockouts: Counter<'scope'>;
+  /** Hashes waiting for a slot; set once the password guard exists. */
+  passwordQueue: () => number = () => 0;
 
   constructor(gauges: ProgrammeGauges) {
     const registers = [this.registry];
@@ -91,6 +97,12 @@ export class ServerMetrics implements DomainObserver {
       labelNames: ['transport'],
       registers,
     });
+    // Password hashing (scrypt on libuv's pool): bounded, and refused without hashing beyond.
+    this.passwordHashes = new Counter({ name: 'onair_password_hashes_total', help: 'Password hashes computed (new rooms and tries)', registers });
+    this.passwordRefusals = new Counter({ name: 'onair_password_refused_total', help: 'Password hashes refused without hashing (busy: queue full; locked: wrong-password budget spent)', labelNames: ['reason'], registers });
+    this.passwordLockouts = new Counter({ name: 'onair_password_lockouts_total', help: 'Wrong-password budgets spent (a lock begins), by scope (user, room)', labelNames: ['scope'], registers });
+    const queued = () => this.passwordQueue();
+    new Gauge({ name: 'onair_password_hash_queue', help: 'Password hashes waiting for a slot', registers, collect() { this.set(queued()); } });
     // Records of finished aggros that the database could not take when they ended.
     const records = this.records;
     new Gauge({
@@ -182,6 +194,17 @@ export class ServerMetrics implements DomainObserver {
   }
   backendError(backend: 'state' | 'database'): void {
     this.backendErrors.inc({ backend });
+  }
+
+  // ---- passwords ----
+  passwordHashed(): void {
+    this.passwordHashes.inc();
+  }
+  passwordRefused(reason: 'busy' | 'locked'): void {
+    this.passwordRefusals.inc({ reason });
+  }
+  passwordLockout(scope: 'user' | 'room'): void {
+    this.passwordLockouts.inc({ scope });
   }
 
   async text(): Promise<{ contentType: string; body: string }> {

@@ -21,6 +21,7 @@ import { openApiDocument } from '../operator/openapi.js';
 import { Programmes } from '../operator/programmes.js';
 import { loadScheduleFile } from '../operator/schedule-file.js';
 import { OnAirService } from '../domain/service.js';
+import { PasswordGuard } from '../domain/password-guard.js';
 import { ClusterSupervisor } from '../domain/supervisor.js';
 import { createSchemas, ConnectErrorCode, SCHEDULE_UID_PATTERN } from '../protocol/index.js';
 import type { SocketEntry } from '../state/cluster.js';
@@ -65,8 +66,6 @@ export interface OnAirApp {
   /** Graceful shutdown: tell every socket, record live aggros, disconnect, release. */
   close(): Promise<void>;
 }
-
-const HOUSEKEEPING_MS = 5000;
 
 function clientAddress(req: IncomingMessage, fallback: string, trustProxy: boolean): string {
   if (trustProxy) {
@@ -311,8 +310,10 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     log: log.child({ module: 'domain' }),
     titleBroadOf: (p: string) => schedule.titleBroad(p),
     observer: metrics,
+    passwords: new PasswordGuard(config.passwords, clock, metrics),
     ...(backends.deadlines ? { deadlines: backends.deadlines } : {}),
   };
+  metrics.passwordQueue = () => serviceDeps.passwords.queued;
   service = new OnAirService(serviceDeps, {
     roomsPerProgramMax: config.roomsPerProgramMax,
     aggroTtlMs: config.aggroTtlMs,
@@ -402,7 +403,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
   // Housekeeping: retry failed clean-ups, release programmes this server no longer serves (a
   // deadline or a dead server's clean-up may have opened one), and keep the shared keys of the
   // programmes it does serve from expiring.
-  const touchEvery = Math.max(1, Math.round(Math.min(60_000, config.stateIdleTtlMs / 4) / HOUSEKEEPING_MS));
+  const touchEvery = Math.max(1, Math.round(Math.min(60_000, config.stateIdleTtlMs / 4) / config.housekeepingMs));
   let rounds = 0;
   const housekeeping = setInterval(() => {
     rounds += 1;
@@ -411,7 +412,17 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
       if (namespaces.isEmpty(p)) void releaseIfIdle(p).catch(() => {});
       else if (backends.touch && rounds % touchEvery === 0) void backends.touch(p).catch(() => {});
     }
-  }, HOUSEKEEPING_MS).unref();
+    if (!sharedState) void releaseLeftovers().catch(() => {});
+  }, config.housekeepingMs).unref();
+
+  /** State of this process's own store that outlived its programme's namespace (cooldowns still
+   * running when the last socket left): nothing else looks at it again, so it is let go here
+   * once it has run out. A programme that came back has its namespace and is left alone. */
+  async function releaseLeftovers(): Promise<void> {
+    for (const p of await store.programs()) {
+      if (!closing && !namespaces.has(p)) await service.releaseIfIdle(p);
+    }
+  }
 
   function onConnection(socket: OnAirSocket, program: string): void {
     const member: Member = attachHandlers(socket);
