@@ -82,12 +82,12 @@ export function hasVisible(s: string): boolean {
   return VISIBLE.test(stripInvisible(s).replace(BLANK_SYMBOLS, ''));
 }
 
-/** A single-line field (title, display name): normalised, invisible characters removed, trimmed;
- * `null` if it holds controls or line separators, or nothing visible. */
+/** A single-line field (title, display name): normalised, invisible characters removed, trimmed
+ * (whitespace at the ends, tabs and newlines included, goes); `null` if controls or line
+ * separators remain inside, or nothing visible does. */
 export function cleanLine(s: string): string | null {
-  const n = s.normalize('NFC');
-  if (ANY_CONTROL.test(n) || LINE_SEPARATOR.test(n)) return null;
-  const t = stripInvisible(n).trim();
+  const t = stripInvisible(s.normalize('NFC')).trim();
+  if (ANY_CONTROL.test(t) || LINE_SEPARATOR.test(t)) return null;
   return hasVisible(t) ? t : null;
 }
 

@@ -62,6 +62,8 @@ const rows: [string, string, string | null, string | null][] = [
   ['line separator U+2028', 'a\u2028b', null, 'a\nb'],
   ['paragraph separator U+2029', 'a\u2029b', null, 'a\nb'],
   ['newline', 'a\nb', null, 'a\nb'],
+  ['tabs and newlines at the ends are trimmed', ' \tLate show \n', 'Late show', 'Late show'],
+  ['line separator at the end is trimmed', 'ab\u2028', 'ab', 'ab'],
   ['C0 control', 'a\u0007b', null, 'ab'],
   ['emoji ZWJ sequence kept', `fam ${FAMILY}`, `fam ${FAMILY}`, `fam ${FAMILY}`],
   ['emoji with VS16 and ZWJ kept', HEART_ON_FIRE, HEART_ON_FIRE, HEART_ON_FIRE],
