@@ -139,3 +139,14 @@ describe('helpers', () => {
     expect(hasVisible('\u3164\u2800')).toBe(false);
   });
 });
+
+describe('the SDK guesses names as the server makes them', () => {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const unsigned = (claims: object) => `${b64({ alg: 'HS256' })}.${b64(claims)}.sig`;
+
+  it('tidies a token name claim and cleans a typed displayName', async () => {
+    const { expectedIdentity } = await import('../../src/client/index.js');
+    expect(expectedIdentity({ token: unsigned({ sub: 's', name: 'Ada\tLovelace\u200B' }) })?.displayName).toBe('Ada Lovelace');
+    expect(expectedIdentity({ identity: { userUID: 'u', displayName: '\u3164Kim\u200B ' } })?.displayName).toBe('Kim');
+  });
+});
