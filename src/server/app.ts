@@ -35,7 +35,7 @@ import { SocketIoDelivery } from './delivery.js';
 import { createHandlers } from './handlers.js';
 import { httpRoutes } from './http-routes.js';
 import { NamespaceRegistry } from './namespaces.js';
-import { originAllowed, originWarning } from './origin.js';
+import { originRefusal, originWarning } from './origin.js';
 import { loadTls, type TlsMaterial } from './tls.js';
 import type { OnAirNamespace, OnAirServer, OnAirSocket } from './types.js';
 
@@ -107,7 +107,11 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
 
   let closing = false;
   const events = new EventEmitter();
-  const allowedOrigin = (origin: string, host: string | undefined): boolean => originAllowed(config, origin, host);
+  const allowedOrigin = (origin: string, host: string | undefined): boolean => {
+    const refused = originRefusal(config, origin, host);
+    if (refused) metrics.originRefused(refused);
+    return !refused;
+  };
   const originNotice = originWarning(config);
   if (originNotice) log.warn(originNotice);
 

@@ -4,6 +4,10 @@
  */
 import type { Config } from '../config/config.js';
 
+/** Why a browser page was refused: its origin is not in CORS_ORIGINS; it is not this server's
+ * own (no CORS_ORIGINS); or the server speaks plain HTTP and has no CORS_ORIGINS. */
+export type OriginRefusal = 'not-listed' | 'cross-origin' | 'plain-http';
+
 /**
  * Without CORS_ORIGINS only same-origin pages connect, judged by comparing `Origin` with `Host`.
  * Over TLS the browser has checked the certificate against that host name, so the two cannot be
@@ -11,14 +15,14 @@ import type { Config } from '../config/config.js';
  * is re-pointed at this server (DNS rebinding) sends `Origin: http://evil.example` and
  * `Host: evil.example`. So with TLS off, `Host` is not trusted and browser pages need CORS_ORIGINS.
  */
-export function originAllowed(config: Pick<Config, 'corsOrigins' | 'tls'>, origin: string, host: string | undefined): boolean {
-  if (config.corsOrigins === '*') return true;
-  if (config.corsOrigins) return config.corsOrigins.includes(origin);
-  if (!config.tls.enabled) return false;
+export function originRefusal(config: Pick<Config, 'corsOrigins' | 'tls'>, origin: string, host: string | undefined): OriginRefusal | null {
+  if (config.corsOrigins === '*') return null;
+  if (config.corsOrigins) return config.corsOrigins.includes(origin) ? null : 'not-listed';
+  if (!config.tls.enabled) return 'plain-http';
   try {
-    return new URL(origin).host === host;
+    return new URL(origin).host === host ? null : 'cross-origin';
   } catch {
-    return false;
+    return 'cross-origin';
   }
 }
 

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 import type { UserInfo } from '../../src/protocol/index.js';
 import { call, client, join, refusal, user, type Client } from '../helpers/client.js';
+import { scrape, value } from '../helpers/metrics.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const P = 'prog-cfg';
@@ -131,6 +132,7 @@ describe('same-origin check with TLS=off', () => {
     }
     // Clients that are not browser pages (no Origin) still connect.
     expect((await join(server, P, user('native'))).connected).toBe(true);
+    expect(value(await scrape(server), 'onair_origin_refused_total', { reason: 'plain-http' })).toBeGreaterThanOrEqual(2);
   });
 
   it('with CORS_ORIGINS, a listed origin connects over plain HTTP', async () => {
@@ -139,6 +141,7 @@ describe('same-origin check with TLS=off', () => {
     expect(app.connected).toBe(true);
     const evil = client(server, P, { auth: user('evil'), extraHeaders: { origin: 'http://evil.example', host: 'evil.example' } });
     await refusal(evil);
+    expect(value(await scrape(server), 'onair_origin_refused_total', { reason: 'not-listed' })).toBeGreaterThanOrEqual(1);
   });
 
   it('with TLS on, a same-origin page still connects without CORS_ORIGINS', async () => {
