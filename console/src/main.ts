@@ -1,6 +1,7 @@
 /** The web console: sign in to a programme, then follow and use it through the SDK. */
 import './style.css';
 import { connect, type OnAirClient, type OnAirState, type RoomSummary } from '../../src/client/index.js';
+import { cleanMessage } from '../../src/protocol/text.js';
 import { byId, fields, show } from './dom.js';
 import { describeError, describeSystem } from './readable.js';
 import { renderChat, renderMembers, renderRooms, secondsLeft } from './views.js';
@@ -251,7 +252,8 @@ function sendFrom(formElement: HTMLFormElement, send: (msg: string) => Promise<u
   formElement.addEventListener('submit', (event) => {
     event.preventDefault();
     const input = formElement.querySelector('input')!;
-    const msg = input.value.trim();
+    // The server's rule: a message of only invisible characters is not sent.
+    const msg = cleanMessage(input.value);
     if (!msg || !client) return;
     void act(formElement.querySelector('button'), () => send(msg)).then((ok) => {
       if (ok) input.value = '';

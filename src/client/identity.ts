@@ -4,6 +4,10 @@
  * for them); the server's `loadUsers` later corrects what is guessed here.
  */
 import type { UserInfo } from '../protocol/events.js';
+import { cleanLine, tidyLine } from '../protocol/text.js';
+
+// The protocol's DISPLAY_NAME_MAX; its module would bring zod into the browser bundle.
+const NAME_MAX = 30;
 
 /** The claims of a JWT, read without verifying it (the server verifies; this only guesses
  * names); `null` when it is not a readable JWT. */
@@ -26,9 +30,10 @@ export function expectedIdentity(opts: { token?: string; identity?: UserInfo }):
   const claims = opts.token ? tokenClaims(opts.token) : null;
   const userUID = typeof claims?.sub === 'string' ? claims.sub : opts.identity?.userUID;
   if (!userUID) return null;
-  const name = typeof claims?.name === 'string' && claims.name.trim() ? claims.name.trim() : undefined;
+  const name = typeof claims?.name === 'string' ? (tidyLine(claims.name, NAME_MAX) ?? undefined) : undefined;
   const photoURL = typeof claims?.picture === 'string' ? claims.picture : opts.identity?.photoURL;
-  const me: UserInfo = { userUID, displayName: name ?? opts.identity?.displayName ?? '' };
+  const typed = opts.identity?.displayName ?? '';
+  const me: UserInfo = { userUID, displayName: name ?? cleanLine(typed) ?? typed };
   if (photoURL) me.photoURL = photoURL;
   return me;
 }

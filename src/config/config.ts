@@ -26,8 +26,28 @@ const bool = (def: boolean) =>
     .optional()
     .transform((v) => (v === undefined || v === '' ? def : ['true', '1', 'yes', 'on'].includes(v)));
 
+// A misspelt NODE_ENV used to fall silently to development, and so to dev auth: spellings are
+// compared without case, and one that is not listed stops the start.
+const PRODUCTION_NAMES = ['production', 'prod'];
+const OTHER_ENV_NAMES = ['development', 'dev', 'test'];
+const nodeEnv = optionalText
+  .transform((v) => v?.toLowerCase())
+  .refine((v) => v === undefined || PRODUCTION_NAMES.includes(v) || OTHER_ENV_NAMES.includes(v), {
+    message: `must be one of ${[...PRODUCTION_NAMES, ...OTHER_ENV_NAMES].join(', ')} (any case)`,
+  });
+
+/** `false`/`0` trusts no proxy; `true` is one hop; a number is that many proxies in front. */
+const trustProxy = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(true|false|yes|no|on|off|\d{1,2}|)$/, 'must be true, false or a number of proxy hops (0-32)')
+  .optional()
+  .transform((v) => (v === undefined || v === '' || ['false', 'no', 'off'].includes(v) ? 0 : ['true', 'yes', 'on'].includes(v) ? 1 : Number(v)))
+  .pipe(z.number().int().min(0).max(32));
+
 const envSchema = z.object({
-  NODE_ENV: optionalText,
+  NODE_ENV: nodeEnv,
   PORT: int(8443, 0, 65535),
   HOST: z.string().trim().min(1).optional().default('0.0.0.0'),
   TLS: z.enum(['on', 'off']).optional().default('on'),
@@ -40,13 +60,14 @@ const envSchema = z.object({
     .default('/socket.io'),
   TRANSPORTS: z.enum(['websocket', 'polling,websocket', 'websocket,polling']).optional().default('polling,websocket'),
   CORS_ORIGINS: optionalText,
-  TRUST_PROXY: bool(false),
+  TRUST_PROXY: trustProxy,
   AUTH_MODE: z.enum(['dev', 'jwt']).optional(),
   JWT_SECRET: optionalText,
   JWT_PUBLIC_KEY: optionalText,
   JWT_JWKS_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
+  JWT_CLOCK_TOLERANCE_S: int(30, 0, 300),
   ROOM_MAX_LIMIT: int(120, 2, 10_000),
   ROOMS_PER_PROGRAM_MAX: int(500, 1, 100_000),
   CHAT_MAX_LENGTH: int(300, 1, 2000),
@@ -106,10 +127,11 @@ export interface Config {
   transports: ('websocket' | 'polling')[];
   /** `null`: no cross-origin browser access; `'*'`: any origin. */
   corsOrigins: string[] | '*' | null;
-  trustProxy: boolean;
+  /** Proxies in front of the server whose `X-Forwarded-For` entries are trusted; 0: none. */
+  trustProxy: number;
   auth:
     | { mode: 'dev' }
-    | { mode: 'jwt'; key: JwtKeySource; issuer?: string; audience?: string };
+    | { mode: 'jwt'; key: JwtKeySource; issuer?: string; audience?: string; clockToleranceS: number };
   roomMaxLimit: number;
   roomsPerProgramMax: number;
   chatMaxLength: number;
@@ -177,7 +199,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const problems: string[] = [];
-  const production = e.NODE_ENV === 'production';
+  const production = e.NODE_ENV !== undefined && PRODUCTION_NAMES.includes(e.NODE_ENV);
 
   const mode = e.AUTH_MODE ?? (production ? 'jwt' : 'dev');
   if (production && mode === 'dev') {
@@ -197,7 +219,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       if (key.kind === 'secret' && Buffer.byteLength(key.secret) < 32) {
         problems.push('JWT_SECRET: must be at least 32 bytes for HS256');
       }
-      auth = { mode: 'jwt', key };
+      auth = { mode: 'jwt', key, clockToleranceS: e.JWT_CLOCK_TOLERANCE_S };
       if (e.JWT_ISSUER) auth.issuer = e.JWT_ISSUER;
       if (e.JWT_AUDIENCE) auth.audience = e.JWT_AUDIENCE;
     }

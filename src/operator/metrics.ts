@@ -154,6 +154,18 @@ export class ServerMetrics implements DomainObserver, PasswordObserver {
   socketOverflow(transport: string): void {
     this.socketOverflows.inc({ transport });
   }
+  // Browser pages refused by the Origin check (engine.io answers them before any handshake, so
+  // onair_refusals_total never sees them); `plain-http` climbing means TLS=off lacks CORS_ORIGINS.
+  private readonly originRefusals = new Counter({
+    name: 'onair_origin_refused_total',
+    help: 'Browser requests refused by the Origin check, by reason (not-listed, cross-origin, plain-http)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  originRefused(reason: 'not-listed' | 'cross-origin' | 'plain-http'): void {
+    this.originRefusals.inc({ reason });
+  }
+
   handled(event: string, seconds: number): void {
     this.handlerSeconds.observe({ event }, seconds);
   }

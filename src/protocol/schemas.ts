@@ -3,7 +3,7 @@
  * anything touches state; clients may use them to check input before sending.
  */
 import { z } from 'zod';
-import { cleanLine, cleanMessage, codePointLength, hasForbiddenKeys, hasIllFormedText } from './text.js';
+import { cleanLine, cleanMessage, codePointLength, hasForbiddenKeys, hasIllFormedText, isCleanId } from './text.js';
 
 export const SCHEDULE_UID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Room and aggro ids are server-made and URL-safe; anything else cannot name one. */
@@ -35,7 +35,7 @@ export function line(max: number) {
     .transform((s, ctx) => {
       const t = cleanLine(s);
       if (t === null || t.length === 0 || codePointLength(t) > max) {
-        ctx.addIssue({ code: 'custom', message: `must be 1-${max} characters without controls` });
+        ctx.addIssue({ code: 'custom', message: `must be 1-${max} characters, something visible, no controls` });
         return z.NEVER;
       }
       return t;
@@ -109,7 +109,11 @@ export function parsePayload<S extends z.ZodType>(schema: S, raw: unknown): Pars
 
 /** A handshake identity (dev mode's `auth`/`query`, or claims of a verified token). */
 export const identitySchema = z.object({
-  userUID: z.string().regex(new RegExp(`^[^\\s\\p{Cc}]{1,${USER_UID_MAX}}$`, 'u')),
+  userUID: z
+    .string()
+    .min(1)
+    .max(USER_UID_MAX * 2)
+    .refine((u) => codePointLength(u) <= USER_UID_MAX && isCleanId(u), 'userUID must be 1-128 characters without whitespace, controls or invisible characters'),
   displayName: line(DISPLAY_NAME_MAX),
   photoURL: z
     .union([z.string().max(PHOTO_URL_MAX), z.null()])

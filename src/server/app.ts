@@ -2,7 +2,7 @@
  * `createApp` builds a complete onair server without listening, so tests build as many as they
  * need; `main.ts` reads the configuration and listens.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -28,6 +28,7 @@ import type { SocketEntry } from '../state/cluster.js';
 import type { StateStore } from '../state/store.js';
 import { createBackends, type Backends } from './backends.js';
 import { createAuthenticator, HandshakeError, type Authenticator, type HandshakeInput } from './auth.js';
+import { clientAddress } from './client-address.js';
 import { LOBBY } from './channels.js';
 import { ConnectGate } from './connect-gate.js';
 import { SocketIoDelivery } from './delivery.js';
@@ -36,6 +37,7 @@ import { capSocketBuffers } from './socket-buffer.js';
 import { httpRoutes } from './http-routes.js';
 import { NamespaceRegistry } from './namespaces.js';
 import { RefusalLog } from './refusal-log.js';
+import { originRefusal, originWarning } from './origin.js';
 import { loadTls, type TlsMaterial } from './tls.js';
 import type { OnAirNamespace, OnAirServer, OnAirSocket } from './types.js';
 
@@ -67,14 +69,6 @@ export interface OnAirApp {
   close(): Promise<void>;
 }
 
-function clientAddress(req: IncomingMessage, fallback: string, trustProxy: boolean): string {
-  if (trustProxy) {
-    const fwd = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
-    if (first) return first;
-  }
-  return fallback;
-}
 
 function refusal(code: ConnectErrorCode, message: string): Error & { data: { code: string; message: string } } {
   return Object.assign(new Error(code), { data: { code, message } });
@@ -118,15 +112,12 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
   let closing = false;
   const events = new EventEmitter();
   const allowedOrigin = (origin: string, host: string | undefined): boolean => {
-    if (config.corsOrigins === '*') return true;
-    if (config.corsOrigins) return config.corsOrigins.includes(origin);
-    // Without CORS_ORIGINS only same-origin browser pages may connect.
-    try {
-      return new URL(origin).host === host;
-    } catch {
-      return false;
-    }
+    const refused = originRefusal(config, origin, host);
+    if (refused) metrics.originRefused(refused);
+    return !refused;
   };
+  const originNotice = originWarning(config);
+  if (originNotice) log.warn(originNotice);
 
   // Registered before socket.io attaches: engine.io wraps the listeners it finds, so these
   // routes never see (and never answer) a socket.io request.

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Config } from '../config/config.js';
 import type { Identity } from '../domain/model.js';
-import { ConnectErrorCode, identitySchema, parsePayload, codePointLength, DISPLAY_NAME_MAX } from '../protocol/index.js';
+import { ConnectErrorCode, identitySchema, parsePayload, tidyLine, DISPLAY_NAME_MAX } from '../protocol/index.js';
 
 export class HandshakeError extends Error {
   constructor(
@@ -58,10 +58,6 @@ export class DevAuthenticator implements Authenticator {
   }
 }
 
-function truncate(s: string, max: number): string {
-  return codePointLength(s) <= max ? s : [...s].slice(0, max).join('');
-}
-
 /** JWT mode: a token verified with jose against a secret, a PEM key or a remote key set. */
 export class JwtAuthenticator implements Authenticator {
   readonly mode = 'jwt' as const;
@@ -93,7 +89,13 @@ export class JwtAuthenticator implements Authenticator {
     if (typeof token !== 'string' || token === '') throw new HandshakeError('AUTH_REQUIRED', 'a token is required');
     let payload: JWTPayload;
     try {
-      const options: Parameters<typeof jwtVerify>[2] = { algorithms: this.algorithms, requiredClaims: ['exp', 'sub'] };
+      // Some slack on exp/nbf/iat: the provider's clock and ours are never exactly together, and
+      // a token minted a second "in the future" must not lock a user out.
+      const options: Parameters<typeof jwtVerify>[2] = {
+        algorithms: this.algorithms,
+        requiredClaims: ['exp', 'sub'],
+        clockTolerance: this.config.clockToleranceS,
+      };
       if (this.config.issuer) options.issuer = this.config.issuer;
       if (this.config.audience) options.audience = this.config.audience;
       ({ payload } = await jwtVerify(token, this.key as Uint8Array, options));
@@ -101,8 +103,10 @@ export class JwtAuthenticator implements Authenticator {
       if (err instanceof joseErrors.JWTExpired) throw new HandshakeError('AUTH_EXPIRED', 'token expired');
       throw new HandshakeError('AUTH_INVALID', err instanceof joseErrors.JOSEError ? `token rejected (${err.code})` : 'token rejected');
     }
-    // The provider's name claim is trusted but may be long; a name typed in the handshake is not.
-    const name = typeof payload.name === 'string' ? truncate(payload.name.trim(), DISPLAY_NAME_MAX) : undefined;
+    // The provider's name claim is trusted but free-form (long, tabs, line breaks): it is tidied
+    // to fit rather than refused, since the user cannot change it here. A name typed in the
+    // handshake is not trusted and goes through the identity rules as sent.
+    const name = typeof payload.name === 'string' ? (tidyLine(payload.name, DISPLAY_NAME_MAX) ?? undefined) : undefined;
     return toIdentity({
       userUID: payload.sub,
       displayName: name || first(auth.displayName) || first(query.displayName),

@@ -129,7 +129,7 @@ describe('text rules', () => {
     expect(cleanLine('a\nb')).toBeNull();
     expect(cleanLine('a\tb')).toBeNull();
     expect(cleanLine('a\u0085b')).toBeNull();
-    expect(cleanLine('   ')).toBe('');
+    expect(cleanLine('   ')).toBeNull();
   });
 
   it('cleanMessage strips controls (keeping newline and tab) and bidi overrides, then trims', () => {
@@ -503,7 +503,7 @@ describe('loadConfig', () => {
     const secret = 'x'.repeat(32);
     const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud' });
     expect(c.production).toBe(true);
-    expect(c.auth).toEqual({ mode: 'jwt', key: { kind: 'secret', secret }, issuer: 'iss', audience: 'aud' });
+    expect(c.auth).toEqual({ mode: 'jwt', key: { kind: 'secret', secret }, issuer: 'iss', audience: 'aud', clockToleranceS: 30 });
   });
 
   const bad: [string, Record<string, string>][] = [
