@@ -9,27 +9,11 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/domain/clock.js';
 import { MemoryStore } from '../../src/state/memory/memory-store.js';
-import { call, createOk, join, user, WAIT_MS, type Who } from '../helpers/client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { call, createOk, join, user, type Who } from '../helpers/client.js';
+import { released, startServer, type TestServer } from '../helpers/server.js';
 
 const COOLDOWN_MS = 2500;
 const ENV = { AGGRO_COOLDOWN_MS: String(COOLDOWN_MS), HOUSEKEEPING_MS: '50' };
-
-function released(server: TestServer, program: string, timeoutMs = WAIT_MS): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const on = (p: string) => {
-      if (p !== program) return;
-      clearTimeout(timer);
-      server.events.off('program-released', on);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      server.events.off('program-released', on);
-      reject(new Error(`timed out waiting for program-released of "${program}"`));
-    }, timeoutMs);
-    server.events.on('program-released', on);
-  });
-}
 
 /** Poll real process state until `cond` holds, bounded in time. */
 async function waitUntil(cond: () => Promise<boolean> | boolean, what: string, timeoutMs: number): Promise<void> {

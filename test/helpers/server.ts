@@ -109,3 +109,20 @@ export async function startServer(env: Record<string, string> = {}, deps: Partia
 afterEach(async () => {
   await Promise.all([...running].map((s) => s.close()));
 });
+
+/** Wait for `program-released` for one programme on one server. */
+export function released(server: TestServer, program: string, timeoutMs = 3000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onRelease = (p: string) => {
+      if (p !== program) return;
+      clearTimeout(timer);
+      server.events.off('program-released', onRelease);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      server.events.off('program-released', onRelease);
+      reject(new Error(`timed out waiting for program-released of "${program}"`));
+    }, timeoutMs);
+    server.events.on('program-released', onRelease);
+  });
+}

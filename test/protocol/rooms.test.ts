@@ -5,9 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RoomSummary, UserInfo } from '../../src/protocol/index.js';
-import { call, createOk, join, joinOk, user, WAIT_MS, type Who } from '../helpers/client.js';
-import type { TestServer } from '../helpers/server.js';
-import { startServer } from '../helpers/server.js';
+import { call, createOk, join, joinOk, user, type Who } from '../helpers/client.js';
+import { released, startServer } from '../helpers/server.js';
 import { startTopology, type Topology } from '../helpers/topology.js';
 
 type Joined = Awaited<ReturnType<typeof join>>;
@@ -36,23 +35,6 @@ const SUMMARY_KEYS = new Set(['roomId', 'title', 'max', 'count', 'password']);
 function expectCleanSummary(r: Record<string, unknown>): void {
   for (const key of Object.keys(r)) expect(SUMMARY_KEYS.has(key), `unexpected field "${key}"`).toBe(true);
   if ('password' in r) expect(r.password).toBe(true);
-}
-
-/** Wait for `program-released` for one programme on one server. */
-function released(server: TestServer, program: string, timeoutMs = WAIT_MS): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onRelease = (p: string) => {
-      if (p !== program) return;
-      clearTimeout(timer);
-      server.events.off('program-released', onRelease);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      server.events.off('program-released', onRelease);
-      reject(new Error(`timed out waiting for program-released of "${program}"`));
-    }, timeoutMs);
-    server.events.on('program-released', onRelease);
-  });
 }
 
 /** `n` clients of one programme connected at once, spread over the topology's servers. */

@@ -227,9 +227,11 @@ describe('PasswordGuard', () => {
 });
 
 describe('the service checks what is cheap before hashing', () => {
-  function setup(options: { roomsPerProgramMax?: number } = {}) {
+  function setup<H extends PasswordHashing = CountingHashing>(
+    options: { roomsPerProgramMax?: number; limits?: Partial<typeof defaultPasswordLimits>; hashing?: H } = {},
+  ) {
     const clock = { now: () => Date.now() };
-    const hashing = new CountingHashing();
+    const hashing = (options.hashing ?? new CountingHashing()) as H;
     const service = new OnAirService(
       {
         store: new MemoryStore(clock),
@@ -238,7 +240,7 @@ describe('the service checks what is cheap before hashing', () => {
         clock,
         ids: { roomId: () => `room${Math.random()}`, aggroUID: () => 'a', messageId: () => 'm' },
         log: pino({ level: 'silent' }),
-        passwords: new PasswordGuard(defaultPasswordLimits, clock, undefined, hashing),
+        passwords: new PasswordGuard({ ...defaultPasswordLimits, ...options.limits }, clock, undefined, hashing),
       },
       { roomsPerProgramMax: options.roomsPerProgramMax ?? 10, aggroTtlMs: 30_000, aggroCooldownMs: 60_000, batchIntervalMs: 0 },
     );
@@ -254,20 +256,7 @@ describe('the service checks what is cheap before hashing', () => {
   });
 
   it('createRoom answers ER001 when the hash queue is full', async () => {
-    const clock = { now: () => Date.now() };
-    const hashing = new HeldHashing();
-    const service = new OnAirService(
-      {
-        store: new MemoryStore(clock),
-        delivery: new RecordingDelivery(),
-        records: { record: async () => {}, close: async () => {} },
-        clock,
-        ids: { roomId: () => `room${Math.random()}`, aggroUID: () => 'a', messageId: () => 'm' },
-        log: pino({ level: 'silent' }),
-        passwords: new PasswordGuard({ ...defaultPasswordLimits, hashConcurrency: 1, hashQueue: 0 }, clock, undefined, hashing),
-      },
-      { roomsPerProgramMax: 10, aggroTtlMs: 30_000, aggroCooldownMs: 60_000, batchIntervalMs: 0 },
-    );
+    const { service, hashing } = setup({ hashing: new HeldHashing(), limits: { hashConcurrency: 1, hashQueue: 0 } });
     const first = service.createRoom('p', m('a'), { title: 'One', max: 2, password: 'pw' });
     await settle();
     expect(await service.createRoom('p', m('b'), { title: 'Two', max: 2, password: 'pw' })).toEqual({ ok: false, code: 'ER001' });
