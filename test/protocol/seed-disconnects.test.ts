@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { io as seedIo, type Socket as SeedSocket } from 'socket.io-client-v3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, adminCall } from '../helpers/admin.js';
-import { client, join, refusal, user, WAIT_MS, type Who } from '../helpers/client.js';
+import { client, createOk, join, refusal, user, WAIT_MS, type Who } from '../helpers/client.js';
 import { scrape, value } from '../helpers/metrics.js';
 import type { TestServer } from '../helpers/server.js';
 import { startTopology, type Topology } from '../helpers/topology.js';
@@ -224,6 +224,11 @@ describe('the seed client and final disconnects', () => {
     const seed = await new SeedDevice(t.server(1), p, who).open();
     const v4who = user('v4troll');
     const v4 = await join(t.server(2), p, v4who);
+    // Both in a room: moving a socket between the lobby and rooms keeps what marks a v4 client.
+    const roomId = await createOk(v4, { title: 'Trolls', max: 5 });
+    const joined = new Promise<unknown[]>((resolve) => seed.socket.once('joinRoomReq', (...args: unknown[]) => resolve(args)));
+    seed.socket.emit('joinRoom', { roomId });
+    expect(await joined).toEqual([{ result: true }]);
 
     const kickedAt = Date.now();
     expect((await adminCall(t.server(0), 'POST', `/admin/programs/${p}/kick`, { userUID: who.userUID })).status).toBe(204);
