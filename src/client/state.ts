@@ -135,6 +135,9 @@ function reduceEvent(s: OnAirSnapshot, a: ServerEvent): OnAirSnapshot {
     case 'aggroErr':
       // Replies for clients without acknowledgements; the calls here use the acks.
       return s;
+    case 'insufficient':
+      // For seed-protocol sockets only; this client sends `auth`, so the server never sends it.
+      return s;
   }
 }
 

@@ -73,6 +73,7 @@ const envSchema = z.object({
   CHAT_MAX_LENGTH: int(300, 1, 2000),
   AGGRO_TTL_MS: int(30_000, 10),
   AGGRO_COOLDOWN_MS: int(60_000, 0),
+  KICK_COOLDOWN_MS: int(60_000, 0, 86_400_000),
   BATCH_INTERVAL_MS: int(500, 0, 60_000),
   EVENT_RATE: int(20, 1),
   EVENT_BURST: int(40, 1),
@@ -137,6 +138,8 @@ export interface Config {
   chatMaxLength: number;
   aggroTtlMs: number;
   aggroCooldownMs: number;
+  /** How long a kicked user's handshakes into that programme are refused (`KICKED`); 0: off. */
+  kickCooldownMs: number;
   batchIntervalMs: number;
   eventRate: number;
   eventBurst: number;
@@ -256,6 +259,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     chatMaxLength: e.CHAT_MAX_LENGTH,
     aggroTtlMs: e.AGGRO_TTL_MS,
     aggroCooldownMs: e.AGGRO_COOLDOWN_MS,
+    kickCooldownMs: e.KICK_COOLDOWN_MS,
     batchIntervalMs: e.BATCH_INTERVAL_MS,
     eventRate: e.EVENT_RATE,
     eventBurst: e.EVENT_BURST,

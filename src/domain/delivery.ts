@@ -2,9 +2,15 @@
  * How the domain reaches clients, without knowing the transport. The socket.io implementation
  * lives in `server/delivery.ts`; with many servers each call reaches sockets on all of them.
  */
-import type { ServerEventName, ServerToClientEvents } from '../protocol/index.js';
+import type { ServerEventName, ServerToClientEvents, SystemCode } from '../protocol/index.js';
 
 export type EventArgs<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>;
+
+/** Why a session ends for good. */
+export interface SessionEnd {
+  code: Extract<SystemCode, 'DUPLICATE_SESSION' | 'KICKED' | 'BANNED'>;
+  message: string;
+}
 
 export interface Delivery {
   /** Every socket of the programme that sits in no room. */
@@ -16,5 +22,9 @@ export interface Delivery {
   enterRoom(p: string, socketId: string, roomId: string): void;
   /** Route the socket's deliveries to the lobby only. */
   enterLobby(p: string, socketId: string): void;
-  disconnect(p: string, socketId: string): void;
+  /**
+   * End the session for good: the socket gets `system` with `end`, a seed-protocol socket also
+   * `insufficient` (so the seed's client does not reconnect at once), then it is disconnected.
+   */
+  endSession(p: string, socketId: string, end: SessionEnd): void;
 }

@@ -17,6 +17,8 @@ export interface DomainObserver {
   batchedEmit(event: 'count' | 'aggroPoint'): void;
   /** A call on the state backend or the database failed. */
   backendError(backend: 'state' | 'database'): void;
+  /** The server ended a session for good (the seed's client is told `insufficient`). */
+  sessionEnded(p: string, code: 'DUPLICATE_SESSION' | 'KICKED' | 'BANNED'): void;
 }
 
 export const quietObserver: DomainObserver = {
@@ -30,4 +32,5 @@ export const quietObserver: DomainObserver = {
   voted() {},
   batchedEmit() {},
   backendError() {},
+  sessionEnded() {},
 };

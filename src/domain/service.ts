@@ -28,6 +28,8 @@ export interface ServiceOptions {
   aggroCooldownMs: number;
   /** @default 500; 0 turns batching off */
   batchIntervalMs: number;
+  /** How long a kicked user's handshakes into the programme are refused. @default 0 (off) */
+  kickCooldownMs?: number;
 }
 
 export interface ServiceDeps {
@@ -108,11 +110,11 @@ export class OnAirService {
     const previous = await this.deps.store.claimSession(p, m.userUID, m.socketId);
     if (previous) {
       this.deps.log.info({ p, userUID: m.userUID, previous, socketId: m.socketId }, 'duplicate session replaced');
-      this.deps.delivery.toSocket(p, previous, 'system', {
+      this.deps.delivery.endSession(p, previous, {
         code: 'DUPLICATE_SESSION',
         message: 'You connected to this programme from another session.',
       });
-      this.deps.delivery.disconnect(p, previous);
+      this.observer.sessionEnded(p, 'DUPLICATE_SESSION');
     }
   }
 
@@ -241,14 +243,34 @@ export class OnAirService {
     return true;
   }
 
-  /** Tell the user's session in the programme why, then disconnect it; `false` when offline. */
+  /** Tell the user's session in the programme why, then disconnect it for good; `false` when
+   * offline. */
   async endSession(p: string, userUID: string, code: 'KICKED' | 'BANNED', message: string): Promise<boolean> {
     const socketId = await this.deps.store.sessionOf(p, userUID);
     if (!socketId) return false;
-    this.deps.delivery.toSocket(p, socketId, 'system', { code, message });
-    this.deps.delivery.disconnect(p, socketId);
+    this.deps.delivery.endSession(p, socketId, { code, message });
+    this.observer.sessionEnded(p, code);
     this.deps.log.info({ p, userUID, code }, 'session ended by an operator');
     return true;
+  }
+
+  /**
+   * An operator kicks the user out of the programme: the cooldown starts first, so the client's
+   * reconnect right after the disconnect is already refused; then the session ends. The cooldown
+   * is kept even when the user is offline (`false`): a seed client between two of its immediate
+   * reconnects looks offline for a moment, and the kick must still hold.
+   */
+  async kick(p: string, userUID: string, message: string): Promise<boolean> {
+    const cooldownMs = this.options.kickCooldownMs ?? 0;
+    if (cooldownMs > 0) await this.deps.store.kick(p, userUID, cooldownMs);
+    return this.endSession(p, userUID, 'KICKED', message);
+  }
+
+  /** How much longer the user's handshakes into the programme are refused after a kick; 0 when
+   * they are not. */
+  async kickedFor(p: string, userUID: string): Promise<number> {
+    if (!(this.options.kickCooldownMs ?? 0)) return 0;
+    return this.deps.store.kickedFor(p, userUID);
   }
 
   /** An operator removes a live aggro: recorded as removed, its room gets `deleteAggro`. */

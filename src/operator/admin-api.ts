@@ -211,13 +211,14 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
     {
       method: 'POST',
       path: '/admin/programs/:scheduleUID/kick',
-      summary: "Disconnect a user's session (system KICKED)",
+      summary: "Disconnect a user's session (system KICKED) and refuse their handshakes into the programme for KICK_COOLDOWN_MS (connect_error KICKED)",
       body: S.kickBody,
       ok: [204],
       notFound: true,
       async handle(d, { params, body }) {
         const { userUID } = parse(S.kickBody, body);
-        if (!(await d.service.endSession(params.scheduleUID!, userUID, 'KICKED', 'An operator removed you from this programme.'))) throw notFound();
+        // 404 when offline, though the kick's cooldown (KICK_COOLDOWN_MS) is kept all the same.
+        if (!(await d.service.kick(params.scheduleUID!, userUID, 'An operator removed you from this programme.'))) throw notFound();
         return { status: 204 };
       },
     },

@@ -166,6 +166,18 @@ export class ServerMetrics implements DomainObserver, PasswordObserver {
     this.originRefusals.inc({ reason });
   }
 
+  // Sessions the server ended for good (seed clients are told `insufficient` first); a
+  // DUPLICATE_SESSION rate near the connect rate is two devices of one user fighting.
+  private readonly sessionEnds = new Counter({
+    name: 'onair_sessions_ended_total',
+    help: 'Sessions the server ended for good (seed clients get insufficient first), by code: DUPLICATE_SESSION, KICKED, BANNED',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+  sessionEnded(_p: string, code: 'DUPLICATE_SESSION' | 'KICKED' | 'BANNED'): void {
+    this.sessionEnds.inc({ code });
+  }
+
   handled(event: string, seconds: number): void {
     this.handlerSeconds.observe({ event }, seconds);
   }

@@ -13,6 +13,7 @@ import type { Clock } from '../domain/clock.js';
 import { isOnAir, Schedule, type Programme } from '../domain/schedule.js';
 import type { OnAirService } from '../domain/service.js';
 import type { RecordStore } from '../records/record-store.js';
+import { endFinally } from '../server/final-disconnect.js';
 import type { OnAirNamespace } from '../server/types.js';
 
 export interface ProgrammesDeps {
@@ -129,19 +130,21 @@ export class Programmes {
    * A programme goes off air: its sockets (this server's, or with `everywhere` every server's)
    * get `PROGRAM_ENDED`; its live aggros are recorded as `program_ended` before anyone is
    * disconnected (otherwise the last one out would end them as `room_emptied`); then the sockets
-   * go, and disconnect clean-up releases its state.
+   * go for good (seed clients get `insufficient` only now: they disconnect themselves on it), and
+   * disconnect clean-up releases its state.
    */
   async end(p: string, everywhere: boolean): Promise<void> {
     this.ending.add(p);
     this.deps.log.info({ p, everywhere }, 'programme ended');
     const nsp = this.deps.namespace(p);
     const target = everywhere ? nsp : nsp.local;
-    target.emit('system', { code: 'PROGRAM_ENDED', message: ENDED_MESSAGE });
+    const notice = { code: 'PROGRAM_ENDED', message: ENDED_MESSAGE } as const;
+    target.emit('system', notice);
     try {
       await this.deps.service.endProgrammeAggros(p);
     } catch (err) {
       this.deps.log.error({ err, p }, 'recording the live aggros of an ended programme failed');
     }
-    target.disconnectSockets(true);
+    endFinally(target, notice, true);
   }
 }

@@ -46,6 +46,7 @@ export const ConnectErrorCode = {
   PROGRAM_NOT_ON_AIR: 'PROGRAM_NOT_ON_AIR',
   RATE_LIMITED: 'RATE_LIMITED',
   BANNED: 'BANNED',
+  KICKED: 'KICKED',
 } as const;
 export type ConnectErrorCode = (typeof ConnectErrorCode)[keyof typeof ConnectErrorCode];
 

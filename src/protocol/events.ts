@@ -106,6 +106,9 @@ export interface ServerToClientEvents {
   stopAggro: (aggroUID: string) => void;
   deleteAggro: (aggroUID: string) => void;
   system: (notice: { code: SystemCode; message: string }) => void;
+  /** new: sent only to seed-protocol sockets, just before a disconnect they must not undo at
+   * once; the seed's client gives up on it (its reconnect-at-once would otherwise loop). */
+  insufficient: (notice: { code: SystemCode; message: string }) => void;
 }
 
 export type ClientEventName = keyof ClientToServerEvents;
@@ -139,4 +142,5 @@ export const serverEventNames = [
   'stopAggro',
   'deleteAggro',
   'system',
+  'insufficient',
 ] as const satisfies readonly ServerEventName[];

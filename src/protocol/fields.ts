@@ -105,6 +105,7 @@ export const serverEventFields = {
   stopAggro: 'scalar',
   deleteAggro: 'scalar',
   system: { properties: { code: 'required', message: 'required' } },
+  insufficient: { properties: { code: 'required', message: 'required' } },
 } as const satisfies ServerOutlines;
 type ServerVariantsListed = ExpectNone<Unlisted<typeof serverEventFields, ServerOutlines>>;
 

@@ -29,7 +29,8 @@ import type { StateStore } from '../state/store.js';
 import { createBackends, type Backends } from './backends.js';
 import { createAuthenticator, HandshakeError, type Authenticator, type HandshakeInput } from './auth.js';
 import { clientAddress } from './client-address.js';
-import { LOBBY } from './channels.js';
+import { AUTH_CLIENTS, LOBBY } from './channels.js';
+import { isSeedProtocol } from './final-disconnect.js';
 import { ConnectGate } from './connect-gate.js';
 import { SocketIoDelivery } from './delivery.js';
 import { createHandlers } from './handlers.js';
@@ -200,6 +201,12 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
       return { code: 'AUTH_INVALID', message: 'authentication failed' };
     }
     if (await banned(identity.userUID, program)) return { code: 'BANNED', message: 'you are banned from this programme' };
+    // As with bans, a backend that is away lets the handshake through (chat stays up).
+    const kickedMs = await service.kickedFor(program, identity.userUID).catch(() => {
+      metrics.backendError('state');
+      return 0;
+    });
+    if (kickedMs > 0) return { code: 'KICKED', message: `you were removed from this programme; try again in ${Math.ceil(kickedMs / 1000)} s` };
     // Checked again: the programme may have gone off air while this handshake waited, and
     // its end only disconnects the sockets that were there.
     if (!programmes.admits(program)) return notOnAir;
@@ -310,6 +317,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     aggroTtlMs: config.aggroTtlMs,
     aggroCooldownMs: config.aggroCooldownMs,
     batchIntervalMs: config.batchIntervalMs,
+    kickCooldownMs: config.kickCooldownMs,
   });
   const supervisor =
     backends.nodes && backends.deadlines
@@ -417,7 +425,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
 
   function onConnection(socket: OnAirSocket, program: string): void {
     const member: Member = attachHandlers(socket);
-    void socket.join(LOBBY);
+    void socket.join(isSeedProtocol(socket.handshake) ? [LOBBY] : [LOBBY, AUTH_CLIENTS]);
     // With many servers, the socket is listed for clean-up should this server die.
     const entry = { p: program, socketId: socket.id, userUID: member.userUID, displayName: member.displayName };
     const registered = backends.nodes?.addSocket(entry).catch((err: unknown) => netLog.warn({ err }, 'socket registry failed'));

@@ -1,8 +1,9 @@
 /** The domain's `Delivery` over socket.io: broadcasts go through the namespace's adapter, so
  * with a cluster adapter they reach sockets on every server. */
-import type { Delivery, EventArgs } from '../domain/delivery.js';
+import type { Delivery, EventArgs, SessionEnd } from '../domain/delivery.js';
 import type { ServerEventName } from '../protocol/index.js';
-import { LOBBY, roomChannel } from './channels.js';
+import { AUTH_CLIENTS, LOBBY, roomChannel } from './channels.js';
+import { endFinally } from './final-disconnect.js';
 import type { NamespaceRegistry } from './namespaces.js';
 import type { OnAirNamespace } from './types.js';
 
@@ -36,16 +37,17 @@ export class SocketIoDelivery implements Delivery {
     this.move(p, socketId, LOBBY);
   }
 
-  disconnect(p: string, socketId: string): void {
-    this.nsp(p).in(socketId).disconnectSockets(true);
+  endSession(p: string, socketId: string, end: SessionEnd): void {
+    endFinally(this.nsp(p).to(socketId), end);
   }
 
-  /** A socket listens to exactly one channel besides its own id: the lobby or its room. */
+  /** A socket listens to exactly one channel besides its own id and `AUTH_CLIENTS`: the lobby or
+   * its room. */
   private move(p: string, socketId: string, channel: string): void {
     const nsp = this.nsp(p);
     const socket = nsp.sockets.get(socketId);
     if (socket) {
-      for (const r of socket.rooms) if (r !== socketId && r !== channel) void socket.leave(r);
+      for (const r of socket.rooms) if (r !== socketId && r !== channel && r !== AUTH_CLIENTS) void socket.leave(r);
       void socket.join(channel);
       return;
     }

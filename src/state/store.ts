@@ -132,12 +132,21 @@ export interface StateStore {
   /** Forget the session, only if it is still the user's current one. */
   releaseSession(p: string, userUID: string, socketId: string): Promise<void>;
 
+  /** Record a kick of the user from the programme lasting `forMs` from now, seen by every
+   * server sharing the backend (their handshakes refuse the user meanwhile); a later kick
+   * replaces the time left. */
+  kick(p: string, userUID: string, forMs: number): Promise<void>;
+
+  /** How many ms of the user's kick from the programme are left; 0 when not kicked. */
+  kickedFor(p: string, userUID: string): Promise<number>;
+
   /** Programmes that have any state at all. */
   programs(): Promise<string[]>;
 
   /** `true` when the programme has no sessions and no room but empty persistent ones (they are
    * restored from the database when it comes back), so its runtime can be released;
-   * the store then forgets what is left of it (windows, cooldowns once they have run out). */
+   * the store then forgets what is left of it (windows, cooldowns and kicks once they have run
+   * out). */
   releaseIfIdle(p: string): Promise<boolean>;
 
   /** Whether the backend answers; `/readyz` reports it. */

@@ -127,8 +127,10 @@ describe('admin API across servers', () => {
     await endedWith(onB, 'KICKED');
     expect(await arg(left)).toEqual({ userUID: who.userUID, displayName: 'kicked' });
     await stillServed(witness);
-    // Not a ban: back on B.
-    await stillServed(await join(B, p, who));
+    // The kick sticks for KICK_COOLDOWN_MS (default 60 s) on every server, in that programme only.
+    expect(await outcome(B, p, who)).toBe('KICKED');
+    expect(await outcome(A, p, who)).toBe('KICKED');
+    expect(await outcome(A, uid('ckick-other'), who)).toBe('connected');
   });
 
   it('a programme put through server A with past times makes server B refuse handshakes within the refresh interval', async () => {

@@ -1026,6 +1026,45 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       });
     });
 
+    // ---- kicks --------------------------------------------------------------------------
+
+    describe('kick and kickedFor', () => {
+      it('holds for the user in that programme only; a later kick replaces the time left', async () => {
+        expect(await store.kickedFor(p, 'u-a')).toBe(0);
+        await store.kick(p, 'u-a', 60_000);
+        const left = await store.kickedFor(p, 'u-a');
+        expect(left).toBeGreaterThan(59_000);
+        expect(left).toBeLessThanOrEqual(60_000);
+        expect(await store.kickedFor(p, 'u-b')).toBe(0);
+        expect(await store.kickedFor(uniq('q'), 'u-a')).toBe(0);
+        await store.kick(p, 'u-a', 5_000);
+        expect(await store.kickedFor(p, 'u-a')).toBeLessThanOrEqual(5_000);
+      });
+
+      it('outlives the programme being released, and runs out by itself', async () => {
+        const { clock } = h;
+        const ttl = clock.advance ? 10_000 : 150;
+        const start = clock.now();
+        await store.kick(p, 'u-a', ttl);
+        expect(await store.releaseIfIdle(p)).toBe(true);
+        expect(await store.kickedFor(p, 'u-a')).toBeGreaterThan(0);
+        if (clock.advance) {
+          clock.advance(ttl - 1);
+          expect(await store.kickedFor(p, 'u-a')).toBe(1);
+          clock.advance(1);
+          expect(await store.kickedFor(p, 'u-a')).toBe(0);
+          expect(await store.releaseIfIdle(p)).toBe(true);
+          expect(await store.programs()).not.toContain(p);
+          return;
+        }
+        // A real clock: gone within a bounded wait, not before its time (5 ms of slack for a
+        // backend whose clock ticks apart from this process's).
+        while ((await store.kickedFor(p, 'u-a')) > 0 && clock.now() - start < ttl * 20) await sleep(10);
+        expect(await store.kickedFor(p, 'u-a')).toBe(0);
+        expect(clock.now() - start).toBeGreaterThanOrEqual(ttl - 5);
+      });
+    });
+
     // ---- programs / releaseIfIdle / ping / close ----------------------------------------
 
     describe('programs, releaseIfIdle, ping and close', () => {

@@ -1,9 +1,9 @@
 /** Fakes for unit tests of the domain: a Delivery that records what it was asked to send. */
-import type { Delivery, EventArgs } from '../../src/domain/delivery.js';
+import type { Delivery, EventArgs, SessionEnd } from '../../src/domain/delivery.js';
 import type { ServerEventName } from '../../src/protocol/index.js';
 
 export interface Call {
-  kind: 'toLobby' | 'toRoom' | 'toSocket' | 'enterRoom' | 'enterLobby' | 'disconnect';
+  kind: 'toLobby' | 'toRoom' | 'toSocket' | 'enterRoom' | 'enterLobby' | 'endSession';
   at: number;
   p: string;
   roomId?: string;
@@ -31,8 +31,9 @@ export class RecordingDelivery implements Delivery {
   enterLobby(p: string, socketId: string): void {
     this.calls.push({ kind: 'enterLobby', at: Date.now(), p, socketId });
   }
-  disconnect(p: string, socketId: string): void {
-    this.calls.push({ kind: 'disconnect', at: Date.now(), p, socketId });
+  /** Recorded as the `system` notice it sends (the transport adds `insufficient` and the disconnect). */
+  endSession(p: string, socketId: string, end: SessionEnd): void {
+    this.calls.push({ kind: 'endSession', at: Date.now(), p, socketId, event: 'system', args: [end] });
   }
 
   /** Calls that sent `event` (optionally with the given payload fields). */

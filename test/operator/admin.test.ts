@@ -735,7 +735,7 @@ describe('admin API: the live view', () => {
 });
 
 describe('admin API: kick', () => {
-  it("the user's socket gets system KICKED then is disconnected; the user may come back", async () => {
+  it("the user's socket gets system KICKED then is disconnected; the user may come back after KICK_COOLDOWN_MS", async () => {
     const s = await adminServer();
     const p = uid('kick');
     const elsewhere = uid('kick-other');
@@ -757,9 +757,16 @@ describe('admin API: kick', () => {
 
     // Offline now: kicking again is 404 once the server has cleaned up after the socket.
     await until(async () => (await adminCall(s, 'POST', `/admin/programs/${p}/kick`, { userUID: who.userUID })).status === 404, 'the session is gone');
-    // A kick is not a ban.
-    const back = await join(s, p, who);
-    await stillServed(back);
+    // The kick sticks for KICK_COOLDOWN_MS (default 60 s): refused, in that programme only.
+    const refused = await refusal(client(s, p, { auth: who }));
+    expect(refused.message).toBe('KICKED');
+    expect(refused.data).toEqual({ code: 'KICKED', message: expect.any(String) });
+    // A kick is not a ban: with no cooldown, the user may come back at once.
+    const lenient = await adminServer({ KICK_COOLDOWN_MS: '0' });
+    const again = await join(lenient, p, who);
+    expect((await adminCall(lenient, 'POST', `/admin/programs/${p}/kick`, { userUID: who.userUID })).status).toBe(204);
+    await endedWith(again, 'KICKED');
+    await stillServed(await join(lenient, p, who));
   });
 });
 

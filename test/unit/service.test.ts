@@ -597,8 +597,7 @@ describe('sessions', () => {
     expect(ctx.delivery.calls).toEqual([]);
     await ctx.service.openSession(P, a2);
     expect(ctx.delivery.calls).toMatchObject([
-      { kind: 'toSocket', p: P, socketId: a1.socketId, event: 'system', args: [{ code: 'DUPLICATE_SESSION' }] },
-      { kind: 'disconnect', p: P, socketId: a1.socketId },
+      { kind: 'endSession', p: P, socketId: a1.socketId, event: 'system', args: [{ code: 'DUPLICATE_SESSION' }] },
     ]);
     const notice = ctx.delivery.calls[0]?.args?.[0] as { message?: unknown };
     expect(typeof notice.message).toBe('string');
@@ -617,10 +616,50 @@ describe('sessions', () => {
     expect(ctx.delivery.sent('leaveRoom')).toMatchObject([{ roomId: r, args: [{ userUID: a1.userUID }] }]);
     ctx.delivery.clear();
     await ctx.service.openSession(P, a3);
-    expect(ctx.delivery.calls).toMatchObject([
-      { kind: 'toSocket', socketId: a2.socketId, event: 'system' },
-      { kind: 'disconnect', socketId: a2.socketId },
-    ]);
+    expect(ctx.delivery.calls).toMatchObject([{ kind: 'endSession', socketId: a2.socketId, event: 'system' }]);
+  });
+});
+
+describe('kick', () => {
+  const KICK = 5_000;
+
+  it('starts the cooldown before ending the session, so the immediate reconnect is refused; it runs out', async () => {
+    const ctx = setup({ kickCooldownMs: KICK });
+    const a = member('a');
+    await ctx.service.openSession(P, a);
+    // The transport disconnects inside endSession: by then the kick must already hold. (The
+    // memory store reads its state when called, so this promise holds the value of that moment.)
+    let atDisconnect: Promise<number> | undefined;
+    const endSession = ctx.delivery.endSession.bind(ctx.delivery);
+    ctx.delivery.endSession = (p, socketId, end) => {
+      atDisconnect = ctx.store.kickedFor(P, a.userUID);
+      endSession(p, socketId, end);
+    };
+    expect(await ctx.service.kick(P, a.userUID, 'bye')).toBe(true);
+    expect(await atDisconnect).toBe(KICK);
+    expect(ctx.delivery.calls).toMatchObject([{ kind: 'endSession', socketId: a.socketId, args: [{ code: 'KICKED', message: 'bye' }] }]);
+    expect(await ctx.service.kickedFor(P, a.userUID)).toBe(KICK);
+    expect(await ctx.service.kickedFor('prog2', a.userUID)).toBe(0);
+    expect(await ctx.service.kickedFor(P, 'u-other')).toBe(0);
+    await advance(KICK - 1);
+    expect(await ctx.service.kickedFor(P, a.userUID)).toBe(1);
+    await advance(1);
+    expect(await ctx.service.kickedFor(P, a.userUID)).toBe(0);
+  });
+
+  it('an offline user: false, and the cooldown holds all the same', async () => {
+    const ctx = setup({ kickCooldownMs: KICK });
+    expect(await ctx.service.kick(P, 'u-away', 'bye')).toBe(false);
+    expect(ctx.delivery.calls).toEqual([]);
+    expect(await ctx.service.kickedFor(P, 'u-away')).toBe(KICK);
+  });
+
+  it('with the cooldown off (0) a kick only ends the session', async () => {
+    const ctx = setup({ kickCooldownMs: 0 });
+    const a = member('a');
+    await ctx.service.openSession(P, a);
+    expect(await ctx.service.kick(P, a.userUID, 'bye')).toBe(true);
+    expect(await ctx.store.kickedFor(P, a.userUID)).toBe(0);
   });
 });
 

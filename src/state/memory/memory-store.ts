@@ -23,6 +23,7 @@ class ProgramState {
   readonly seatOf = new Map<string, string>();
   readonly aggros = new Map<string, AggroState>();
   readonly cooldownUntil = new Map<string, number>();
+  readonly kickedUntil = new Map<string, number>();
   readonly windows = new Map<string, number>();
   readonly sessions = new Map<string, string>();
 }
@@ -238,6 +239,15 @@ export class MemoryStore implements StateStore {
     if (s?.sessions.get(userUID) === socketId) s.sessions.delete(userUID);
   }
 
+  async kick(p: string, userUID: string, forMs: number): Promise<void> {
+    this.program(p).kickedUntil.set(userUID, this.clock.now() + forMs);
+  }
+
+  async kickedFor(p: string, userUID: string): Promise<number> {
+    const until = this.state.get(p)?.kickedUntil.get(userUID);
+    return until === undefined ? 0 : Math.max(0, until - this.clock.now());
+  }
+
   async programs(): Promise<string[]> {
     return [...this.state.keys()];
   }
@@ -248,11 +258,12 @@ export class MemoryStore implements StateStore {
     if (s.sessions.size > 0) return false;
     for (const r of s.rooms.values()) if (r.members.size > 0 || !r.room.persistent) return false;
     s.rooms.clear();
-    // Cooldowns outlive the programme's last socket: a user reconnecting at once must not
-    // post again early. Keep them until they have all run out.
+    // Cooldowns and kicks outlive the programme's last socket: a user reconnecting at once must
+    // not post again early, nor a kicked one get back in. Keep them until they have run out.
     const now = this.clock.now();
     for (const [user, until] of s.cooldownUntil) if (until <= now) s.cooldownUntil.delete(user);
-    if (s.cooldownUntil.size === 0) this.state.delete(p);
+    for (const [user, until] of s.kickedUntil) if (until <= now) s.kickedUntil.delete(user);
+    if (s.cooldownUntil.size === 0 && s.kickedUntil.size === 0) this.state.delete(p);
     return true;
   }
 

@@ -13,7 +13,8 @@ import * as S from './scripts.js';
 export interface RedisCommands {
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  set(key: string, value: string, options: { NX: true; PX: number }): Promise<unknown>;
+  set(key: string, value: string, options: { NX?: true; PX: number }): Promise<unknown>;
+  pTTL(key: string): Promise<number>;
   sAdd(key: string, member: string): Promise<unknown>;
   sRem(key: string, member: string): Promise<unknown>;
   sMembers(key: string): Promise<string[]>;
@@ -174,6 +175,17 @@ export class RedisStore implements StateStore {
 
   async releaseSession(p: string, userUID: string, socketId: string): Promise<void> {
     await this.run(S.RELEASE_SESSION, p, userUID, socketId);
+  }
+
+  /** A key of its own with a PX expiry: Redis forgets the kick when it runs out, and the
+   * programme's hash tag keeps it on the programme's cluster slot. */
+  async kick(p: string, userUID: string, forMs: number): Promise<void> {
+    await this.redis.set(this.key(p, `kick:${userUID}`), '1', { PX: forMs });
+  }
+
+  async kickedFor(p: string, userUID: string): Promise<number> {
+    // -2: no such key; -1 cannot happen (always set with an expiry).
+    return Math.max(0, await this.redis.pTTL(this.key(p, `kick:${userUID}`)));
   }
 
   async programs(): Promise<string[]> {
