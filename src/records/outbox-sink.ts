@@ -54,6 +54,9 @@ export class OutboxRecordSink implements RecordSink {
   private closed = false;
   /** Log a failure once per outage, not once per record. */
   private reported = false;
+  /** Records still on their way to the database or an outbox: `close()` waits for them, or a
+   * save failing during shutdown would reach memory after the last sweep and be lost unlogged. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly store: RecordStore,
@@ -77,7 +80,13 @@ export class OutboxRecordSink implements RecordSink {
     return this.databaseOk || this.waiting === 0;
   }
 
-  async record(record: AggroRecord): Promise<void> {
+  record(record: AggroRecord): Promise<void> {
+    const work = this.keep(record).finally(() => this.inFlight.delete(work));
+    this.inFlight.add(work);
+    return work;
+  }
+
+  private async keep(record: AggroRecord): Promise<void> {
     if (this.databaseOk && !this.closed) {
       try {
         await this.save(record);
@@ -203,6 +212,7 @@ export class OutboxRecordSink implements RecordSink {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await Promise.allSettled([...this.inFlight]);
     await this.round;
     if (this.memory.size && this.databaseOk) await this.drainRound().catch(() => {});
     for (const r of [...this.memory.values()]) {
