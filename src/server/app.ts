@@ -34,6 +34,7 @@ import { ConnectGate } from './connect-gate.js';
 import { SocketIoDelivery } from './delivery.js';
 import { createHandlers } from './handlers.js';
 import { capSocketBuffers } from './socket-buffer.js';
+import { spreadShutdown } from './shutdown-spread.js';
 import { httpRoutes } from './http-routes.js';
 import { NamespaceRegistry } from './namespaces.js';
 import { RefusalLog } from './refusal-log.js';
@@ -452,10 +453,14 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     closing = true;
     httpServer.close(); // no new connections; existing ones are handled below
     const programs = namespaces.programs();
-    for (const p of programs) {
-      namespaces.get(p).local.emit('system', { code: 'SERVER_SHUTDOWN', message: 'The server is restarting; reconnect shortly.' });
-    }
+    const spread = spreadShutdown(programs.flatMap((p) => [...namespaces.get(p).sockets.values()]), config.shutdownSpreadMs);
+    log.info({ told: spread.told.length, seed: spread.seed, spreadMs: config.shutdownSpreadMs }, 'shutting down: sockets told, seed transports closing over the spread');
     await service.stop(!sharedState);
+    for (const socket of spread.told) socket.disconnect(true);
+    await spread.done;
+    // Seed sockets were served while they waited: aggros they began meanwhile die with this
+    // process's state, so they are recorded too.
+    if (spread.seed > 0 && !sharedState) await service.stop(true);
     for (const p of programs) namespaces.get(p).local.disconnectSockets(true);
     await Promise.allSettled([...disconnects]);
     clearInterval(housekeeping);
