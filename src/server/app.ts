@@ -456,8 +456,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     const spread = spreadShutdown(programs.flatMap((p) => [...namespaces.get(p).sockets.values()]), config.shutdownSpreadMs);
     log.info({ told: spread.told.length, seed: spread.seed, spreadMs: config.shutdownSpreadMs }, 'shutting down: sockets told, seed transports closing over the spread');
     await service.stop(!sharedState);
-    for (const socket of spread.told) socket.disconnect(true);
-    await spread.done;
+    await Promise.all([spread.disconnectTold(), spread.done]);
     // Seed sockets were served while they waited: aggros they began meanwhile die with this
     // process's state, so they are recorded too.
     if (spread.seed > 0 && !sharedState) await service.stop(true);

@@ -14,10 +14,16 @@ export const SHUTDOWN_MESSAGE = 'The server is restarting; reconnect shortly.';
 
 /** How long past the spread a seed socket's transport may take to close before it is cut. */
 const CLOSE_MARGIN_MS = 500;
+/** How long a told socket's DISCONNECT may take to leave before the server closes anyway. */
+const DISCONNECT_FLUSH_MS = 1000;
 
 export interface ShutdownSpread {
-  /** Sockets of clients that read `retryAfterMs`: the caller disconnects them as before. */
+  /** Sockets of clients that read `retryAfterMs`. */
   readonly told: OnAirSocket[];
+  /** Disconnect the told sockets; settles once their connections are closed (a second at most).
+   * The server's own close cuts what is still under way, and a lost DISCONNECT would leave a
+   * v4 client to reconnect on its own back-off instead of after `retryAfterMs`. */
+  disconnectTold(): Promise<void>;
   /** Seed-protocol sockets whose transports close over the spread. */
   readonly seed: number;
   /** Settles when every seed socket is gone, or a little after the spread at the latest. */
@@ -47,13 +53,30 @@ export function spreadShutdown(sockets: Iterable<OnAirSocket>, spreadMs: number,
       }),
     );
   }
-  let bound: NodeJS.Timeout | undefined;
-  const done =
-    gone.length === 0
-      ? Promise.resolve()
-      : Promise.race([
-          Promise.all(gone).then(() => undefined),
-          new Promise<void>((resolve) => (bound = setTimeout(resolve, spreadMs + CLOSE_MARGIN_MS))),
-        ]).finally(() => clearTimeout(bound));
-  return { told, seed: gone.length, done };
+  const done = settledWithin(gone, spreadMs + CLOSE_MARGIN_MS);
+  const disconnectTold = async () => {
+    const closed = told.map((socket) => {
+      // engine.io reports a WebSocket closed once it has asked for the close; the bytes before
+      // it are out only when the TCP connection itself ends (after the closing handshake).
+      const line = socket.conn.transport.name === 'websocket' ? socket.request.socket : null;
+      const conn = socket.conn;
+      const p =
+        line && !line.destroyed
+          ? new Promise<void>((resolve) => line.once('close', () => resolve()))
+          : conn.readyState === 'closed'
+            ? Promise.resolve()
+            : new Promise<void>((resolve) => conn.once('close', () => resolve()));
+      socket.disconnect(true);
+      return p;
+    });
+    await settledWithin(closed, DISCONNECT_FLUSH_MS);
+  };
+  return { told, disconnectTold, seed: gone.length, done };
+}
+
+async function settledWithin(all: Promise<void>[], ms: number): Promise<void> {
+  if (all.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(all), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
