@@ -26,7 +26,7 @@ export default defineConfig({
         test: {
           name: 'cluster',
           include: ['test/protocol/**/*.test.ts', 'test/cluster/**/*.test.ts'],
-          exclude: ['test/protocol/shutdown.test.ts', 'test/protocol/smoke.test.ts'],
+          exclude: ['test/protocol/shutdown.test.ts', 'test/protocol/shutdown-spread.test.ts', 'test/protocol/smoke.test.ts'],
           env: { ONAIR_TOPOLOGY: 'cluster' },
         },
       },

@@ -37,7 +37,8 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
+    // SHUTDOWN_SPREAD_MS, below the timeout by configuration, is waited out inside app.close().
+    log.info({ signal, spreadMs: config.shutdownSpreadMs, timeoutMs: config.shutdownTimeoutMs }, 'shutting down');
     const force = setTimeout(() => {
       log.error('shutdown took too long; exiting');
       process.exit(1);

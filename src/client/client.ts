@@ -51,11 +51,18 @@ export class OnAirClient {
   readonly state: OnAirState;
   readonly program: string;
   private readonly timeoutMs: number;
+  /** False when `socketOptions.reconnection` is: then nothing reconnects on its own. */
+  private readonly reconnects: boolean;
+  /** `retryAfterMs` of a `SERVER_SHUTDOWN` notice, until the disconnect that follows it. */
+  private shutdownRetryMs: number | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
 
   /** A client that has not connected yet; `connect()` is the usual way to get one. */
   constructor(opts: ConnectOptions) {
     this.program = opts.program;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.reconnects = opts.socketOptions?.reconnection !== false;
     this.state = new OnAirState(initialSnapshot(expectedIdentity(opts)));
     const auth: Record<string, unknown> = { ...opts.identity };
     if (opts.token !== undefined) auth.token = opts.token;
@@ -79,6 +86,20 @@ export class OnAirClient {
     }
     this.socket.on('connect', () => this.state.apply({ own: 'connected' }));
     this.socket.on('disconnect', () => this.state.apply({ own: 'disconnected' }));
+    // socket.io does not come back after a server-side disconnect; after a shutdown the server
+    // says when to, each client at its own moment, so they do not all land on the others at once.
+    this.socket.on('system', (notice) => {
+      this.shutdownRetryMs = notice.code === 'SERVER_SHUTDOWN' ? Math.max(0, notice.retryAfterMs ?? 0) : null;
+    });
+    this.socket.on('disconnect', (reason) => {
+      const wait = this.shutdownRetryMs;
+      this.shutdownRetryMs = null;
+      if (wait === null || reason !== 'io server disconnect' || !this.reconnects || this.closed) return;
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => {
+        if (!this.closed) this.socket.connect();
+      }, wait);
+    });
   }
 
   /** Connect and wait for the first `loadRooms`. Rejects with `OnAirConnectError` and stops
@@ -233,6 +254,8 @@ export class OnAirClient {
 
   /** Disconnect for good (socket.io does not reconnect after this). */
   close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
     this.socket.disconnect();
   }
 }

@@ -28,7 +28,7 @@ export interface OnAirSnapshot {
   readonly members: readonly UserInfo[];
   readonly aggro: AggroMessage | null;
   readonly messages: readonly ChatMessage[];
-  readonly lastSystem: { code: SystemCode; message: string } | null;
+  readonly lastSystem: { code: SystemCode; message: string; retryAfterMs?: number } | null;
 }
 
 /** A server event as the socket delivered it. */
@@ -221,7 +221,7 @@ export class OnAirState {
   get messages(): readonly ChatMessage[] {
     return this.current.messages;
   }
-  get lastSystem(): { code: SystemCode; message: string } | null {
+  get lastSystem(): { code: SystemCode; message: string; retryAfterMs?: number } | null {
     return this.current.lastSystem;
   }
 

@@ -103,6 +103,7 @@ const envSchema = z.object({
   SCHEDULE_REFRESH_MS: int(2000, 50, 3_600_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100, 60_000),
+  SHUTDOWN_SPREAD_MS: int(5000, 0, 60_000),
   RECORDS_RETRY_MS: int(1000, 10, 600_000),
   RECORDS_WRITE_TIMEOUT_MS: int(2000, 10, 60_000),
   SQLITE_BUSY_TIMEOUT_MS: int(50, 0, 5000),
@@ -168,6 +169,8 @@ export interface Config {
   scheduleRefreshMs: number;
   logLevel: string;
   shutdownTimeoutMs: number;
+  /** Seed clients' transports close, and others are told to come back, at random over this. */
+  shutdownSpreadMs: number;
   /** How often records waiting in the outbox are offered to the database again. */
   recordsRetryMs: number;
   /** How long the end of an aggro waits for the database before its record goes to the outbox. */
@@ -239,6 +242,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
 
+  // The spread is waited out inside the shutdown, which is forced to end at the timeout.
+  if (e.SHUTDOWN_SPREAD_MS >= e.SHUTDOWN_TIMEOUT_MS) {
+    problems.push(`SHUTDOWN_SPREAD_MS: must be smaller than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS})`);
+  }
+
   if (problems.length) throw new ConfigError(problems);
 
   const tls: Config['tls'] =
@@ -279,6 +287,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     scheduleRefreshMs: e.SCHEDULE_REFRESH_MS,
     logLevel: e.LOG_LEVEL,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    shutdownSpreadMs: e.SHUTDOWN_SPREAD_MS,
     recordsRetryMs: e.RECORDS_RETRY_MS,
     recordsWriteTimeoutMs: e.RECORDS_WRITE_TIMEOUT_MS,
     sqliteBusyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS,

@@ -105,7 +105,8 @@ export interface ServerToClientEvents {
   aggroPoint: (update: { aggroUID: string; point: number }) => void;
   stopAggro: (aggroUID: string) => void;
   deleteAggro: (aggroUID: string) => void;
-  system: (notice: { code: SystemCode; message: string }) => void;
+  /** `retryAfterMs` comes with `SERVER_SHUTDOWN`: wait that long before reconnecting (section 7.1). */
+  system: (notice: { code: SystemCode; message: string; retryAfterMs?: number }) => void;
   /** new: sent only to seed-protocol sockets, just before a disconnect they must not undo at
    * once; the seed's client gives up on it (its reconnect-at-once would otherwise loop). */
   insufficient: (notice: { code: SystemCode; message: string }) => void;

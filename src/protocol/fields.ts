@@ -104,7 +104,7 @@ export const serverEventFields = {
   aggroPoint: { properties: { aggroUID: 'required', point: 'required' } },
   stopAggro: 'scalar',
   deleteAggro: 'scalar',
-  system: { properties: { code: 'required', message: 'required' } },
+  system: { properties: { code: 'required', message: 'required', retryAfterMs: 'optional' } },
   insufficient: { properties: { code: 'required', message: 'required' } },
 } as const satisfies ServerOutlines;
 type ServerVariantsListed = ExpectNone<Unlisted<typeof serverEventFields, ServerOutlines>>;

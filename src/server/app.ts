@@ -30,11 +30,12 @@ import { createBackends, type Backends } from './backends.js';
 import { createAuthenticator, HandshakeError, type Authenticator, type HandshakeInput } from './auth.js';
 import { clientAddress } from './client-address.js';
 import { AUTH_CLIENTS, LOBBY } from './channels.js';
-import { isSeedProtocol } from './final-disconnect.js';
+import { isSeedProtocol } from './client-kind.js';
 import { ConnectGate } from './connect-gate.js';
 import { SocketIoDelivery } from './delivery.js';
 import { createHandlers } from './handlers.js';
 import { capSocketBuffers } from './socket-buffer.js';
+import { spreadShutdown } from './shutdown-spread.js';
 import { httpRoutes } from './http-routes.js';
 import { NamespaceRegistry } from './namespaces.js';
 import { RefusalLog } from './refusal-log.js';
@@ -425,7 +426,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
 
   function onConnection(socket: OnAirSocket, program: string): void {
     const member: Member = attachHandlers(socket);
-    void socket.join(isSeedProtocol(socket.handshake) ? [LOBBY] : [LOBBY, AUTH_CLIENTS]);
+    void socket.join(isSeedProtocol(socket) ? [LOBBY] : [LOBBY, AUTH_CLIENTS]);
     // With many servers, the socket is listed for clean-up should this server die.
     const entry = { p: program, socketId: socket.id, userUID: member.userUID, displayName: member.displayName };
     const registered = backends.nodes?.addSocket(entry).catch((err: unknown) => netLog.warn({ err }, 'socket registry failed'));
@@ -460,10 +461,13 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     closing = true;
     httpServer.close(); // no new connections; existing ones are handled below
     const programs = namespaces.programs();
-    for (const p of programs) {
-      namespaces.get(p).local.emit('system', { code: 'SERVER_SHUTDOWN', message: 'The server is restarting; reconnect shortly.' });
-    }
+    const spread = spreadShutdown(programs.flatMap((p) => [...namespaces.get(p).sockets.values()]), config.shutdownSpreadMs);
+    log.info({ told: spread.told.length, seed: spread.seed, spreadMs: config.shutdownSpreadMs }, 'shutting down: sockets told, seed transports closing over the spread');
     await service.stop(!sharedState);
+    await Promise.all([spread.disconnectTold(), spread.done]);
+    // Seed sockets were served while they waited: aggros they began meanwhile die with this
+    // process's state, so they are recorded too.
+    if (spread.seed > 0 && !sharedState) await service.stop(true);
     for (const p of programs) namespaces.get(p).local.disconnectSockets(true);
     await Promise.allSettled([...disconnects]);
     clearInterval(housekeeping);

@@ -35,14 +35,3 @@ export function endFinally(target: FinalTarget, notice: FinalNotice, told = fals
   target.except(AUTH_CLIENTS).emit('insufficient', notice);
   target.disconnectSockets(true);
 }
-
-/**
- * Whether a handshake speaks the seed's protocol: it carries no `auth` payload, the identity or
- * token coming in the query or an `Authorization` header, as the seed's client sends it. v4
- * clients and the SDK send `auth`. (The socket.io client version is no help: 3.1 and 4.x speak
- * the same engine.io protocol, EIO=4.)
- */
-export function isSeedProtocol(handshake: { auth?: unknown }): boolean {
-  const { auth } = handshake;
-  return typeof auth !== 'object' || auth === null || Object.keys(auth).length === 0;
-}

@@ -54,7 +54,7 @@ describe('graceful shutdown (in process)', () => {
     for (const c of everyone) {
       const notices = c.events.all('system');
       expect(notices).toHaveLength(1);
-      expect(notices[0]!.args[0]).toEqual({ code: 'SERVER_SHUTDOWN', message: expect.any(String) });
+      expect(notices[0]!.args[0]).toEqual({ code: 'SERVER_SHUTDOWN', message: expect.any(String), retryAfterMs: expect.any(Number) });
       expect((notices[0]!.args[0] as { message: string }).message.length).toBeGreaterThan(0);
       // Told first, then dropped.
       const order = c.events.log.map((s) => s.event);
@@ -225,7 +225,7 @@ describe('the process', () => {
     const dropped = events.next('disconnect');
     const sent = performance.now();
     expect(child.proc.kill('SIGTERM')).toBe(true);
-    expect((await notice)[0]).toEqual({ code: 'SERVER_SHUTDOWN', message: expect.any(String) });
+    expect((await notice)[0]).toEqual({ code: 'SERVER_SHUTDOWN', message: expect.any(String), retryAfterMs: expect.any(Number) });
     await dropped;
     const exit = await withTimeout(child.exited, SHUTDOWN_BOUND_MS + 2_000, 'process exit after SIGTERM');
     expect(exit.code).toBe(0);

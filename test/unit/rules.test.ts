@@ -541,6 +541,9 @@ describe('loadConfig', () => {
     ['SCHEDULE_MODE', { SCHEDULE_MODE: 'loose' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }],
     ['SHUTDOWN_TIMEOUT_MS', { SHUTDOWN_TIMEOUT_MS: '1' }],
+    ['SHUTDOWN_SPREAD_MS', { SHUTDOWN_SPREAD_MS: '10000' }],
+    ['SHUTDOWN_SPREAD_MS', { SHUTDOWN_TIMEOUT_MS: '3000' }],
+    ['SHUTDOWN_SPREAD_MS', { SHUTDOWN_SPREAD_MS: '-1' }],
   ];
 
   it.each(bad)('a bad %s stops the start with a ConfigError naming it (%j)', (name, env) => {
