@@ -8,6 +8,7 @@ const connectMessages: Record<ConnectErrorCode | 'TIMEOUT' | 'DISCONNECTED' | 'U
   PROGRAM_NOT_ON_AIR: 'This programme is not on air',
   RATE_LIMITED: 'Too many sign-ins from here, or the server is restarting: try again shortly',
   BANNED: 'You are banned from this programme',
+  KICKED: 'An operator removed you from this programme a moment ago: try again in a minute',
   TIMEOUT: 'The server did not answer in time',
   DISCONNECTED: 'The connection was lost',
   UNKNOWN: 'Could not connect',
