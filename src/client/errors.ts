@@ -2,7 +2,7 @@
  * The two ways a call can fail: the server answered no (`OnAirError`, with the protocol's error
  * code), or no answer came (`OnAirConnectError`: refused handshake, timeout, lost connection).
  */
-import { ConnectErrorCode, type ErrorCode } from '../protocol/errors.js';
+import { ConnectErrorCode, connectErrorReconnect, type ErrorCode, type ReconnectAdvice } from '../protocol/errors.js';
 
 /** The server refused a call; `code` is one of the protocol's documented error codes. */
 export class OnAirError extends Error {
@@ -25,6 +25,9 @@ export type OnAirConnectErrorCode = ConnectErrorCode | 'TIMEOUT' | 'DISCONNECTED
  */
 export class OnAirConnectError extends Error {
   override readonly name = 'OnAirConnectError';
+  /** Whether to try again: the protocol's advice for a refusal (`connectErrorReconnect`);
+   * after a timeout, a lost connection or a transport failure, `after-delay`. */
+  readonly reconnect: ReconnectAdvice;
 
   constructor(
     readonly code: OnAirConnectErrorCode,
@@ -32,6 +35,7 @@ export class OnAirConnectError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    this.reconnect = Object.hasOwn(connectErrorReconnect, code) ? connectErrorReconnect[code as ConnectErrorCode] : 'after-delay';
   }
 }
 

@@ -13,7 +13,8 @@ import { roomSummary } from '../domain/service.js';
 import type { RoomView } from '../domain/model.js';
 import { decodeCursor, type RecordStore } from '../records/record-store.js';
 import * as S from './admin-schemas.js';
-import { bearerMatches, HttpError, readJson, sendEmpty, sendJson } from './http.js';
+import { bearerMatches, readJson, sendEmpty, sendError, sendJson } from './http.js';
+import { HttpError, httpErrors, type HttpErrorCode } from './http-errors.js';
 import type { Programmes } from './programmes.js';
 
 export interface AdminDeps {
@@ -48,8 +49,9 @@ export interface AdminRoute {
   query?: ZodType;
   /** Status of success and the schema of its body (none for 204). */
   ok: [200 | 201, ZodType] | [204];
-  /** Whether the route can answer 404. */
-  notFound?: boolean;
+  /** Errors this route answers beyond those of every route (401, 503, and 400 when it takes
+   * input); the OpenAPI document lists them. */
+  errors?: HttpErrorCode[];
   handle(deps: AdminDeps, call: Call): Promise<Reply>;
 }
 
@@ -57,11 +59,11 @@ const params: Record<string, ZodType> = { scheduleUID: S.scheduleUID, roomId: S.
 
 function parse<T extends ZodType>(schema: T, value: unknown): z.output<T> {
   const r = schema.safeParse(value);
-  if (!r.success) throw new HttpError(400, 'BAD_REQUEST', 'invalid request', r.error.issues.map((i) => ({ path: i.path, message: i.message })));
+  if (!r.success) throw new HttpError('BAD_REQUEST', 'invalid request', r.error.issues.map((i) => ({ path: i.path, message: i.message })));
   return r.data;
 }
 
-const notFound = () => new HttpError(404, 'NOT_FOUND', 'no such thing');
+const notFound = () => new HttpError('NOT_FOUND');
 
 function programmeReply(p: Programme, now: number) {
   return { ...p, onAir: isOnAir(p, now) };
@@ -101,7 +103,7 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       path: '/admin/programs/:scheduleUID',
       summary: 'Remove a programme; one on air ends (PROGRAM_ENDED, aggros recorded, sockets disconnected)',
       ok: [204],
-      notFound: true,
+      errors: ['NOT_FOUND'],
       async handle(d, { params }) {
         if (!(await d.programmes.remove(params.scheduleUID!))) throw notFound();
         return { status: 204 };
@@ -112,7 +114,7 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       path: '/admin/programs/:scheduleUID/live',
       summary: 'Live view: connections, rooms with counts, live aggros',
       ok: [200, S.liveReply],
-      notFound: true,
+      errors: ['NOT_FOUND'],
       async handle(d, { params }) {
         const p = params.scheduleUID!;
         const [connections, live, stored, aggros] = await Promise.all([
@@ -141,13 +143,14 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       summary: 'Open a persistent room (the lobby gets addRoom with count 0)',
       body: roomBody,
       ok: [201, S.roomReply],
+      errors: ['TOO_MANY_ROOMS'],
       async handle(d, { params, body }) {
         const p = params.scheduleUID!;
         const input = parse(roomBody, body);
         // Its stored rooms first, so that they count towards ROOMS_PER_PROGRAM_MAX.
         await d.programmes.activate(p);
         const out = await d.service.createPersistentRoom(p, input, (room) => d.records.saveRoom(p, room));
-        if (!out.ok) throw new HttpError(409, 'TOO_MANY_ROOMS', 'the programme has ROOMS_PER_PROGRAM_MAX rooms');
+        if (!out.ok) throw new HttpError('TOO_MANY_ROOMS');
         return { status: 201, body: roomReply(out.room) };
       },
     },
@@ -156,7 +159,7 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       path: '/admin/programs/:scheduleUID/rooms/:roomId',
       summary: 'Delete a room: members get leaveRoom for each other and return to the lobby; the lobby gets deleteRoom',
       ok: [204],
-      notFound: true,
+      errors: ['NOT_FOUND'],
       async handle(d, { params }) {
         const p = params.scheduleUID!;
         const stored = await d.records.deleteRoom(p, params.roomId!);
@@ -170,7 +173,7 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       path: '/admin/programs/:scheduleUID/aggros/:aggroUID',
       summary: 'Remove a live aggro: its room gets deleteAggro; recorded as removed',
       ok: [204],
-      notFound: true,
+      errors: ['NOT_FOUND'],
       async handle(d, { params }) {
         if (!(await d.service.removeAggro(params.scheduleUID!, params.aggroUID!))) throw notFound();
         return { status: 204 };
@@ -184,7 +187,7 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       ok: [200, S.aggroPageReply],
       async handle(d, { params, query }) {
         const q = parse(S.aggroQuery, Object.fromEntries(query));
-        if (q.cursor !== undefined && !decodeCursor(q.cursor)) throw new HttpError(400, 'BAD_REQUEST', 'invalid cursor');
+        if (q.cursor !== undefined && !decodeCursor(q.cursor)) throw new HttpError('BAD_REQUEST', 'invalid cursor');
         const page = await d.records.listAggros(params.scheduleUID!, { limit: q.limit, cursor: q.cursor ?? null });
         return {
           status: 200,
@@ -214,7 +217,7 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       summary: "Disconnect a user's session (system KICKED) and refuse their handshakes into the programme for KICK_COOLDOWN_MS (connect_error KICKED)",
       body: S.kickBody,
       ok: [204],
-      notFound: true,
+      errors: ['NOT_FOUND'],
       async handle(d, { params, body }) {
         const { userUID } = parse(S.kickBody, body);
         // 404 when offline, though the kick's cooldown (KICK_COOLDOWN_MS) is kept all the same.
@@ -257,7 +260,7 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       summary: 'Lift a ban (`?scheduleUID=` for a programme ban; without it, the ban everywhere)',
       query: S.unbanQuery,
       ok: [204],
-      notFound: true,
+      errors: ['NOT_FOUND'],
       async handle(d, { params, query }) {
         const q = parse(S.unbanQuery, Object.fromEntries(query));
         if (!(await d.records.deleteBan(params.userUID!, q.scheduleUID))) throw notFound();
@@ -297,7 +300,7 @@ export function adminHandler(deps: AdminDeps, routes: AdminRoute[]) {
   return (req: IncomingMessage, res: ServerResponse, url: URL): void => {
     if (!bearerMatches(req.headers.authorization, deps.token)) {
       res.setHeader('www-authenticate', 'Bearer');
-      return sendJson(res, 401, { code: 'UNAUTHORIZED' });
+      return sendError(res, 'UNAUTHORIZED');
     }
     let allowed = false;
     for (const c of compiled) {
@@ -308,8 +311,7 @@ export function adminHandler(deps: AdminDeps, routes: AdminRoute[]) {
       void run(c, m, url, req, res);
       return;
     }
-    if (allowed) sendJson(res, 405, { code: 'METHOD_NOT_ALLOWED' });
-    else sendJson(res, 404, { code: 'NOT_FOUND' });
+    sendError(res, allowed ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND');
   };
 
   async function run(c: Compiled, m: RegExpExecArray, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -320,7 +322,7 @@ export function adminHandler(deps: AdminDeps, routes: AdminRoute[]) {
         try {
           raw = decodeURIComponent(m[i + 1]!);
         } catch {
-          throw new HttpError(400, 'BAD_REQUEST', `invalid ${name}`);
+          throw new HttpError('BAD_REQUEST', `invalid ${name}`);
         }
         values[name] = parse(params[name] ?? z.string(), raw) as string;
       });
@@ -330,11 +332,11 @@ export function adminHandler(deps: AdminDeps, routes: AdminRoute[]) {
       else sendJson(res, reply.status, reply.body);
     } catch (err) {
       if (err instanceof HttpError) {
-        sendJson(res, err.status, { code: err.code, message: err.message, ...(err.issues ? { issues: err.issues } : {}) });
+        sendError(res, err.code, { message: err.message, ...(err.issues ? { issues: err.issues } : {}) });
         return;
       }
       deps.log.error({ err, method: req.method, path: url.pathname }, 'admin call failed');
-      sendJson(res, 503, { code: 'UNAVAILABLE', message: 'a backend failed; nothing or part of the change may have happened, try again' });
+      sendError(res, 'UNAVAILABLE', { message: httpErrors.UNAVAILABLE.message });
     }
   }
 }

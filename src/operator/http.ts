@@ -1,6 +1,7 @@
-/** Small HTTP helpers for the operator's routes: JSON replies, bounded JSON bodies, the token. */
+/** Small HTTP helpers for the operator's routes: JSON and error replies, bounded JSON bodies, the token. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError, httpErrors, type HttpErrorCode } from './http-errors.js';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -8,20 +9,21 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/**
+ * Answer an error. Routes that answered a bare `{ code }` before the catalogue existed still do
+ * (clients may compare whole bodies); `message` and `issues` go out only when given.
+ */
+export function sendError(res: ServerResponse, code: HttpErrorCode, detail: { message?: string; issues?: unknown } = {}): void {
+  sendJson(res, httpErrors[code].status, {
+    code,
+    ...(detail.message !== undefined ? { message: detail.message } : {}),
+    ...(detail.issues !== undefined ? { issues: detail.issues } : {}),
+  });
+}
+
 export function sendEmpty(res: ServerResponse, status: number): void {
   res.writeHead(status, { 'cache-control': 'no-store' });
   res.end();
-}
-
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly issues?: unknown,
-  ) {
-    super(message);
-  }
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -32,14 +34,14 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > BODY_LIMIT) throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `the body exceeds ${BODY_LIMIT} bytes`);
+    if (size > BODY_LIMIT) throw new HttpError('PAYLOAD_TOO_LARGE', `the body exceeds ${BODY_LIMIT} bytes`);
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return undefined;
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   } catch {
-    throw new HttpError(400, 'BAD_REQUEST', 'the body is not valid JSON');
+    throw new HttpError('BAD_REQUEST', 'the body is not valid JSON');
   }
 }
 

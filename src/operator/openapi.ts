@@ -2,11 +2,22 @@
 import { z, type ZodType } from 'zod';
 import type { AdminRoute } from './admin-api.js';
 import { errorReply } from './admin-schemas.js';
+import { httpErrors, type HttpErrorCode } from './http-errors.js';
 
 function schemaOf(schema: ZodType, io: 'input' | 'output'): unknown {
   const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
   delete json.$schema;
   return json;
+}
+
+/** Every error a route can answer: those of every route, those of its input, and its own. */
+export function errorsOf(r: AdminRoute, hasPathParameters = /:[A-Za-z]/.test(r.path)): HttpErrorCode[] {
+  const errors: HttpErrorCode[] = ['UNAUTHORIZED'];
+  if (r.body || r.query || hasPathParameters) errors.push('BAD_REQUEST');
+  // Any body is read (and bounded) before it is parsed.
+  if (r.method === 'PUT' || r.method === 'POST') errors.push('PAYLOAD_TOO_LARGE');
+  errors.push(...(r.errors ?? []), 'UNAVAILABLE');
+  return errors;
 }
 
 const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
@@ -31,12 +42,11 @@ export function openApiDocument(routes: AdminRoute[], version: string): unknown 
       [String(r.ok[0])]: r.ok[1]
         ? { description: 'Success', content: { 'application/json': { schema: schemaOf(r.ok[1], 'output') } } }
         : { description: 'Done' },
-      '401': { description: 'Missing or wrong admin token', content: errorContent },
     };
-    if (r.body || r.query || parameters.length > 0) responses['400'] = { description: 'Invalid body, query or path parameter', content: errorContent };
-    if (r.notFound) responses['404'] = { description: 'No such thing', content: errorContent };
-    if (r.path.endsWith('/rooms') && r.method === 'POST') responses['409'] = { description: 'The programme has ROOMS_PER_PROGRAM_MAX rooms', content: errorContent };
-    responses['503'] = { description: 'A backend is unreachable', content: errorContent };
+    for (const code of errorsOf(r, parameters.length > 0)) {
+      const { status, message } = httpErrors[code];
+      responses[String(status)] = { description: `${message.charAt(0).toUpperCase()}${message.slice(1)} (\`${code}\`)`, content: errorContent };
+    }
     (paths[path] ??= {})[r.method.toLowerCase()] = {
       summary: r.summary,
       ...(parameters.length > 0 ? { parameters } : {}),

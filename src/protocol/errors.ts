@@ -47,6 +47,7 @@ export const ConnectErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   BANNED: 'BANNED',
   KICKED: 'KICKED',
+  SERVER_SHUTDOWN: 'SERVER_SHUTDOWN',
 } as const;
 export type ConnectErrorCode = (typeof ConnectErrorCode)[keyof typeof ConnectErrorCode];
 
@@ -59,3 +60,38 @@ export const SystemCode = {
   BANNED: 'BANNED',
 } as const;
 export type SystemCode = (typeof SystemCode)[keyof typeof SystemCode];
+
+/**
+ * What a client should do after a refused handshake or a `system` notice, as Centrifuge's
+ * disconnect codes say whether to reconnect. A client that reconnects when told not to only
+ * meets the same refusal again (or, after `DUPLICATE_SESSION`, evicts its own other session),
+ * and one that gives up on a transient code strands its user.
+ * - `never`: not on its own; only when the user does something (signs in again, picks another
+ *   programme, comes back later).
+ * - `after-delay`: on its own, after a back-off (`retryAfterMs` when the notice carries one).
+ * - `with-new-token`: once it has a fresh token; with the same one it is refused again.
+ */
+export type ReconnectAdvice = 'never' | 'after-delay' | 'with-new-token';
+
+export const connectErrorReconnect: Record<ConnectErrorCode, ReconnectAdvice> = {
+  AUTH_REQUIRED: 'never',
+  AUTH_INVALID: 'never',
+  AUTH_EXPIRED: 'with-new-token',
+  PROGRAM_NOT_ON_AIR: 'never',
+  RATE_LIMITED: 'after-delay',
+  BANNED: 'never',
+  // The cooldown is a sanction: a client that waits it out on its own defeats it.
+  KICKED: 'never',
+  // Behind a balancer the next handshake reaches another server; a delay gives the balancer
+  // time to take this one out of rotation.
+  SERVER_SHUTDOWN: 'after-delay',
+};
+
+export const systemReconnect: Record<SystemCode, ReconnectAdvice> = {
+  // The newer session is the user's own: reconnecting would evict it in turn, back and forth.
+  DUPLICATE_SESSION: 'never',
+  SERVER_SHUTDOWN: 'after-delay',
+  PROGRAM_ENDED: 'never',
+  KICKED: 'never',
+  BANNED: 'never',
+};

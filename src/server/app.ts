@@ -191,7 +191,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
   const notOnAir: Admission = { code: 'PROGRAM_NOT_ON_AIR', message: 'this programme is not on air' };
   /** The handshake checks after the rate limit (which the gate applies to every CONNECT). */
   async function admission(program: string, input: HandshakeInput): Promise<Admission> {
-    if (closing) return { code: 'RATE_LIMITED', message: 'the server is shutting down, try again' };
+    if (closing) return { code: 'SERVER_SHUTDOWN', message: 'this server is shutting down; connect again in a moment' };
     if (!programmes.admits(program)) return notOnAir;
     let identity: Identity;
     try {

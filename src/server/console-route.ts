@@ -4,7 +4,8 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sendJson } from '../operator/http.js';
+import type { HttpErrorCode } from '../operator/http-errors.js';
+import { sendError } from '../operator/http.js';
 
 export const CONSOLE_PREFIX = '/console';
 
@@ -28,8 +29,8 @@ const CONTENT_TYPES: Record<string, string> = {
 const PAGE_POLICY =
   "default-src 'self'; img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-function refuse(res: ServerResponse, status: number, code: string, message?: string): void {
-  sendJson(res, status, message ? { code, message } : { code });
+function refuse(res: ServerResponse, code: HttpErrorCode, message?: string): void {
+  sendError(res, code, { message });
 }
 
 /** True for paths this route answers: `/console` and everything below `/console/`. */
@@ -44,7 +45,7 @@ export function isConsolePath(path: string): boolean {
 export function consoleRoute(root: string = BUILT_CONSOLE) {
   const base = resolve(root);
   return (req: IncomingMessage, res: ServerResponse): void => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'METHOD_NOT_ALLOWED');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 'METHOD_NOT_ALLOWED');
     let rel: string;
     try {
       // Parsed as the other routes parse it, so `..` and `%2e%2e` segments are resolved first.
@@ -53,19 +54,19 @@ export function consoleRoute(root: string = BUILT_CONSOLE) {
         res.writeHead(301, { location: `${CONSOLE_PREFIX}/`, 'content-length': 0 });
         return void res.end();
       }
-      if (!isConsolePath(path)) return refuse(res, 404, 'NOT_FOUND');
+      if (!isConsolePath(path)) return refuse(res, 'NOT_FOUND');
       rel = decodeURIComponent(path.slice(CONSOLE_PREFIX.length + 1));
     } catch {
-      return refuse(res, 400, 'BAD_REQUEST');
+      return refuse(res, 'BAD_REQUEST');
     }
     if (rel === '') rel = 'index.html';
     const file = resolve(base, rel);
     // Encoded slashes (`..%2f`) survive the URL parser: the resolved file must still be inside.
-    if (rel.includes('\0') || !file.startsWith(base + sep)) return refuse(res, 404, 'NOT_FOUND');
+    if (rel.includes('\0') || !file.startsWith(base + sep)) return refuse(res, 'NOT_FOUND');
 
     stat(file).then(
       (info) => {
-        if (!info.isFile()) return refuse(res, 404, 'NOT_FOUND');
+        if (!info.isFile()) return refuse(res, 'NOT_FOUND');
         const isPage = extname(file) === '.html';
         res.writeHead(200, {
           'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
@@ -82,8 +83,8 @@ export function consoleRoute(root: string = BUILT_CONSOLE) {
       },
       () =>
         rel === 'index.html'
-          ? refuse(res, 404, 'NOT_FOUND', 'the console is not built: run npm run build:console')
-          : refuse(res, 404, 'NOT_FOUND'),
+          ? refuse(res, 'NOT_FOUND', 'the console is not built: run npm run build:console')
+          : refuse(res, 'NOT_FOUND'),
     );
   };
 }

@@ -1,6 +1,6 @@
 /** Plain HTTP routes beside socket.io: health for orchestrators, metrics, the admin API, the console. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson as json } from '../operator/http.js';
+import { sendError, sendJson as json } from '../operator/http.js';
 import { consoleRoute, isConsolePath } from './console-route.js';
 
 export interface HealthChecks {
@@ -25,13 +25,13 @@ export function httpRoutes(surface: HttpSurface) {
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
-      return json(res, 400, { code: 'BAD_REQUEST' });
+      return sendError(res, 'BAD_REQUEST');
     }
     const path = url.pathname;
     if (isConsolePath(path)) return serveConsole(req, res);
     // Without ADMIN_TOKEN the API is off: 404 whatever the method.
-    if (path === '/admin' || path.startsWith('/admin/')) return surface.admin ? surface.admin(req, res, url) : json(res, 404, { code: 'NOT_FOUND' });
-    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { code: 'METHOD_NOT_ALLOWED' });
+    if (path === '/admin' || path.startsWith('/admin/')) return surface.admin ? surface.admin(req, res, url) : sendError(res, 'NOT_FOUND');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 'METHOD_NOT_ALLOWED');
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/readyz') {
       if (health.closing()) return json(res, 503, { status: 'closing' });
@@ -47,10 +47,10 @@ export function httpRoutes(surface: HttpSurface) {
           res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
           res.end(body);
         },
-        () => json(res, 500, { code: 'METRICS_FAILED' }),
+        () => sendError(res, 'METRICS_FAILED'),
       );
       return;
     }
-    json(res, 404, { code: 'NOT_FOUND' });
+    sendError(res, 'NOT_FOUND');
   };
 }

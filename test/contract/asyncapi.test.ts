@@ -6,12 +6,13 @@ import { readFileSync } from 'node:fs';
 import { DiagnosticSeverity, Parser, type AsyncAPIDocumentInterface, type Diagnostic } from '@asyncapi/parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConnectErrorCode, ErrorCode, SystemCode, errorMessages } from '../../src/protocol/errors.js';
+import { ConnectErrorCode, ErrorCode, SystemCode, connectErrorReconnect, errorMessages, systemReconnect } from '../../src/protocol/errors.js';
 import { clientEventNames, serverEventNames } from '../../src/protocol/events.js';
 import { clientAckFields, clientPayloadSchemas, serverEventFields, type Outline } from '../../src/protocol/fields.js';
 import { createSchemas, identitySchema } from '../../src/protocol/schemas.js';
 
 const text = readFileSync(new URL('../../docs/asyncapi.yaml', import.meta.url), 'utf8');
+const protocolMd = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
 /** Events socket.io emits by itself: the document describes them, the protocol module does not. */
 const SOCKET_IO_EVENTS: readonly string[] = ['connect_error'];
 const schemas = createSchemas();
@@ -193,9 +194,45 @@ describe('docs/asyncapi.yaml', () => {
     for (const code of codes) expect(rowOf(schema.description, code), code).toBeDefined();
   });
 
+  it.each([
+    ['ConnectErrorCode', connectErrorReconnect],
+    ['SystemCode', systemReconnect],
+  ] as const)('gives the reconnect advice of every %s code, as the protocol module does', (name, advice) => {
+    const schema = componentSchema(name);
+    for (const [code, value] of Object.entries(advice)) {
+      // The advice is the row's last cell.
+      expect(rowOf(schema.description, code), code).toMatch(new RegExp(`\\| \`${value}\` \\|$`));
+    }
+  });
+
   it('describes the dev-mode handshake identity with the fields of identitySchema', () => {
     const dev = componentSchema('HandshakeAuth').oneOf?.find((s) => s.title === 'DevIdentity');
     expect(dev, 'HandshakeAuth has no DevIdentity variant').toBeDefined();
     expect(outline(dev ?? {})).toEqual(zodOutline(identitySchema));
+  });
+});
+
+describe('docs/protocol.md', () => {
+  /** The rows of the table under a heading, up to the next heading. */
+  function section(heading: string): string {
+    const start = protocolMd.indexOf(`\n${heading}\n`);
+    expect(start, heading).toBeGreaterThan(-1);
+    const next = protocolMd.indexOf('\n#', start + heading.length + 2);
+    return protocolMd.slice(start, next < 0 ? undefined : next);
+  }
+
+  it.each([
+    ['### Refused handshakes', connectErrorReconnect],
+    ['## Server notices: `system`', systemReconnect],
+  ] as const)('"%s" lists every code with its reconnect advice', (heading, advice) => {
+    const table = section(heading);
+    const documented = table
+      .split('\n')
+      .map((line) => /^\| `([A-Z_]+)` \|/.exec(line)?.[1])
+      .filter((c) => c !== undefined);
+    expect(documented.sort()).toEqual(Object.keys(advice).sort());
+    for (const [code, value] of Object.entries(advice)) {
+      expect(rowOf(table, code), code).toMatch(new RegExp(`\\| \`${value}\`[^|]*\\|$`));
+    }
   });
 });

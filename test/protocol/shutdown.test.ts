@@ -3,19 +3,21 @@
  * recorded, the process exits cleanly on SIGTERM, and a bad configuration stops the start.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { connect as netConnect, createServer as createNetServer, type Socket as NetSocket } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { io, type Socket } from 'socket.io-client';
+import { io, Manager, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AggroMessage } from '../../src/protocol/index.js';
+import { connectErrorReconnect, type AggroMessage, type ConnectErrorCode } from '../../src/protocol/index.js';
 import { SqliteRecordStore } from '../../src/records/sqlite-store.js';
 import { get as httpsGet } from 'node:https';
 import { freePort } from '../helpers/net.js';
 import { call, client, join, Recorder, refusal, user, WAIT_MS } from '../helpers/client.js';
 import { startServer } from '../helpers/server.js';
+import { portOf } from '../helpers/seed-device.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHUTDOWN_BOUND_MS = 10_000;
@@ -83,6 +85,35 @@ describe('graceful shutdown (in process)', () => {
     const err = await refusal(late);
     expect(err).toBeInstanceOf(Error);
     expect(late.connected).toBe(false);
+  });
+
+  it('refuses a handshake that arrives during the shutdown with SERVER_SHUTDOWN, on a new and on an existing namespace', async () => {
+    const server = await startServer();
+    // The shutdown waits (DISCONNECT_FLUSH_MS, a second) for a told socket's connection to end.
+    // This one's line to the server carries nothing more once connected, so it cannot end
+    // cleanly, and the shutdown is held for that second whatever else happens.
+    const relay = await startSilenceableRelay(portOf(server.url));
+    await join({ ...server, url: `https://127.0.0.1:${relay.port}` }, 'showA', user('held'));
+    relay.silenceUpstream();
+    // An engine.io connection with no namespace yet: the shutdown tells and drops sockets, not
+    // bare connections, so this one is still open for the CONNECTs below.
+    const manager = new Manager(server.url, { path: server.config.socketPath, transports: ['websocket'], reconnection: false, autoConnect: false, ca: server.ca });
+    await new Promise<void>((resolve, reject) => manager.open((err) => (err ? reject(err) : resolve())));
+
+    const closed = server.app.close();
+    const existing = manager.socket('/showA', { auth: user('late') });
+    const fresh = manager.socket('/showNew', { auth: user('later') });
+    const [toExisting, toFresh] = await Promise.all([refusal(existing), refusal(fresh)]);
+    for (const err of [toExisting, toFresh]) {
+      expect(err.message).toBe('SERVER_SHUTDOWN');
+      expect(err.data).toEqual({ code: 'SERVER_SHUTDOWN', message: expect.any(String) });
+      expect(connectErrorReconnect[err.message as ConnectErrorCode]).toBe('after-delay');
+    }
+    // The refusal made no namespace for the programme nobody was in.
+    expect(server.app.io._nsps.has('/showNew')).toBe(false);
+    relay.cut();
+    manager.engine?.close();
+    await closed;
   });
 });
 
@@ -303,3 +334,39 @@ describe('the process', () => {
   });
 });
 
+
+/** A TCP relay whose client-to-server direction can be silenced: the server keeps sending, but
+ * hears nothing more (not even a WebSocket close frame). */
+async function startSilenceableRelay(target: number) {
+  const lines: { down: NetSocket; up: NetSocket }[] = [];
+  const server = createNetServer((down) => {
+    const up = netConnect(target, '127.0.0.1');
+    down.pipe(up);
+    up.pipe(down);
+    const cut = () => (down.destroy(), up.destroy());
+    down.on('error', cut).on('close', cut);
+    up.on('error', cut).on('close', cut);
+    lines.push({ down, up });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const relay = {
+    port: (server.address() as { port: number }).port,
+    silenceUpstream: () => {
+      for (const { down, up } of lines) {
+        down.unpipe(up);
+        down.on('data', () => {});
+      }
+    },
+    cut: () => {
+      for (const { down, up } of lines) down.destroy(), up.destroy();
+      server.close();
+    },
+  };
+  relays.add(relay);
+  return relay;
+}
+const relays = new Set<{ cut(): void }>();
+afterEach(() => {
+  for (const r of relays) r.cut();
+  relays.clear();
+});
