@@ -17,7 +17,7 @@ afterAll(async () => {
 
 clusterContract('redis', async () => {
   const prefix = `cluster-${randomBytes(4).toString('hex')}:`;
-  const clients: ReturnType<typeof createClient>[] = [];
+  const clients: { close(): Promise<unknown> }[] = [];
   const connection = (): RedisClusterCommands => {
     const client = createClient({ url: redis.url });
     clients.push(client);
