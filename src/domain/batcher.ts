@@ -23,7 +23,7 @@ export class Batcher {
     private readonly clock: Clock,
     readonly intervalMs: number,
     private readonly log: Logger,
-    private readonly deadlines?: DeadlineIndex,
+    private readonly deadlines: DeadlineIndex,
     private readonly observer: DomainObserver = quietObserver,
   ) {}
 
@@ -39,7 +39,7 @@ export class Batcher {
     if (this.intervalMs <= 0) return this.flush(d);
     if (!(await this.store.claimWindow(d.p, window, this.intervalMs * WINDOW_TTL_FACTOR))) return;
     // Registered so that another server flushes the window should this one die first.
-    await this.deadlines?.add(d, this.clock.now() + this.intervalMs);
+    await this.deadlines.add(d, this.clock.now() + this.intervalMs);
     timers.after(this.intervalMs, () => void this.flush(d));
   }
 
@@ -47,7 +47,7 @@ export class Batcher {
   async flush(d: Exclude<Deadline, { kind: 'aggro' }>): Promise<void> {
     if (d.kind === 'count') await this.flushCount(d.p, d.roomId);
     else await this.flushPoint(d.p, d.roomId, d.aggroUID);
-    if (this.deadlines) await this.deadlines.remove(d).catch(() => {});
+    await this.deadlines.remove(d).catch(() => {});
   }
 
   private async flushCount(p: string, roomId: string): Promise<void> {

@@ -41,8 +41,9 @@ export interface ServiceDeps {
   log: Logger;
   /** The programme's "title_broadcaster" when a schedule knows it. */
   titleBroadOf?: (p: string) => string | undefined;
-  /** With many servers: deadlines any server can honour should the one that set them die. */
-  deadlines?: DeadlineIndex;
+  /** Deadlines any server can honour should the one that set them die (in memory with one
+   * process, where this process's own timers are the only ones to act on them). */
+  deadlines: DeadlineIndex;
   observer?: DomainObserver;
   /** Every password hash goes through it; bounded with the default limits when absent. */
   passwords?: PasswordGuard;
@@ -135,6 +136,7 @@ export class OnAirService {
     if (this.deps.store.shared) {
       if (runtime && runtime.timers.size > 0) return false;
     } else if (!(await this.deps.store.releaseIfIdle(p))) return false;
+    else await this.forgetDeadlines(p);
     runtime?.timers.stop();
     this.runtimes.delete(p);
     return true;
@@ -391,10 +393,10 @@ export class OnAirService {
     // The deadline goes in first: should this server die right after the start, another one
     // still ends the aggro on time.
     const deadline: Deadline = { kind: 'aggro', p, roomId: aggro.roomId, aggroUID: aggro.aggroUID };
-    await this.deps.deadlines?.add(deadline, aggro.expiresAt);
+    await this.deps.deadlines.add(deadline, aggro.expiresAt);
     const out = await this.deps.store.startAggro(p, m.socketId, aggro, this.options.aggroCooldownMs);
     if (!out.ok) {
-      await this.deps.deadlines?.remove(deadline);
+      await this.deps.deadlines.remove(deadline);
       return fail(out.code);
     }
     this.deps.delivery.toRoom(p, input.roomId, null, 'aggro', aggroMessage(aggro));
@@ -439,7 +441,7 @@ export class OnAirService {
    * go), then `stopAggro` or `deleteAggro`. */
   private async finishAggro(p: string, a: LiveAggro, reason: EndReason, immediate = false): Promise<void> {
     const now = this.deps.clock.now();
-    await this.deps.deadlines?.remove({ kind: 'aggro', p, roomId: a.roomId, aggroUID: a.aggroUID }).catch(() => {});
+    await this.deps.deadlines.remove({ kind: 'aggro', p, roomId: a.roomId, aggroUID: a.aggroUID }).catch(() => {});
     try {
       await this.deps.records.record(aggroRecord(p, a, now, reason));
     } catch (err) {
@@ -469,10 +471,18 @@ export class OnAirService {
 
   // ---- deadlines of other servers ---------------------------------------------------------
 
+  /** State of its own dies with the programme's release, and only this process's timers (about
+   * to stop) would ever act on its deadlines: they go with it, or the index would keep them. */
+  private async forgetDeadlines(p: string): Promise<void> {
+    for (const d of await this.deps.deadlines.due(Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER)) {
+      if (d.p === p) await this.deps.deadlines.remove(d);
+    }
+  }
+
   /** Act on a deadline whose server may be gone. Idempotent: the store's atomic step decides. */
   async honour(d: Deadline): Promise<void> {
     if (d.kind === 'aggro') {
-      if ((await this.tryEndAggro(d.p, d.roomId, d.aggroUID, 'expired')) === 'gone') await this.deps.deadlines?.remove(d);
+      if ((await this.tryEndAggro(d.p, d.roomId, d.aggroUID, 'expired')) === 'gone') await this.deps.deadlines.remove(d);
     } else await this.batcher.flush(d);
   }
 

@@ -26,7 +26,7 @@ import { ClusterSupervisor } from '../domain/supervisor.js';
 import { createSchemas, ConnectErrorCode, SCHEDULE_UID_PATTERN } from '../protocol/index.js';
 import type { SocketEntry } from '../state/cluster.js';
 import type { StateStore } from '../state/store.js';
-import { createBackends, type Backends } from './backends.js';
+import { createBackends, ownBackends, type Backends } from './backends.js';
 import { createAuthenticator, HandshakeError, type Authenticator, type HandshakeInput } from './auth.js';
 import { clientAddress } from './client-address.js';
 import { AUTH_CLIENTS, LOBBY } from './channels.js';
@@ -91,7 +91,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     liveAggros: async (p) => (storeRef ? (await storeRef.liveAggros(p)).length : 0),
   });
   const backends: Backends = deps.store
-    ? { store: deps.store, shared: deps.store.shared, close: async () => {} }
+    ? ownBackends(deps.store)
     : await createBackends(config, clock, log, () => metrics.backendError('state'));
   const store = backends.store;
   storeRef = store;
@@ -310,7 +310,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     titleBroadOf: (p: string) => schedule.titleBroad(p),
     observer: metrics,
     passwords: new PasswordGuard(config.passwords, clock, metrics),
-    ...(backends.deadlines ? { deadlines: backends.deadlines } : {}),
+    deadlines: backends.deadlines,
   };
   metrics.passwordQueue = () => serviceDeps.passwords.queued;
   service = new OnAirService(serviceDeps, {
@@ -321,7 +321,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     kickCooldownMs: config.kickCooldownMs,
   });
   const supervisor =
-    backends.nodes && backends.deadlines
+    backends.supervise
       ? new ClusterSupervisor(service, backends.nodes, backends.deadlines, clock, log.child({ module: 'cluster' }), {
           nodeTimeoutMs: config.nodeTimeoutMs,
           tickMs: Math.max(50, Math.min(1000, Math.floor(config.nodeTimeoutMs / 3))),
@@ -379,7 +379,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
   async function cleanUp(program: string, member: Member, entry: SocketEntry): Promise<void> {
     try {
       await service.closeSession(program, member);
-      await backends.nodes?.removeSocket(entry);
+      await backends.nodes.removeSocket(entry);
       failedCleanUps.delete(member.socketId);
     } catch (err) {
       netLog.error({ err, program, socketId: member.socketId }, 'disconnect clean-up failed; will retry');
@@ -410,7 +410,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     for (const { program, member, entry } of failedCleanUps.values()) void cleanUp(program, member, entry);
     for (const p of namespaces.programs()) {
       if (namespaces.isEmpty(p)) void releaseIfIdle(p).catch(() => {});
-      else if (backends.touch && rounds % touchEvery === 0) void backends.touch(p).catch(() => {});
+      else if (rounds % touchEvery === 0) void backends.touch(p).catch(() => {});
     }
     if (!sharedState) void releaseLeftovers().catch(() => {});
   }, config.housekeepingMs).unref();
@@ -429,7 +429,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     void socket.join(isSeedProtocol(socket) ? [LOBBY] : [LOBBY, AUTH_CLIENTS]);
     // With many servers, the socket is listed for clean-up should this server die.
     const entry = { p: program, socketId: socket.id, userUID: member.userUID, displayName: member.displayName };
-    const registered = backends.nodes?.addSocket(entry).catch((err: unknown) => netLog.warn({ err }, 'socket registry failed'));
+    const registered = backends.nodes.addSocket(entry).catch((err: unknown) => netLog.warn({ err }, 'socket registry failed'));
     netLog.info({ program, socketId: socket.id, userUID: member.userUID, transport: socket.conn.transport.name }, 'connected');
     metrics.connected(program);
     socket.on('disconnect', (reason) => {

@@ -10,6 +10,7 @@ import type { Config } from '../config/config.js';
 import type { Clock } from '../domain/clock.js';
 import type { RedisOutboxCommands } from '../records/redis-outbox.js';
 import type { DeadlineIndex, NodeRegistry } from '../state/cluster.js';
+import { MemoryDeadlineIndex, MemoryNodeRegistry } from '../state/memory/memory-cluster.js';
 import { MemoryStore } from '../state/memory/memory-store.js';
 import { RedisDeadlineIndex, RedisNodeRegistry, type RedisClusterCommands } from '../state/redis/redis-cluster.js';
 import { RedisStore, type RedisCommands } from '../state/redis/redis-store.js';
@@ -22,20 +23,46 @@ export interface Backends {
   shared: boolean;
   /** socket.io adapter factory for cross-server delivery. */
   adapter?: ReturnType<typeof createAdapter>;
-  nodes?: NodeRegistry;
-  deadlines?: DeadlineIndex;
+  /** This server's handle on the registry of live servers (in memory: a cluster of one). */
+  nodes: NodeRegistry;
+  deadlines: DeadlineIndex;
+  /** Other servers share the registry and the deadlines, so this one must watch them: heartbeat,
+   * clean up after dead servers, honour deadlines their owners left (`ClusterSupervisor`). */
+  supervise: boolean;
   /** Keep a programme's shared keys alive while this server has sockets in it. */
-  touch?: (p: string) => Promise<void>;
+  touch: (p: string) => Promise<void>;
   /** Where records wait when the database cannot take them (the state connection). */
   recordOutbox?: RedisOutboxCommands;
   close(): Promise<void>;
 }
 
+function newNodeId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/**
+ * Backends of this process alone, around `store` (a test may hand in its own). Its registry and
+ * deadlines are in memory and nobody watches them: there is no other server to die, and the
+ * service's own timers act on every deadline before it is due (a sweeper would only add an
+ * interval, and act on windows and aggros begun during a shutdown's spread, which one process
+ * leaves to the end of its shutdown).
+ */
+export function ownBackends(store: StateStore): Backends {
+  return {
+    store,
+    shared: store.shared,
+    nodes: new MemoryNodeRegistry(newNodeId()),
+    deadlines: new MemoryDeadlineIndex(),
+    supervise: false,
+    // Memory keys do not expire.
+    touch: async () => {},
+    close: async () => {},
+  };
+}
+
 /** `onError` hears every failure of a Redis connection (for the metrics). */
 export async function createBackends(config: Config, clock: Clock, log: Logger, onError: () => void = () => {}): Promise<Backends> {
-  if (!config.redisUrl) {
-    return { store: new MemoryStore(clock), shared: false, close: async () => {} };
-  }
+  if (!config.redisUrl) return ownBackends(new MemoryStore(clock));
   const redisLog = log.child({ module: 'redis' });
   const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1000);
   // State calls fail at once while Redis is away (ES001 to the caller) instead of queueing.
@@ -56,7 +83,7 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
   }
   await Promise.all([state.connect(), pub.connect()]);
 
-  const nodeId = randomBytes(6).toString('hex');
+  const nodeId = newNodeId();
   const stream = `${config.redisPrefix}socket.io`;
   const store = new RedisStore(state as unknown as RedisCommands, {
     prefix: config.redisPrefix,
@@ -71,6 +98,7 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     adapter: createAdapter(pub, { streamName: stream, channelPrefix: stream }),
     nodes: new RedisNodeRegistry(commands, config.redisPrefix, nodeId),
     deadlines: new RedisDeadlineIndex(commands, config.redisPrefix),
+    supervise: true,
     touch: (p) => store.touchProgram(p),
     recordOutbox: state as unknown as RedisOutboxCommands,
     async close() {

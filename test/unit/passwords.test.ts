@@ -11,6 +11,7 @@ import type { Member } from '../../src/domain/model.js';
 import { WrongPasswordBudget } from '../../src/domain/password-budget.js';
 import { defaultPasswordLimits, PasswordGuard, type PasswordHashing, type PasswordLimits, type PasswordObserver } from '../../src/domain/password-guard.js';
 import { OnAirService } from '../../src/domain/service.js';
+import { MemoryDeadlineIndex } from '../../src/state/memory/memory-cluster.js';
 import { MemoryStore } from '../../src/state/memory/memory-store.js';
 import { RecordingDelivery } from '../helpers/domain.js';
 
@@ -240,6 +241,7 @@ describe('the service checks what is cheap before hashing', () => {
         clock,
         ids: { roomId: () => `room${Math.random()}`, aggroUID: () => 'a', messageId: () => 'm' },
         log: pino({ level: 'silent' }),
+        deadlines: new MemoryDeadlineIndex(),
         passwords: new PasswordGuard({ ...defaultPasswordLimits, ...options.limits }, clock, undefined, hashing),
       },
       { roomsPerProgramMax: options.roomsPerProgramMax ?? 10, aggroTtlMs: 30_000, aggroCooldownMs: 60_000, batchIntervalMs: 0 },

@@ -12,6 +12,7 @@ import type { RecordSink } from '../../src/domain/records.js';
 import { OnAirService, type ServiceDeps, type ServiceOptions } from '../../src/domain/service.js';
 import type { ServerEventName } from '../../src/protocol/index.js';
 import { RecordingDelivery, type Call } from '../helpers/domain.js';
+import { MemoryDeadlineIndex } from '../../src/state/memory/memory-cluster.js';
 import { MemoryStore } from '../../src/state/memory/memory-store.js';
 
 const P = 'prog1';
@@ -63,7 +64,7 @@ function setup(options: Partial<ServiceOptions> = {}, deps: Partial<ServiceDeps>
   const delivery = new RecordingDelivery();
   const records = new KeepingSink(delivery);
   const service = new OnAirService(
-    { store, delivery, records, clock, ids: countingIds(), log: pino({ level: 'silent' }), ...deps },
+    { store, delivery, records, clock, ids: countingIds(), log: pino({ level: 'silent' }), deadlines: new MemoryDeadlineIndex(), ...deps },
     { roomsPerProgramMax: 10, aggroTtlMs: TTL, aggroCooldownMs: COOLDOWN, batchIntervalMs: BATCH, ...options },
   );
   services.push(service);

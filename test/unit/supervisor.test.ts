@@ -1,9 +1,9 @@
 /**
  * `ClusterSupervisor` on its own: a real `OnAirService` over a real `MemoryStore` (the shared
- * state of the "cluster"), in-memory fakes of the node registry and the deadline index that
- * behave like their Redis implementations (stale is `beat <= now - timeout`, due is
- * `at <= before`, a dead node is claimed atomically by one caller), a `Delivery` that records
- * every call, deterministic ids, a record sink that keeps records and a manual clock.
+ * state of the "cluster"), the in-memory node registry and deadline index (which the contract
+ * suite in test/contract/cluster-contract.ts holds to the Redis semantics), wrapped so that a
+ * test can make a call fail, hold callers at a gate and see who claimed whom, a `Delivery` that
+ * records every call, deterministic ids, a record sink that keeps records and a manual clock.
  *
  * `tick()` is called directly. setTimeout/setInterval are faked and never advanced, so neither
  * the supervisor's interval nor the service's own timers (batch flushes, aggro expiry) ever
@@ -20,6 +20,7 @@ import { ClusterSupervisor, type SupervisorOptions } from '../../src/domain/supe
 import type { ServerEventName } from '../../src/protocol/index.js';
 import type { Deadline, DeadlineIndex, NodeRegistry, SocketEntry } from '../../src/state/cluster.js';
 import { RecordingDelivery } from '../helpers/domain.js';
+import { MemoryDeadlineIndex, MemoryNodeRegistry, MemoryNodeSpace } from '../../src/state/memory/memory-cluster.js';
 import { MemoryStore } from '../../src/state/memory/memory-store.js';
 
 const P = 'prog1';
@@ -31,7 +32,7 @@ const TIMEOUT = 15_000;
 const GRACE = 1_000;
 const OPTIONS: SupervisorOptions = { nodeTimeoutMs: TIMEOUT, tickMs: 1_000, graceMs: GRACE };
 
-// ---- fakes ----------------------------------------------------------------------------------
+// ---- test doubles ---------------------------------------------------------------------------
 
 class ManualClock implements Clock {
   constructor(public t: number) {}
@@ -98,36 +99,45 @@ function failWith<T>(how: Failure, what: string): Promise<T> {
   return Promise.reject(err);
 }
 
-/** The registry's shared state (what Redis holds); each server gets its own view by nodeId. */
-class FakeRegistry {
-  readonly nodes = new Map<string, { beat: number; sockets: Map<string, SocketEntry> }>();
+/** The registry all servers share: the in-memory one (held to the Redis semantics by
+ * test/contract/cluster-contract.ts), with a record of every beat and of who claimed whom. */
+class Registry {
+  readonly space = new MemoryNodeSpace();
   readonly beats: { nodeId: string; at: number }[] = [];
   readonly claims: { by: string; nodeId: string; sockets: SocketEntry[] }[] = [];
-  /** Sockets of claimed servers not yet settled, as Redis keeps them in `orphans:<id>`. */
-  readonly orphans = new Map<string, Map<string, SocketEntry>>();
   /** When set, every `claimDead` waits here before its atomic step. */
   claimGate: Gate | null = null;
 
-  node(nodeId: string): FakeNode {
-    return new FakeNode(this, nodeId);
+  node(nodeId: string): RegistryHandle {
+    return new RegistryHandle(this, nodeId);
+  }
+  /** The registered servers, with their last beat and the sockets they hold. */
+  get nodes(): Map<string, { beat: number; sockets: Map<string, SocketEntry> }> {
+    const out = new Map<string, { beat: number; sockets: Map<string, SocketEntry> }>();
+    for (const [nodeId, beat] of this.space.beats) out.set(nodeId, { beat, sockets: new Map(this.space.sockets.get(nodeId)) });
+    return out;
   }
   /** Another server has declared `nodeId` dead and removed it. */
   evict(nodeId: string): void {
-    this.nodes.delete(nodeId);
+    this.space.beats.delete(nodeId);
   }
   beatsOf(nodeId: string): number[] {
     return this.beats.filter((b) => b.nodeId === nodeId).map((b) => b.at);
   }
 }
 
-class FakeNode implements NodeRegistry {
+/** One server's handle on the shared registry, whose next calls can be made to fail. */
+class RegistryHandle implements NodeRegistry {
   private readonly failures: { method: RegistryMethod; how: Failure }[] = [];
   readonly failed: RegistryMethod[] = [];
+  private readonly inner: MemoryNodeRegistry;
 
   constructor(
-    private readonly reg: FakeRegistry,
+    private readonly reg: Registry,
     readonly nodeId: string,
-  ) {}
+  ) {
+    this.inner = reg.space.node(nodeId);
+  }
 
   /** The next call of `method` fails (once). */
   failNext(method: RegistryMethod, how: Failure = 'reject'): void {
@@ -145,33 +155,21 @@ class FakeNode implements NodeRegistry {
     const f = this.failure('heartbeat');
     if (f) return failWith(f, 'heartbeat');
     this.reg.beats.push({ nodeId: this.nodeId, at: now });
-    const n = this.reg.nodes.get(this.nodeId);
-    if (n) {
-      n.beat = now;
-      return Promise.resolve(false);
-    }
-    this.reg.nodes.set(this.nodeId, { beat: now, sockets: new Map() });
-    return Promise.resolve(true);
+    return this.inner.heartbeat(now);
   }
 
   leave(): Promise<void> {
     const f = this.failure('leave');
     if (f) return failWith(f, 'leave');
-    this.reg.nodes.delete(this.nodeId);
-    return Promise.resolve();
+    return this.inner.leave();
   }
 
-  async addSocket(entry: SocketEntry): Promise<void> {
-    let n = this.reg.nodes.get(this.nodeId);
-    if (!n) {
-      n = { beat: -Infinity, sockets: new Map() };
-      this.reg.nodes.set(this.nodeId, n);
-    }
-    n.sockets.set(JSON.stringify(entry), entry);
+  addSocket(entry: SocketEntry): Promise<void> {
+    return this.inner.addSocket(entry);
   }
 
-  async removeSocket(entry: SocketEntry): Promise<void> {
-    this.reg.nodes.get(this.nodeId)?.sockets.delete(JSON.stringify(entry));
+  removeSocket(entry: SocketEntry): Promise<void> {
+    return this.inner.removeSocket(entry);
   }
 
   claimDead(now: number, timeoutMs: number): Promise<{ nodeId: string; sockets: SocketEntry[] }[]> {
@@ -182,33 +180,25 @@ class FakeNode implements NodeRegistry {
 
   private async claim(now: number, timeoutMs: number): Promise<{ nodeId: string; sockets: SocketEntry[] }[]> {
     if (this.reg.claimGate) await this.reg.claimGate.wait();
-    // From here on synchronous, hence atomic among all callers.
-    const claimed: { nodeId: string; sockets: SocketEntry[] }[] = [];
-    for (const [nodeId, n] of [...this.reg.nodes]) {
-      if (nodeId === this.nodeId || n.beat > now - timeoutMs) continue;
-      this.reg.nodes.delete(nodeId);
-      const c = { nodeId, sockets: [...n.sockets.values()] };
-      this.reg.claims.push({ by: this.nodeId, ...c });
-      if (c.sockets.length) this.reg.orphans.set(nodeId, new Map(n.sockets));
+    // The memory registry claims before its first await: whoever is gone from the registry when
+    // the call returns was claimed by this caller.
+    const before = this.reg.nodes;
+    const answer = this.inner.claimDead(now, timeoutMs);
+    for (const [nodeId, n] of before) {
+      if (!this.reg.space.beats.has(nodeId)) this.reg.claims.push({ by: this.nodeId, nodeId, sockets: [...n.sockets.values()] });
     }
-    for (const [nodeId, sockets] of this.reg.orphans) claimed.push({ nodeId, sockets: [...sockets.values()] });
-    return claimed;
+    return answer;
   }
 
-  async settle(nodeId: string, entry: SocketEntry): Promise<void> {
-    const sockets = this.reg.orphans.get(nodeId);
-    sockets?.delete(JSON.stringify(entry));
-    if (sockets?.size === 0) this.reg.orphans.delete(nodeId);
+  settle(nodeId: string, entry: SocketEntry): Promise<void> {
+    return this.inner.settle(nodeId, entry);
   }
 }
 
-function key(d: Deadline): string {
-  return d.kind === 'count' ? `count|${d.p}|${d.roomId}` : `${d.kind}|${d.p}|${d.roomId}|${d.aggroUID}`;
-}
-
-/** One index shared by every server, as the Redis one is. */
-class FakeDeadlineIndex implements DeadlineIndex {
-  readonly entries = new Map<string, { d: Deadline; at: number }>();
+/** The index all servers share: the in-memory one, whose next calls can be made to fail and
+ * whose answers are recorded. */
+class Deadlines implements DeadlineIndex {
+  private readonly inner = new MemoryDeadlineIndex();
   /** What each `due` call answered. */
   readonly dueAnswers: Deadline[][] = [];
   /** When set, every `due` waits here after reading (so that all callers see the same). */
@@ -230,28 +220,24 @@ class FakeDeadlineIndex implements DeadlineIndex {
 
   async add(d: Deadline, at: number): Promise<void> {
     if (this.fails('add', d)) throw new Error('injected add failure');
-    this.entries.set(key(d), { d: { ...d }, at });
+    await this.inner.add(d, at);
   }
   async remove(d: Deadline): Promise<void> {
     if (this.fails('remove', d)) throw new Error('injected remove failure');
-    this.entries.delete(key(d));
+    await this.inner.remove(d);
   }
   async due(before: number, limit: number): Promise<Deadline[]> {
     if (this.fails('due')) throw new Error('injected due failure');
-    const out = [...this.entries.values()]
-      .filter((e) => e.at <= before)
-      .sort((a, b) => a.at - b.at)
-      .slice(0, limit)
-      .map((e) => ({ ...e.d }));
+    const out = await this.inner.due(before, limit);
     this.dueAnswers.push(out);
     if (this.dueGate) await this.dueGate.wait();
     return out;
   }
   has(d: Deadline): boolean {
-    return this.entries.has(key(d));
+    return this.inner.at(d) !== undefined;
   }
   at(d: Deadline): number | undefined {
-    return this.entries.get(key(d))?.at;
+    return this.inner.at(d);
   }
 }
 
@@ -273,8 +259,8 @@ function world() {
   const store = new MemoryStore(clock);
   const delivery = new RecordingDelivery();
   const records = new KeepingSink();
-  const registry = new FakeRegistry();
-  const deadlines = new FakeDeadlineIndex();
+  const registry = new Registry();
+  const deadlines = new Deadlines();
   const ids = countingIds();
   const log = pino({ level: 'silent' });
 
@@ -303,7 +289,7 @@ function world() {
   }
 
   /** Connect `m` to the node `nodes` (session in the store, socket in the registry). */
-  async function connect(svc: OnAirService, nodes: FakeNode, m: Member): Promise<void> {
+  async function connect(svc: OnAirService, nodes: RegistryHandle, m: Member): Promise<void> {
     await svc.openSession(P, m);
     await nodes.addSocket(entry(m));
   }
@@ -782,7 +768,7 @@ describe('deadlines', () => {
 // ---- failures -----------------------------------------------------------------------------------
 
 describe('a tick never throws', () => {
-  type Case = [string, (w: World, n1: FakeNode) => void, (w: World, n1: FakeNode) => string[]];
+  type Case = [string, (w: World, n1: RegistryHandle) => void, (w: World, n1: RegistryHandle) => string[]];
   const cases: Case[] = [];
   for (const how of ['reject', 'throw'] as const) {
     for (const m of ['heartbeat', 'claimDead'] as const) {

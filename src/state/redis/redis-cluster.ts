@@ -34,6 +34,11 @@ export interface RedisClusterCommands {
   del(key: string | string[]): Promise<unknown>;
 }
 
+/** An entry by value: the same fields in the same order, whatever object it came in. */
+function encodeSocket(e: SocketEntry): string {
+  return JSON.stringify({ p: e.p, socketId: e.socketId, userUID: e.userUID, displayName: e.displayName });
+}
+
 export class RedisNodeRegistry implements NodeRegistry {
   constructor(
     private readonly redis: RedisClusterCommands,
@@ -58,11 +63,11 @@ export class RedisNodeRegistry implements NodeRegistry {
   }
 
   async addSocket(entry: SocketEntry): Promise<void> {
-    await this.redis.sAdd(this.socketsKey(this.nodeId), JSON.stringify(entry));
+    await this.redis.sAdd(this.socketsKey(this.nodeId), encodeSocket(entry));
   }
 
   async removeSocket(entry: SocketEntry): Promise<void> {
-    await this.redis.sRem(this.socketsKey(this.nodeId), JSON.stringify(entry));
+    await this.redis.sRem(this.socketsKey(this.nodeId), encodeSocket(entry));
   }
 
   private get orphansKey(): string {
@@ -85,7 +90,7 @@ export class RedisNodeRegistry implements NodeRegistry {
 
   async settle(nodeId: string, entry: SocketEntry): Promise<void> {
     const key = `${this.prefix}orphans:${nodeId}`;
-    await this.redis.sRem(key, JSON.stringify(entry));
+    await this.redis.sRem(key, encodeSocket(entry));
     if ((await this.redis.sCard(key)) === 0) await this.redis.sRem(this.orphansKey, nodeId);
   }
 }
