@@ -25,6 +25,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'cluster',
+          // Each test here may start three server processes (and a Redis) inside its own time:
+          // with two test files sharing two cores that alone took up to 18 s.
+          testTimeout: 60_000,
           include: ['test/protocol/**/*.test.ts', 'test/cluster/**/*.test.ts'],
           exclude: ['test/protocol/shutdown.test.ts', 'test/protocol/shutdown-spread.test.ts', 'test/protocol/smoke.test.ts'],
           env: { ONAIR_TOPOLOGY: 'cluster' },

@@ -57,6 +57,8 @@ afterAll(async () => {
 async function viewer(server: TestServer, program: string, name: string, userUID = user(name).userUID): Promise<Page> {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: server.url, viewport: { width: 1200, height: 640 } });
   context.setDefaultTimeout(WAIT_MS);
+  // The first load of the console's bundle competes with the other test file for the two cores.
+  context.setDefaultNavigationTimeout(20_000);
   contexts.push(context);
   const page = await context.newPage();
   // Anything the page throws or logs as an error (a refused script, a CSP violation) fails the test.
