@@ -98,7 +98,7 @@ export class OnAirService {
   }
 
   /** Programmes with a runtime on this process (timers that may still fire). */
-  get activePrograms(): string[] {
+  get programsWithRuntime(): string[] {
     return [...this.runtimes.keys()];
   }
 

@@ -1,6 +1,6 @@
 /**
- * The schedule at work on one server: who may connect, `titleBroad`, persistent rooms brought
- * back when a programme becomes active here, and programmes ended when they go off air.
+ * The schedule at work on one server: who may connect, persistent rooms brought back when a
+ * programme becomes active here, and programmes ended when they go off air.
  *
  * The database holds the schedule; each server keeps a copy, changed at once by its own admin
  * calls and reloaded from the database every `refreshMs` (so a change made on another server
@@ -65,10 +65,6 @@ export class Programmes {
 
   admits(p: string): boolean {
     return this.deps.schedule.admits(p, this.deps.clock.now());
-  }
-
-  titleBroad(p: string): string | undefined {
-    return this.deps.schedule.titleBroad(p);
   }
 
   /** Before the programme's first socket on this server is served: its persistent rooms. */

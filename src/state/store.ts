@@ -97,9 +97,6 @@ export interface StateStore {
    */
   vote(p: string, socketId: string, userUID: string, aggroUID: string, delta: 1 | -1): Promise<VoteOutcome>;
 
-  /** The room's live aggro, if any. */
-  liveAggro(p: string, roomId: string): Promise<LiveAggro | null>;
-
   /** Every live aggro of the programme. */
   liveAggros(p: string): Promise<LiveAggro[]>;
 
