@@ -131,7 +131,7 @@ export class Programmes {
    */
   async end(p: string, everywhere: boolean): Promise<void> {
     this.ending.add(p);
-    this.deps.log.info({ p, everywhere }, 'programme ended');
+    this.deps.log.info({ program: p, everywhere }, 'programme ended');
     const nsp = this.deps.namespace(p);
     const target = everywhere ? nsp : nsp.local;
     const notice = { code: 'PROGRAM_ENDED', message: ENDED_MESSAGE } as const;
@@ -139,7 +139,7 @@ export class Programmes {
     try {
       await this.deps.service.endProgrammeAggros(p);
     } catch (err) {
-      this.deps.log.error({ err, p }, 'recording the live aggros of an ended programme failed');
+      this.deps.log.error({ err, program: p }, 'recording the live aggros of an ended programme failed');
     }
     endFinally(target, notice, true);
   }
