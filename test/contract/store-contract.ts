@@ -1,6 +1,6 @@
 /**
  * The contract of `StateStore` (src/state/store.ts), written against the interface only, so that
- * every backend (memory today, Redis later) runs the same suite unchanged:
+ * every backend (memory and Redis) runs the same suite unchanged:
  *
  *   storeContract('redis', async () => ({ store, clock: systemClock, close }));
  *
