@@ -91,7 +91,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     liveAggros: async (p) => (storeRef ? (await storeRef.liveAggros(p)).length : 0),
   });
   const backends: Backends = deps.store
-    ? { store: deps.store, shared: deps.store.shared, close: async () => {} }
+    ? { store: deps.store, shared: deps.store.shared, close: () => deps.store!.close() }
     : await createBackends(config, clock, log, () => metrics.backendError('state'));
   const store = backends.store;
   storeRef = store;
@@ -477,8 +477,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     httpServer.closeAllConnections();
     // The records first: they may still need the database and Redis.
     await records.close().catch(() => {});
-    await Promise.allSettled([store.close(), recordStore.close()]);
-    await backends.close();
+    await Promise.allSettled([backends.close(), recordStore.close()]);
     log.info('server closed');
   }
 

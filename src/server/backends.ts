@@ -28,13 +28,15 @@ export interface Backends {
   touch?: (p: string) => Promise<void>;
   /** Where records wait when the database cannot take them (the state connection). */
   recordOutbox?: RedisOutboxCommands;
+  /** Closes the store and the connections under it: the one owner of both. */
   close(): Promise<void>;
 }
 
 /** `onError` hears every failure of a Redis connection (for the metrics). */
 export async function createBackends(config: Config, clock: Clock, log: Logger, onError: () => void = () => {}): Promise<Backends> {
   if (!config.redisUrl) {
-    return { store: new MemoryStore(clock), shared: false, close: async () => {} };
+    const store = new MemoryStore(clock);
+    return { store, shared: false, close: () => store.close() };
   }
   const redisLog = log.child({ module: 'redis' });
   const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1000);
@@ -74,6 +76,7 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     touch: (p) => store.touchProgram(p),
     recordOutbox: state as unknown as RedisOutboxCommands,
     async close() {
+      await store.close();
       await Promise.allSettled([state.close(), pub.close()]);
     },
   };

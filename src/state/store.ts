@@ -149,5 +149,7 @@ export interface StateStore {
   /** Whether the backend answers; `/readyz` reports it. */
   ping(): Promise<boolean>;
 
+  /** Release what the store itself holds. Called by whoever made it (`createBackends`), never
+   * beside it: a connection handed to the store stays its maker's. */
   close(): Promise<void>;
 }

@@ -212,5 +212,6 @@ export class RedisStore implements StateStore {
     }
   }
 
+  /** Nothing of its own to release: the connection is its maker's to close (`createBackends`). */
   async close(): Promise<void> {}
 }
