@@ -276,18 +276,6 @@ export class OnAirService {
     for (const a of await this.deps.store.liveAggros(p)) await this.endAggro(p, a.roomId, a.aggroUID, 'program_ended');
   }
 
-  async liveAggros(p: string): Promise<LiveAggro[]> {
-    return this.deps.store.liveAggros(p);
-  }
-
-  async roomViews(p: string): Promise<RoomView[]> {
-    return this.deps.store.listRooms(p);
-  }
-
-  async sessionCount(p: string): Promise<number> {
-    return this.deps.store.sessionCount(p);
-  }
-
   async joinRoom(
     p: string,
     m: Member,
