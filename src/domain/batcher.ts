@@ -58,7 +58,7 @@ export class Batcher {
       if (!this.store.announces) this.delivery.toLobby(p, 'count', { roomId, count });
     } catch (err) {
       this.observer.backendError('state');
-      this.log.warn({ err, p, roomId }, 'count flush failed');
+      this.log.warn({ err, program: p, roomId }, 'count flush failed');
     }
   }
 
@@ -70,7 +70,7 @@ export class Batcher {
       if (!this.store.announces) this.delivery.toRoom(p, roomId, null, 'aggroPoint', { aggroUID, point });
     } catch (err) {
       this.observer.backendError('state');
-      this.log.warn({ err, p, aggroUID }, 'aggroPoint flush failed');
+      this.log.warn({ err, program: p, aggroUID }, 'aggroPoint flush failed');
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
  * What the domain reports as it decides, for the operator's metrics. The domain knows nothing of
- * Prometheus; `server/metrics.ts` implements this. Every method must be cheap and never throw.
+ * Prometheus; `operator/metrics.ts` implements this. Every method must be cheap and never throw.
  */
 import type { EndReason } from './model.js';
 

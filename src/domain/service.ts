@@ -99,7 +99,7 @@ export class OnAirService {
   }
 
   /** Programmes with a runtime on this process (timers that may still fire). */
-  get activePrograms(): string[] {
+  get programsWithRuntime(): string[] {
     return [...this.runtimes.keys()];
   }
 
@@ -110,7 +110,7 @@ export class OnAirService {
     this.runtime(p);
     const previous = await this.deps.store.claimSession(p, m.userUID, m.socketId);
     if (previous) {
-      this.deps.log.info({ p, userUID: m.userUID, previous, socketId: m.socketId }, 'duplicate session replaced');
+      this.deps.log.info({ program: p, userUID: m.userUID, previous, socketId: m.socketId }, 'duplicate session replaced');
       this.deps.delivery.endSession(p, previous, {
         code: 'DUPLICATE_SESSION',
         message: 'You connected to this programme from another session.',
@@ -167,14 +167,7 @@ export class OnAirService {
       passwordHash = await this.passwords.hash(input.password);
       if (passwordHash === null) return fail('ER001');
     }
-    const room = {
-      roomId: this.deps.ids.roomId(),
-      title: input.title,
-      max: input.max,
-      persistent: false,
-      createdAt: this.deps.clock.now(),
-      ...(passwordHash ? { passwordHash } : {}),
-    };
+    const room = this.newRoom(input, false, passwordHash);
     const out = await this.deps.store.createRoom(p, room, m, this.options.roomsPerProgramMax);
     if (!out.ok) return fail(out.code);
     this.deps.delivery.enterRoom(p, m.socketId, room.roomId);
@@ -182,8 +175,14 @@ export class OnAirService {
     if (out.left) await this.afterLeave(p, out.left);
     this.observer.roomCreated(p, false);
     this.observer.joined(p);
-    this.deps.log.info({ p, roomId: room.roomId, userUID: m.userUID }, 'room created');
+    this.deps.log.info({ program: p, roomId: room.roomId, userUID: m.userUID }, 'room created');
     return { ok: true, roomId: room.roomId, title: room.title };
+  }
+
+  private newRoom(input: { title: string; max: number }, persistent: boolean, passwordHash: string | null): Room {
+    const room: Room = { roomId: this.deps.ids.roomId(), title: input.title, max: input.max, persistent, createdAt: this.deps.clock.now() };
+    if (passwordHash) room.passwordHash = passwordHash;
+    return room;
   }
 
   /** An operator's room: persistent, empty, announced with `count: 0`. `persist` keeps it
@@ -196,21 +195,14 @@ export class OnAirService {
     if ((await this.deps.store.listRooms(p)).length >= this.options.roomsPerProgramMax) return fail('EC002');
     // An operator's hash waits for its turn rather than being refused.
     const passwordHash = input.password ? await this.passwords.hash(input.password, true) : null;
-    const room = {
-      roomId: this.deps.ids.roomId(),
-      title: input.title,
-      max: input.max,
-      persistent: true,
-      createdAt: this.deps.clock.now(),
-      ...(passwordHash ? { passwordHash } : {}),
-    };
+    const room = this.newRoom(input, true, passwordHash);
     await persist(room);
     const out = await this.deps.store.createRoom(p, room, null, Number.MAX_SAFE_INTEGER);
     if (!out.ok) return fail(out.code);
     this.runtime(p);
     if (!this.deps.store.announces) this.deps.delivery.toLobby(p, 'addRoom', roomSummary(out.room));
     this.observer.roomCreated(p, true);
-    this.deps.log.info({ p, roomId: room.roomId }, 'persistent room created');
+    this.deps.log.info({ program: p, roomId: room.roomId }, 'persistent room created');
     return { ok: true, room: out.room };
   }
 
@@ -241,7 +233,7 @@ export class OnAirService {
     const rooms = out.members.length > 0 ? await this.listRooms(p) : [];
     for (const m of out.members) this.deps.delivery.toSocket(p, m.socketId, 'loadRooms', rooms);
     this.observer.roomDeleted(p);
-    this.deps.log.info({ p, roomId, members: out.members.length }, 'room deleted by an operator');
+    this.deps.log.info({ program: p, roomId, members: out.members.length }, 'room deleted by an operator');
     return true;
   }
 
@@ -252,7 +244,7 @@ export class OnAirService {
     if (!socketId) return false;
     this.deps.delivery.endSession(p, socketId, { code, message });
     this.observer.sessionEnded(p, code);
-    this.deps.log.info({ p, userUID, code }, 'session ended by an operator');
+    this.deps.log.info({ program: p, userUID, code }, 'session ended by an operator');
     return true;
   }
 
@@ -286,18 +278,6 @@ export class OnAirService {
     for (const a of await this.deps.store.liveAggros(p)) await this.endAggro(p, a.roomId, a.aggroUID, 'program_ended');
   }
 
-  async liveAggros(p: string): Promise<LiveAggro[]> {
-    return this.deps.store.liveAggros(p);
-  }
-
-  async roomViews(p: string): Promise<RoomView[]> {
-    return this.deps.store.listRooms(p);
-  }
-
-  async sessionCount(p: string): Promise<number> {
-    return this.deps.store.sessionCount(p);
-  }
-
   async joinRoom(
     p: string,
     m: Member,
@@ -323,7 +303,7 @@ export class OnAirService {
     this.observer.joined(p);
     if (out.aggro && !this.deps.store.announces) this.deps.delivery.toSocket(p, m.socketId, 'aggro', aggroMessage(out.aggro));
     await this.batcher.countChanged(p, input.roomId, this.runtime(p).timers);
-    this.deps.log.debug({ p, roomId: input.roomId, userUID: m.userUID, count: out.count }, 'joined room');
+    this.deps.log.debug({ program: p, roomId: input.roomId, userUID: m.userUID, count: out.count }, 'joined room');
     return { ok: true, roomId: input.roomId };
   }
 
@@ -340,7 +320,7 @@ export class OnAirService {
   /** What everyone else hears when a member has left (by `leaveRoom`, a join elsewhere, or
    * disconnecting): the room gets `leaveRoom`, the lobby the new count or the room's deletion. */
   private async afterLeave(p: string, left: LeaveOutcome): Promise<void> {
-    this.deps.log.debug({ p, roomId: left.roomId, userUID: left.member.userUID, count: left.count }, 'left room');
+    this.deps.log.debug({ program: p, roomId: left.roomId, userUID: left.member.userUID, count: left.count }, 'left room');
     this.observer.left(p);
     this.deps.delivery.toRoom(p, left.roomId, null, 'leaveRoom', {
       userUID: left.member.userUID,
@@ -350,7 +330,7 @@ export class OnAirService {
     if (left.deleted) {
       this.observer.roomDeleted(p);
       if (!this.deps.store.announces) this.deps.delivery.toLobby(p, 'deleteRoom', { roomId: left.roomId });
-      this.deps.log.info({ p, roomId: left.roomId }, 'room deleted');
+      this.deps.log.info({ program: p, roomId: left.roomId }, 'room deleted');
     } else {
       await this.batcher.countChanged(p, left.roomId, this.runtime(p).timers);
     }
@@ -404,7 +384,7 @@ export class OnAirService {
       void this.endAggro(p, aggro.roomId, aggro.aggroUID, 'expired');
     });
     this.observer.aggroStarted(p);
-    this.deps.log.info({ p, roomId: input.roomId, aggroUID: aggro.aggroUID, userUID: m.userUID }, 'aggro started');
+    this.deps.log.info({ program: p, roomId: input.roomId, aggroUID: aggro.aggroUID, userUID: m.userUID }, 'aggro started');
     return { ok: true, aggroUID: aggro.aggroUID, ts: aggro.startedAt, expiresAt: aggro.expiresAt };
   }
 
@@ -431,7 +411,7 @@ export class OnAirService {
       return 'ended';
     } catch (err) {
       this.observer.backendError('state');
-      this.deps.log.error({ err, p, aggroUID }, 'ending aggro failed');
+      this.deps.log.error({ err, program: p, aggroUID }, 'ending aggro failed');
       return 'failed';
     }
   }
@@ -446,17 +426,17 @@ export class OnAirService {
       await this.deps.records.record(aggroRecord(p, a, now, reason));
     } catch (err) {
       this.observer.backendError('database');
-      this.deps.log.error({ err, p, aggroUID: a.aggroUID }, 'recording aggro failed');
+      this.deps.log.error({ err, program: p, aggroUID: a.aggroUID }, 'recording aggro failed');
     }
     this.observer.aggroEnded(p, reason);
-    this.deps.log.info({ p, aggroUID: a.aggroUID, point: a.point, reason }, 'aggro ended');
+    this.deps.log.info({ program: p, aggroUID: a.aggroUID, point: a.point, reason }, 'aggro ended');
     const finalPoint = a.point !== a.pointSent ? a.point : null;
     const event = reason === 'removed' ? 'deleteAggro' : 'stopAggro';
     const announce = async (): Promise<void> => {
       const { store, delivery } = this.deps;
       if (store.announces && store.announceEnd) {
         await store.announceEnd(p, a.roomId, a.aggroUID, finalPoint, event).catch((err: unknown) => {
-          this.deps.log.error({ err, p, aggroUID: a.aggroUID }, 'announcing the end of an aggro failed');
+          this.deps.log.error({ err, program: p, aggroUID: a.aggroUID }, 'announcing the end of an aggro failed');
         });
         return;
       }

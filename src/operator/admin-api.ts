@@ -12,6 +12,7 @@ import type { OnAirService } from '../domain/service.js';
 import { roomSummary } from '../domain/service.js';
 import type { RoomView } from '../domain/model.js';
 import { decodeCursor, type RecordStore } from '../records/record-store.js';
+import type { StateStore } from '../state/store.js';
 import * as S from './admin-schemas.js';
 import { bearerMatches, readJson, sendEmpty, sendError, sendJson } from './http.js';
 import { HttpError, httpErrors, type HttpErrorCode } from './http-errors.js';
@@ -20,6 +21,8 @@ import type { Programmes } from './programmes.js';
 export interface AdminDeps {
   token: string;
   service: OnAirService;
+  /** The live state, read as it is (the live view decides nothing). */
+  state: Pick<StateStore, 'sessionCount' | 'listRooms' | 'liveAggros'>;
   records: RecordStore;
   programmes: Programmes;
   clock: Clock;
@@ -118,10 +121,10 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       async handle(d, { params }) {
         const p = params.scheduleUID!;
         const [connections, live, stored, aggros] = await Promise.all([
-          d.service.sessionCount(p),
-          d.service.roomViews(p),
+          d.state.sessionCount(p),
+          d.state.listRooms(p),
           d.records.listRooms(p),
-          d.service.liveAggros(p),
+          d.state.liveAggros(p),
         ]);
         // Persistent rooms of a programme nobody is in are only in the database until it is
         // active again; they are shown empty rather than restored from here.

@@ -1,5 +1,6 @@
 /** The OpenAPI 3.1 document of the admin API, made from the route table and its schemas. */
 import { z, type ZodType } from 'zod';
+import { ID_PATTERN } from '../protocol/index.js';
 import type { AdminRoute } from './admin-api.js';
 import { errorReply } from './admin-schemas.js';
 import { httpErrors, type HttpErrorCode } from './http-errors.js';
@@ -30,7 +31,7 @@ export function openApiDocument(routes: AdminRoute[], version: string): unknown 
       name: m[1],
       in: 'path',
       required: true,
-      schema: { type: 'string', pattern: m[1] === 'userUID' ? '^[^\\s]+$' : '^[A-Za-z0-9_-]{1,64}$' },
+      schema: { type: 'string', pattern: m[1] === 'userUID' ? '^[^\\s]+$' : ID_PATTERN.source },
     }));
     if (r.query) {
       const q = schemaOf(r.query, 'input') as { properties?: Record<string, unknown>; required?: string[] };

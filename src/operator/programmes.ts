@@ -1,6 +1,6 @@
 /**
- * The schedule at work on one server: who may connect, `titleBroad`, persistent rooms brought
- * back when a programme becomes active here, and programmes ended when they go off air.
+ * The schedule at work on one server: who may connect, persistent rooms brought back when a
+ * programme becomes active here, and programmes ended when they go off air.
  *
  * The database holds the schedule; each server keeps a copy, changed at once by its own admin
  * calls and reloaded from the database every `refreshMs` (so a change made on another server
@@ -67,10 +67,6 @@ export class Programmes {
     return this.deps.schedule.admits(p, this.deps.clock.now());
   }
 
-  titleBroad(p: string): string | undefined {
-    return this.deps.schedule.titleBroad(p);
-  }
-
   /** Before the programme's first socket on this server is served: its persistent rooms. */
   activate(p: string): Promise<void> {
     let a = this.activations.get(p);
@@ -135,7 +131,7 @@ export class Programmes {
    */
   async end(p: string, everywhere: boolean): Promise<void> {
     this.ending.add(p);
-    this.deps.log.info({ p, everywhere }, 'programme ended');
+    this.deps.log.info({ program: p, everywhere }, 'programme ended');
     const nsp = this.deps.namespace(p);
     const target = everywhere ? nsp : nsp.local;
     const notice = { code: 'PROGRAM_ENDED', message: ENDED_MESSAGE } as const;
@@ -143,7 +139,7 @@ export class Programmes {
     try {
       await this.deps.service.endProgrammeAggros(p);
     } catch (err) {
-      this.deps.log.error({ err, p }, 'recording the live aggros of an ended programme failed');
+      this.deps.log.error({ err, program: p }, 'recording the live aggros of an ended programme failed');
     }
     endFinally(target, notice, true);
   }

@@ -126,6 +126,12 @@ export const clientEventNames = [
   'aggroDown',
 ] as const satisfies readonly ClientEventName[];
 
+/** Fails to compile when an event of `ClientToServerEvents` is missing from `clientEventNames`:
+ * the server takes that list as the set of events it answers. */
+type ClientEventNamesComplete = [Exclude<ClientEventName, (typeof clientEventNames)[number]>] extends [never] ? true : never;
+const clientEventNamesComplete: ClientEventNamesComplete = true;
+void clientEventNamesComplete;
+
 export const serverEventNames = [
   'loadRooms',
   'loadUsers',

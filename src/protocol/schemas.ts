@@ -5,9 +5,11 @@
 import { z } from 'zod';
 import { cleanLine, cleanMessage, codePointLength, hasForbiddenKeys, hasIllFormedText, isCleanId } from './text.js';
 
-export const SCHEDULE_UID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** Room and aggro ids are server-made and URL-safe; anything else cannot name one. */
+/** Room and aggro ids are server-made and URL-safe; anything else cannot name one. The one id
+ * pattern: the admin API's OpenAPI document states it from here too. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** A scheduleUID is also a namespace name (`/<scheduleUID>`): the same URL-safe id. */
+export const SCHEDULE_UID_PATTERN = ID_PATTERN;
 
 export const TITLE_MAX = 40;
 export const PASSWORD_MAX = 32;

@@ -15,7 +15,6 @@
 
 // C0/C1 controls other than newline and tab: dropped from chat, refused in single-line fields.
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/gu;
-const NEWLINE_OR_TAB = /[\n\t]/u;
 const ANY_CONTROL = /\p{Cc}/u;
 // Line and paragraph separators break a line as a newline does, so a single-line field refuses them.
 const LINE_SEPARATOR = /[\p{Zl}\p{Zp}]/u;
@@ -114,10 +113,6 @@ export function tidyLine(s: string, max: number): string | null {
 /** An identifier (userUID): no whitespace, controls, format or invisible characters at all. */
 export function isCleanId(s: string): boolean {
   return !ID_FORBIDDEN.test(s);
-}
-
-export function hasLineBreak(s: string): boolean {
-  return NEWLINE_OR_TAB.test(s);
 }
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);

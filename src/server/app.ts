@@ -63,6 +63,8 @@ export interface OnAirApp {
   readonly events: EventEmitter;
   readonly httpServer: HttpServer;
   readonly service: OnAirService;
+  /** The state backend, for reading what the service decided. */
+  readonly store: StateStore;
   readonly metrics: ServerMetrics;
   readonly programmes: Programmes;
   readonly tls: TlsMaterial | null;
@@ -349,6 +351,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
         {
           token: config.adminToken,
           service,
+          state: store,
           records: recordStore,
           programmes,
           clock,
@@ -477,8 +480,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     httpServer.closeAllConnections();
     // The records first: they may still need the database and Redis.
     await records.close().catch(() => {});
-    await Promise.allSettled([store.close(), recordStore.close()]);
-    await backends.close();
+    await Promise.allSettled([backends.close(), recordStore.close()]);
     log.info('server closed');
   }
 
@@ -487,6 +489,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     events,
     httpServer,
     service,
+    store,
     metrics,
     programmes,
     tls,

@@ -33,6 +33,7 @@ export interface Backends {
   touch: (p: string) => Promise<void>;
   /** Where records wait when the database cannot take them (the state connection). */
   recordOutbox?: RedisOutboxCommands;
+  /** Closes the store and the connections under it: the one owner of both. */
   close(): Promise<void>;
 }
 
@@ -56,7 +57,7 @@ export function ownBackends(store: StateStore): Backends {
     supervise: false,
     // Memory keys do not expire.
     touch: async () => {},
-    close: async () => {},
+    close: () => store.close(),
   };
 }
 
@@ -102,6 +103,7 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     touch: (p) => store.touchProgram(p),
     recordOutbox: state as unknown as RedisOutboxCommands,
     async close() {
+      await store.close();
       await Promise.allSettled([state.close(), pub.close()]);
     },
   };

@@ -41,8 +41,11 @@ export class SocketIoDelivery implements Delivery {
     endFinally(this.nsp(p).to(socketId), end);
   }
 
-  /** A socket listens to exactly one channel besides its own id and `AUTH_CLIENTS`: the lobby or
-   * its room. */
+  /** A socket on this server is left in one channel besides its own id and `AUTH_CLIENTS`: the
+   * lobby or its room. One on another server is only taken out of the lobby: its server is not
+   * asked which room it sits in, so after `enterLobby` (an operator deleting its room) it keeps
+   * that room's channel, which nothing uses again (room ids are never reused), until it joins
+   * another room on its own server. */
   private move(p: string, socketId: string, channel: string): void {
     const nsp = this.nsp(p);
     const socket = nsp.sockets.get(socketId);

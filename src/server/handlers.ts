@@ -11,6 +11,7 @@ import { TokenBucket } from '../domain/rate-limit.js';
 import type { OnAirService } from '../domain/service.js';
 import type { Clock } from '../domain/clock.js';
 import {
+  clientEventNames,
   errorMessages,
   parsePayload,
   type AckResult,
@@ -37,20 +38,14 @@ export interface HandlerContext {
 
 type Ack = (result: AckResult) => void;
 
-/** The code a malformed payload gets: the event's own "invalid" code where it has one. */
-const invalidCode: Record<ClientEventName, ErrorCode> = {
-  loadRooms: 'EV001',
-  loadUsers: 'EV001',
-  createRoom: 'EC001',
-  joinRoom: 'EV001',
-  leaveRoom: 'EV001',
-  chat: 'EM002',
-  aggroUp: 'EV001',
-  aggroDown: 'EV001',
-};
+/** The code a malformed payload gets: the event's own "invalid" code where it has one, else
+ * `EV001`. */
+const ownInvalidCode: Partial<Record<ClientEventName, ErrorCode>> = { createRoom: 'EC001', chat: 'EM002' };
+
+const CLIENT_EVENTS: ReadonlySet<string> = new Set(clientEventNames);
 
 function isClientEvent(event: unknown): event is ClientEventName {
-  return typeof event === 'string' && Object.hasOwn(invalidCode, event);
+  return typeof event === 'string' && CLIENT_EVENTS.has(event);
 }
 
 function ackBody(result: Result): AckResult {
@@ -138,7 +133,7 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
       const r = parsePayload(schema, raw);
       if (r.ok) return run(socket, p, member, r.value);
       log(socket).debug({ event, reason: r.reason }, 'malformed payload');
-      return fail(invalidCode[event]);
+      return fail(ownInvalidCode[event] ?? 'EV001');
     });
   }
 

@@ -97,9 +97,6 @@ export interface StateStore {
    */
   vote(p: string, socketId: string, userUID: string, aggroUID: string, delta: 1 | -1): Promise<VoteOutcome>;
 
-  /** The room's live aggro, if any. */
-  liveAggro(p: string, roomId: string): Promise<LiveAggro | null>;
-
   /** Every live aggro of the programme. */
   liveAggros(p: string): Promise<LiveAggro[]>;
 
@@ -152,5 +149,7 @@ export interface StateStore {
   /** Whether the backend answers; `/readyz` reports it. */
   ping(): Promise<boolean>;
 
+  /** Release what the store itself holds. Called by whoever made it (`createBackends`), never
+   * beside it: a connection handed to the store stays its maker's. */
   close(): Promise<void>;
 }

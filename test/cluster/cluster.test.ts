@@ -10,6 +10,7 @@ import type { AckResult, AggroMessage, RoomSummary } from '../../src/protocol/in
 import { call, join, user, type Client, type Recorder } from '../helpers/client.js';
 import { privateCluster, sharedCluster, type Cluster } from '../helpers/cluster.js';
 import type { TestServer } from '../helpers/server.js';
+import { waitUntil } from '../helpers/wait.js';
 
 type Joined = Client & { events: Recorder; who: { userUID: string; displayName: string } };
 
@@ -31,15 +32,6 @@ function readyz(server: TestServer): Promise<number> {
     });
     req.on('error', reject);
   });
-}
-
-/** Poll a condition that no event announces (a backend coming back), bounded in time. */
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function roomWith(owner: Joined, others: Joined[], max = 10): Promise<string> {
@@ -309,7 +301,7 @@ describe('failures', () => {
     expect(await readyz(n0)).toBe(200);
 
     await c.redis.stop(true);
-    await until(async () => (await readyz(n0)) === 503, 5000, '/readyz answers 503');
+    await waitUntil(async () => (await readyz(n0).catch(() => 0)) === 503, 5000, '/readyz answers 503');
     expect(await readyz(n1)).toBe(503);
     expect(await call(b, 'joinRoom', { roomId })).toMatchObject({ ok: false, code: 'ES001' });
     expect(await call(b, 'loadRooms')).toMatchObject({ ok: false, code: 'ES001' });
@@ -317,9 +309,9 @@ describe('failures', () => {
     expect(a.connected && b.connected).toBe(true);
 
     await c.redis.restart();
-    await until(async () => (await readyz(n0)) === 200 && (await readyz(n1)) === 200, 10_000, 'both servers are ready again');
+    await waitUntil(async () => (await readyz(n0).catch(() => 0)) === 200 && (await readyz(n1).catch(() => 0)) === 200, 10_000, 'both servers are ready again');
     const joined = a.events.some('joinRoom', (u: { userUID: string }) => u.userUID === b.who.userUID, 10_000);
-    await until(async () => (await call(b, 'joinRoom', { roomId })).ok, 10_000, 'joinRoom succeeds');
+    await waitUntil(() => call(b, 'joinRoom', { roomId }).then((r) => r.ok, () => false), 10_000, 'joinRoom succeeds');
     await joined;
     const chat = b.events.next('chat');
     ok(await call(a, 'chat', { roomId, type: 'N', msg: 'back' }));
@@ -342,7 +334,7 @@ describe('failures', () => {
     // The rooms are gone with the data; the servers notice they are unknown to the new Redis
     // and disconnect their sockets, which (with socket.io's reconnection) come back to a fresh lobby.
     await Promise.all(gone);
-    await until(async () => (await readyz(n0)) === 200, 10_000, 'the server is ready again');
+    await waitUntil(async () => (await readyz(n0).catch(() => 0)) === 200, 10_000, 'the server is ready again');
     const again = await join(n0, p, user('again'));
     expect(again.rooms).toEqual([]);
   });

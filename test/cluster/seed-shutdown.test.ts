@@ -7,7 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join, user } from '../helpers/client.js';
 import { privateCluster, type Cluster } from '../helpers/cluster.js';
-import { portOf, seedDevice, startRelay, waitUntil } from '../helpers/seed-device.js';
+import { portOf, seedDevice, startRelay } from '../helpers/seed-device.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const own: Cluster[] = [];
 afterEach(async () => {

@@ -1,6 +1,6 @@
 /**
  * The contract of `StateStore` (src/state/store.ts), written against the interface only, so that
- * every backend (memory today, Redis later) runs the same suite unchanged:
+ * every backend (memory and Redis) runs the same suite unchanged:
  *
  *   storeContract('redis', async () => ({ store, clock: systemClock, close }));
  *
@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LiveAggro, Member, Room } from '../../src/domain/model.js';
 import type { StateStore } from '../../src/state/store.js';
+import { liveAggroIn } from '../helpers/domain.js';
 
 export interface ContractClock {
   now(): number;
@@ -180,7 +181,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(out.left).toMatchObject({ roomId: r1.roomId, member: a, count: 0, deleted: true });
         expect(out.left?.endedAggro).toEqual(aggro);
         expect(await store.getRoom(p, r1.roomId)).toBeNull();
-        expect(await store.liveAggro(p, r1.roomId)).toBeNull();
+        expect(await liveAggroIn(store, p, r1.roomId)).toBeNull();
         expect((await store.listRooms(p)).map((r) => r.roomId)).toEqual([r2.roomId]);
       });
 
@@ -259,7 +260,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1));
         const out = await store.deleteRoom(p, r.roomId);
         expect(out?.endedAggro).toEqual({ ...aggro, point: 1, up: 1 });
-        expect(await store.liveAggro(p, r.roomId)).toBeNull();
+        expect(await liveAggroIn(store, p, r.roomId)).toBeNull();
         expect(await store.liveAggros(p)).toEqual([]);
         expect(await store.endAggro(p, r.roomId, aggro.aggroUID)).toBeNull();
         expect(await store.flushPoint(p, r.roomId, aggro.aggroUID, h.clock.now())).toBeNull();
@@ -428,7 +429,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1));
         const out = expectOk(await store.join(p, c, r.roomId));
         expect(out.aggro).toEqual({ ...aggro, point: 1, up: 1 });
-        expect(out.aggro).toEqual(await store.liveAggro(p, r.roomId));
+        expect(out.aggro).toEqual(await liveAggroIn(store, p, r.roomId));
       });
 
       it('seats exactly max members out of 50 concurrent joins', async () => {
@@ -493,7 +494,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(out).toEqual({ roomId: r.roomId, member: a, count: 1, deleted: false });
         expect(await store.roomOf(p, a.socketId)).toBeNull();
         expect(await store.members(p, r.roomId)).toEqual([b]);
-        expect(await store.liveAggro(p, r.roomId)).toEqual(aggro);
+        expect(await liveAggroIn(store, p, r.roomId)).toEqual(aggro);
       });
 
       it('the last member leaving deletes a non-persistent room and ends its live aggro', async () => {
@@ -512,7 +513,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           endedAggro: { ...aggro, point: -1, down: 1 },
         });
         expect(await store.getRoom(p, r.roomId)).toBeNull();
-        expect(await store.liveAggro(p, r.roomId)).toBeNull();
+        expect(await liveAggroIn(store, p, r.roomId)).toBeNull();
         expect(await store.members(p, r.roomId)).toEqual([]);
         expect(await store.join(p, b, r.roomId)).toEqual({ ok: false, code: 'EJ001' });
       });
@@ -526,7 +527,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const out = await store.leave(p, a.socketId);
         expect(out).toEqual({ roomId: r.roomId, member: a, count: 0, deleted: false, endedAggro: aggro });
         expect(await store.getRoom(p, r.roomId)).toEqual({ ...r, count: 0 });
-        expect(await store.liveAggro(p, r.roomId)).toBeNull();
+        expect(await liveAggroIn(store, p, r.roomId)).toBeNull();
         expect((await store.listRooms(p)).map((x) => x.roomId)).toEqual([r.roomId]);
       });
 
@@ -567,7 +568,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const r = await roomBy(a);
         const aggro = newAggro(r.roomId, a, h.clock.now(), { type: 'AP', titleBroad: 'Show_TV1', photoURL: a.photoURL });
         expect(await store.startAggro(p, a.socketId, aggro, COOLDOWN)).toEqual({ ok: true });
-        expect(await store.liveAggro(p, r.roomId)).toEqual(aggro);
+        expect(await liveAggroIn(store, p, r.roomId)).toEqual(aggro);
       });
 
       it("refuses EM001 when the author's socket sits in no room or in another room", async () => {
@@ -591,7 +592,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const first = await liveBy(r.roomId, a);
         const t = h.clock.now();
         expect(await store.startAggro(p, b.socketId, newAggro(r.roomId, b, t), COOLDOWN)).toEqual({ ok: false, code: 'EA001' });
-        expect(await store.liveAggro(p, r.roomId)).toEqual(first);
+        expect(await liveAggroIn(store, p, r.roomId)).toEqual(first);
         expect(await store.endAggro(p, r.roomId, first.aggroUID)).not.toBeNull();
         await liveBy(r.roomId, b, t);
       });
@@ -604,7 +605,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.endAggro(p, r.roomId, first.aggroUID)).not.toBeNull();
         const early = newAggro(r.roomId, a, t0 + COOLDOWN - 1);
         expect(await store.startAggro(p, a.socketId, early, COOLDOWN)).toEqual({ ok: false, code: 'EA002' });
-        expect(await store.liveAggro(p, r.roomId)).toBeNull();
+        expect(await liveAggroIn(store, p, r.roomId)).toBeNull();
         // "less than AGGRO_COOLDOWN_MS ago" (spec section 2): exactly cooldownMs later is allowed.
         await liveBy(r.roomId, a, t0 + COOLDOWN);
       });
@@ -643,7 +644,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const winners = outs.flatMap((o, i) => (o.ok ? [aggros[i]!] : []));
         expect(winners).toHaveLength(1);
         expect(outs.filter((o) => !o.ok).every((o) => !o.ok && o.code === 'EA001')).toBe(true);
-        expect(await store.liveAggro(p, r.roomId)).toEqual(winners[0]);
+        expect(await liveAggroIn(store, p, r.roomId)).toEqual(winners[0]);
       });
 
       it('one user posting concurrently in two rooms gets exactly one live aggro', async () => {
@@ -685,7 +686,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           points.push(out.point);
         }
         expect(points).toEqual([1, 2, 1, 2]);
-        expect(await store.liveAggro(p, r.roomId)).toEqual({ ...aggro, point: 2, up: 3, down: 1 });
+        expect(await liveAggroIn(store, p, r.roomId)).toEqual({ ...aggro, point: 2, up: 3, down: 1 });
       });
 
       it('refuses EA003 for a wrong aggroUID, a voter in the lobby, or a voter in another room', async () => {
@@ -700,8 +701,8 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.vote(p, c.socketId, c.userUID, aggro.aggroUID, 1)).toEqual({ ok: false, code: 'EA003' });
         // ... and in another programme.
         expect(await store.vote(uniq('q'), b.socketId, b.userUID, aggro.aggroUID, 1)).toEqual({ ok: false, code: 'EA003' });
-        expect((await store.liveAggro(p, r1.roomId))?.point).toBe(0);
-        expect((await store.liveAggro(p, r2.roomId))?.point).toBe(theirs.point);
+        expect((await liveAggroIn(store, p, r1.roomId))?.point).toBe(0);
+        expect((await liveAggroIn(store, p, r2.roomId))?.point).toBe(theirs.point);
       });
 
       it("refuses EA004 on one's own aggro (from any socket) and on a second vote either way", async () => {
@@ -717,7 +718,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1)).toEqual({ ok: false, code: 'EA004' });
         expect(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, -1)).toEqual({ ok: false, code: 'EA004' });
         expect(await store.vote(p, b2.socketId, b2.userUID, aggro.aggroUID, 1)).toEqual({ ok: false, code: 'EA004' });
-        expect(await store.liveAggro(p, r.roomId)).toMatchObject({ point: 1, up: 1, down: 0 });
+        expect(await liveAggroIn(store, p, r.roomId)).toMatchObject({ point: 1, up: 1, down: 0 });
       });
 
       it('counts exactly one of many concurrent votes by the same user', async () => {
@@ -730,7 +731,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const oks = outs.flatMap((o) => (o.ok ? [o] : []));
         expect(oks).toHaveLength(1);
         expect(outs.filter((o) => !o.ok).every((o) => !o.ok && o.code === 'EA004')).toBe(true);
-        const live = await store.liveAggro(p, r.roomId);
+        const live = await liveAggroIn(store, p, r.roomId);
         expect(live?.point).toBe(oks[0]?.point);
         expect(Math.abs(live?.point ?? 0)).toBe(1);
         expect((live?.up ?? 0) + (live?.down ?? 0)).toBe(1);
@@ -745,7 +746,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const aggro = await liveBy(r.roomId, author);
         const outs = await Promise.all(voters.map((v, i) => store.vote(p, v.socketId, v.userUID, aggro.aggroUID, i < 20 ? 1 : -1)));
         expect(outs.every((o) => o.ok)).toBe(true);
-        expect(await store.liveAggro(p, r.roomId)).toMatchObject({ point: 10, up: 20, down: 10 });
+        expect(await liveAggroIn(store, p, r.roomId)).toMatchObject({ point: 10, up: 20, down: 10 });
       });
 
       it('refuses EA003 once the aggro has ended', async () => {
@@ -758,23 +759,23 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       });
     });
 
-    // ---- liveAggro / liveAggros / endAggro ----------------------------------------------
+    // ---- liveAggros / endAggro ----------------------------------------------------------
 
-    describe('liveAggro, liveAggros and endAggro', () => {
-      it('liveAggro and liveAggros report the live aggros of the programme only', async () => {
+    describe('liveAggros and endAggro', () => {
+      it('liveAggros reports the live aggros of the programme only, one a room', async () => {
         const [a, b, c] = [mem('a'), mem('b'), mem('c')];
         const r1 = await roomBy(a);
         const r2 = await roomBy(b);
         await roomBy(c);
-        expect(await store.liveAggro(p, r1.roomId)).toBeNull();
+        expect(await liveAggroIn(store, p, r1.roomId)).toBeNull();
         expect(await store.liveAggros(p)).toEqual([]);
         const x = await liveBy(r1.roomId, a);
         const y = await liveBy(r2.roomId, b);
         const byId = (l: LiveAggro[]) => [...l].sort((m, n) => m.aggroUID.localeCompare(n.aggroUID));
         expect(byId(await store.liveAggros(p))).toEqual(byId([x, y]));
-        expect(await store.liveAggro(p, r2.roomId)).toEqual(y);
+        expect(await liveAggroIn(store, p, r2.roomId)).toEqual(y);
         expect(await store.liveAggros(uniq('q'))).toEqual([]);
-        expect(await store.liveAggro(uniq('q'), r1.roomId)).toBeNull();
+        expect(await liveAggroIn(store, uniq('q'), r1.roomId)).toBeNull();
       });
 
       it('endAggro returns the ended aggro once; later calls and wrong ids get null', async () => {
@@ -785,10 +786,10 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1));
         expect(await store.endAggro(p, r.roomId, uniq('a'))).toBeNull();
         expect(await store.endAggro(p, uniq('r'), aggro.aggroUID)).toBeNull();
-        expect(await store.liveAggro(p, r.roomId)).not.toBeNull();
+        expect(await liveAggroIn(store, p, r.roomId)).not.toBeNull();
         expect(await store.endAggro(p, r.roomId, aggro.aggroUID)).toEqual({ ...aggro, point: 1, up: 1 });
         expect(await store.endAggro(p, r.roomId, aggro.aggroUID)).toBeNull();
-        expect(await store.liveAggro(p, r.roomId)).toBeNull();
+        expect(await liveAggroIn(store, p, r.roomId)).toBeNull();
         expect(await store.liveAggros(p)).toEqual([]);
         // The room is free for the next aggro.
         await liveBy(r.roomId, b);
@@ -910,12 +911,12 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1));
         const sentAt = aggro.startedAt + 500;
         expect(await store.flushPoint(p, r.roomId, aggro.aggroUID, sentAt)).toBe(1);
-        expect(await store.liveAggro(p, r.roomId)).toMatchObject({ point: 1, pointSent: 1, pointSentAt: sentAt });
+        expect(await liveAggroIn(store, p, r.roomId)).toMatchObject({ point: 1, pointSent: 1, pointSentAt: sentAt });
         expect(await store.flushPoint(p, r.roomId, aggro.aggroUID, sentAt + 500)).toBeNull();
-        expect((await store.liveAggro(p, r.roomId))?.pointSentAt).toBe(sentAt);
+        expect((await liveAggroIn(store, p, r.roomId))?.pointSentAt).toBe(sentAt);
         expectOk(await store.vote(p, c.socketId, c.userUID, aggro.aggroUID, -1));
         expect(await store.flushPoint(p, r.roomId, aggro.aggroUID, sentAt + 1000)).toBe(0);
-        expect(await store.liveAggro(p, r.roomId)).toMatchObject({ point: 0, pointSent: 0, pointSentAt: sentAt + 1000 });
+        expect(await liveAggroIn(store, p, r.roomId)).toMatchObject({ point: 0, pointSent: 0, pointSentAt: sentAt + 1000 });
       });
 
       it('flushPoint: null for another aggroUID and once the aggro is no longer live', async () => {
@@ -1164,7 +1165,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.roomOf(q, a.socketId)).toBeNull();
         expect(await store.listRooms(q)).toEqual([]);
         expect(await store.members(q, r.roomId)).toEqual([]);
-        expect(await store.liveAggro(q, r.roomId)).toBeNull();
+        expect(await liveAggroIn(store, q, r.roomId)).toBeNull();
         expect(await store.claimSession(q, a.userUID, 's-other')).toBeNull();
         const rq = newRoom();
         expectOk(await store.createRoom(q, rq, a, 10));

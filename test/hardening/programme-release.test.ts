@@ -11,18 +11,10 @@ import { systemClock } from '../../src/domain/clock.js';
 import { MemoryStore } from '../../src/state/memory/memory-store.js';
 import { call, createOk, join, user, type Who } from '../helpers/client.js';
 import { released, startServer, type TestServer } from '../helpers/server.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const COOLDOWN_MS = 2500;
 const ENV = { AGGRO_COOLDOWN_MS: String(COOLDOWN_MS), HOUSEKEEPING_MS: '50' };
-
-/** Poll real process state until `cond` holds, bounded in time. */
-async function waitUntil(cond: () => Promise<boolean> | boolean, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** `who` connects to `program`, makes a room, posts an aggro there and goes; resolves once the
  * programme's namespace has been released. */
@@ -43,13 +35,13 @@ describe('programmes left with aggro cooldowns (memory mode)', () => {
     // Five at a time: twenty TLS handshakes at once is more than a loaded test machine answers promptly.
     for (let i = 0; i < programs.length; i += 5) await Promise.all(programs.slice(i, i + 5).map((p) => postAndLeave(server, p, user())));
     // Their namespaces are gone, their cooldowns are not over yet.
-    expect(server.app.service.activePrograms.filter((p) => programs.includes(p))).toEqual([]);
+    expect(server.app.service.programsWithRuntime.filter((p) => programs.includes(p))).toEqual([]);
     const held = await store.programs();
     expect(programs.filter((p) => held.includes(p)).length).toBeGreaterThan(0);
     await waitUntil(
       async () => (await store.programs()).every((p) => !programs.includes(p)),
-      'every programme has left the store',
       COOLDOWN_MS + 3000,
+      'every programme has left the store',
     );
     expect(await store.programs()).toEqual([]);
   });
@@ -68,7 +60,7 @@ describe('programmes left with aggro cooldowns (memory mode)', () => {
     const now = Date.now();
     await store.startAggro('rel-witness', 'w-socket', { aggroUID: 'wa', roomId: 'wr', userUID: 'w', displayName: 'w', msg: 'm', type: 'A', point: 0, up: 0, down: 0, startedAt: now, expiresAt: now + 10, pointSent: 0, pointSentAt: now }, 1);
     await store.leave('rel-witness', 'w-socket');
-    await waitUntil(async () => !(await store.programs()).includes('rel-witness'), 'housekeeping dropped the witness', 3000);
+    await waitUntil(async () => !(await store.programs()).includes('rel-witness'), 3000, 'housekeeping dropped the witness');
     expect(await store.programs()).toContain(P);
 
     const back = await join(server, P, alice);

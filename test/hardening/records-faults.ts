@@ -12,16 +12,6 @@ import { once } from 'node:events';
 import type { TestServer } from '../helpers/server.js';
 import { httpGet, scrape, value } from '../helpers/metrics.js';
 
-export async function waitUntil(cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    // Pace the poll; what is waited for is the condition.
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 export async function readyz(server: TestServer): Promise<{ status: number; body: { checks?: Record<string, boolean> } }> {
   const res = await httpGet(server, '/readyz');
   return { status: res.status, body: JSON.parse(res.text) as { checks?: Record<string, boolean> } };

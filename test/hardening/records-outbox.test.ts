@@ -20,7 +20,8 @@ import { call, join as joinProgram, type Client, type Recorder } from '../helper
 import { scrape, value } from '../helpers/metrics.js';
 import { startRedis } from '../helpers/redis.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { fillUp, free, holdWriteLock, pendingRecords, readyz, relay, tmpfs, waitUntil } from './records-faults.js';
+import { waitUntil } from '../helpers/wait.js';
+import { fillUp, free, holdWriteLock, pendingRecords, readyz, relay, tmpfs } from './records-faults.js';
 
 const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const FAST = { AGGRO_TTL_MS: '150', AGGRO_COOLDOWN_MS: '0', RECORDS_RETRY_MS: '100', RECORDS_WRITE_TIMEOUT_MS: '1000' };

@@ -12,16 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { call, createOk, join, joinOk, user, type Client, type Recorder } from '../helpers/client.js';
 import { scrape, value } from '../helpers/metrics.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const CAP = 256 * 1024;
-
-async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await cond())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 let programmes = 0;
 const programme = (name: string) => `${name}-${process.pid}-${++programmes}`;

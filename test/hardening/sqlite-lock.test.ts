@@ -15,7 +15,8 @@ import { adminCall, ADMIN_TOKEN } from '../helpers/admin.js';
 import { call, join as joinProgram } from '../helpers/client.js';
 import { httpGet, scrape, value } from '../helpers/metrics.js';
 import { startServer } from '../helpers/server.js';
-import { holdWriteLock, pendingRecords, readyz, waitUntil } from './records-faults.js';
+import { waitUntil } from '../helpers/wait.js';
+import { holdWriteLock, pendingRecords, readyz } from './records-faults.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -1,6 +1,9 @@
-/** Fakes for unit tests of the domain: a Delivery that records what it was asked to send. */
+/** Fakes for unit tests of the domain: a Delivery that records what it was asked to send; and a
+ * reader of one room's live aggro for tests of the state. */
 import type { Delivery, EventArgs, SessionEnd } from '../../src/domain/delivery.js';
+import type { LiveAggro } from '../../src/domain/model.js';
 import type { ServerEventName } from '../../src/protocol/index.js';
+import type { StateStore } from '../../src/state/store.js';
 
 export interface Call {
   kind: 'toLobby' | 'toRoom' | 'toSocket' | 'enterRoom' | 'enterLobby' | 'endSession';
@@ -46,4 +49,9 @@ export class RecordingDelivery implements Delivery {
   clear(): void {
     this.calls.length = 0;
   }
+}
+
+/** The room's live aggro, if any, read through `liveAggros`, the store's only reader of them. */
+export async function liveAggroIn(store: Pick<StateStore, 'liveAggros'>, p: string, roomId: string): Promise<LiveAggro | null> {
+  return (await store.liveAggros(p)).find((a) => a.roomId === roomId) ?? null;
 }

@@ -94,11 +94,3 @@ export async function startRelay(target: number): Promise<Relay> {
 
 export const portOf = (url: string): number => Number(new URL(url).port);
 
-/** Poll a condition on real state until it holds, or fail after `timeoutMs`. */
-export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await cond())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -11,6 +11,7 @@ import type { RoomSummary } from '../../src/protocol/index.js';
 import { ADMIN_TOKEN, adminCall, fillPath, type AdminReply } from '../helpers/admin.js';
 import { call, client, createOk, join, joinOk, refusal, user, type Who } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { waitUntil } from '../helpers/wait.js';
 
 type Joined = Awaited<ReturnType<typeof join>>;
 type Ack = Record<string, unknown> & { ok: boolean };
@@ -74,15 +75,6 @@ async function endedWith(c: Joined, code: string): Promise<void> {
   const names = c.events.log.map((s) => s.event);
   expect(names.indexOf('system')).toBeLessThan(names.indexOf('disconnect'));
   expect(c.connected).toBe(false);
-}
-
-/** Poll what no event announces (the server's own clean-up), bounded in time. */
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** How a handshake ends: `connected`, or the refusal's code. */
@@ -730,7 +722,7 @@ describe('admin API: the live view', () => {
 
     // A socket leaves: one session fewer once the server has cleaned up after it.
     c.disconnect();
-    await until(async () => (await adminCall(s, 'GET', `/admin/programs/${p}/live`)).body.connections === 2, 'carol’s session is gone');
+    await waitUntil(async () => (await adminCall(s, 'GET', `/admin/programs/${p}/live`)).body.connections === 2, 3000, 'carol’s session is gone');
   });
 });
 
@@ -756,7 +748,7 @@ describe('admin API: kick', () => {
     expect(trollElsewhere.events.all('system')).toEqual([]);
 
     // Offline now: kicking again is 404 once the server has cleaned up after the socket.
-    await until(async () => (await adminCall(s, 'POST', `/admin/programs/${p}/kick`, { userUID: who.userUID })).status === 404, 'the session is gone');
+    await waitUntil(async () => (await adminCall(s, 'POST', `/admin/programs/${p}/kick`, { userUID: who.userUID })).status === 404, 3000, 'the session is gone');
     // The kick sticks for KICK_COOLDOWN_MS (default 60 s): refused, in that programme only.
     const refused = await refusal(client(s, p, { auth: who }));
     expect(refused.message).toBe('KICKED');
@@ -862,14 +854,14 @@ describe('admin API: bans', () => {
     expect((await refusal(client(s, p, { auth: brief }))).message).toBe('BANNED');
     // Handshakes are refused until the ban lapses, then accepted.
     let refusals = 1;
-    await until(async () => {
+    await waitUntil(async () => {
       const c = client(s, p, { auth: brief });
       const out = await outcome(c);
       if (out === 'connected') return true;
       expect(out).toBe('BANNED');
       refusals += 1;
       return false;
-    }, 'the ban lapses');
+    }, 3000, 'the ban lapses');
     expect(Date.now()).toBeGreaterThanOrEqual(lapse);
     expect(refusals).toBeGreaterThanOrEqual(1);
     const later = await adminCall(s, 'GET', '/admin/bans');

@@ -314,9 +314,9 @@ describe('a programme going off air', () => {
     expect(rec!.endedAt).toBeGreaterThanOrEqual(endAt);
 
     // Its state is gone: no live aggro, no room, no session.
-    expect(await server.app.service.liveAggros(p)).toEqual([]);
-    expect(await server.app.service.roomViews(p)).toEqual([]);
-    expect(await server.app.service.sessionCount(p)).toBe(0);
+    expect(await server.app.store.liveAggros(p)).toEqual([]);
+    expect(await server.app.store.listRooms(p)).toEqual([]);
+    expect(await server.app.store.sessionCount(p)).toBe(0);
     // Later handshakes are refused.
     await expectNotOnAir(server, p);
     // Another programme on the same server was left alone.
@@ -363,7 +363,7 @@ describe('a handshake under way when its programme goes off air', () => {
       expect(moved.body).toMatchObject({ onAir: false });
       answer();
       expect(await outcome).toBe('PROGRAM_NOT_ON_AIR');
-      expect(await server.app.service.sessionCount(p)).toBe(0);
+      expect(await server.app.store.sessionCount(p)).toBe(0);
     } finally {
       answer();
       keys.closeAllConnections();

@@ -16,7 +16,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { join, user } from '../helpers/client.js';
 import { startRedis, type PrivateRedis } from '../helpers/redis.js';
-import { now, portOf, seedFleet, startRelay, waitUntil, type DeviceLog } from '../helpers/seed-device.js';
+import { now, portOf, seedFleet, startRelay, type DeviceLog } from '../helpers/seed-device.js';
+import { waitUntil } from '../helpers/wait.js';
 import { startServer } from '../helpers/server.js';
 
 const P = 'rollingShow';

@@ -249,9 +249,13 @@ describe('refused calls reject with the documented code', () => {
   it('EM001 outside a room, without asking the server', async () => {
     server = await startServer();
     const a = await sdk(server, PROGRAM);
+    const sent: string[] = [];
+    a.socket.onAnyOutgoing((event: string) => sent.push(event));
     await refusedWith(a.chat('hello?'), 'EM001');
     await refusedWith(a.postAggro('hello?'), 'EM001');
     await refusedWith(a.leaveRoom(), 'EM001');
+    // The listener sees every packet the SDK emits, so it proves the server was not asked.
+    expect(sent).toEqual([]);
   });
 
   it('EM002: empty message', async () => {

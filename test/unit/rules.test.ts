@@ -10,7 +10,7 @@ import { hashPassword, verifyPassword } from '../../src/domain/password.js';
 import { KeyedRateLimiter, TokenBucket } from '../../src/domain/rate-limit.js';
 import { ErrorCode, errorMessages } from '../../src/protocol/errors.js';
 import { createSchemas, identitySchema, parsePayload } from '../../src/protocol/schemas.js';
-import { cleanLine, cleanMessage, codePointLength, hasForbiddenKeys, hasLineBreak } from '../../src/protocol/text.js';
+import { cleanLine, cleanMessage, codePointLength, hasForbiddenKeys } from '../../src/protocol/text.js';
 
 function manualClock(start = 1_000_000) {
   let t = start;
@@ -140,12 +140,6 @@ describe('text rules', () => {
     expect(cleanMessage('x\u202Ay\u202Bz\u202D\u2066\u2067\u2068\u2069\u200E\u200F')).toBe('xyz');
     expect(cleanMessage('e\u0301')).toBe('é');
     expect(cleanMessage('\u0000 \u202E ')).toBe('');
-  });
-
-  it('hasLineBreak sees newline and tab', () => {
-    expect(hasLineBreak('a\nb')).toBe(true);
-    expect(hasLineBreak('a\tb')).toBe(true);
-    expect(hasLineBreak('a b')).toBe(false);
   });
 
   it('hasForbiddenKeys finds prototype keys at the top, nested, and inside arrays', () => {

@@ -11,7 +11,7 @@ import { verifyPassword } from '../../src/domain/password.js';
 import type { RecordSink } from '../../src/domain/records.js';
 import { OnAirService, type ServiceDeps, type ServiceOptions } from '../../src/domain/service.js';
 import type { ServerEventName } from '../../src/protocol/index.js';
-import { RecordingDelivery, type Call } from '../helpers/domain.js';
+import { liveAggroIn, RecordingDelivery, type Call } from '../helpers/domain.js';
 import { MemoryDeadlineIndex } from '../../src/state/memory/memory-cluster.js';
 import { MemoryStore } from '../../src/state/memory/memory-store.js';
 
@@ -450,7 +450,7 @@ describe('postAggro', () => {
     const stop = ctx.delivery.sent('stopAggro');
     expect(stop).toMatchObject([{ kind: 'toRoom', roomId: r, except: null, args: [out.aggroUID] }]);
     expect(ctx.delivery.calls.indexOf(stop[0]!)).toBeGreaterThanOrEqual(ctx.records.records[0]!.deliveriesBefore);
-    expect(await ctx.store.liveAggro(P, r)).toBeNull();
+    expect(await liveAggroIn(ctx.store, P, r)).toBeNull();
   });
 
   it("the schedule's title_broadcaster wins over the client's titleBroad", async () => {
@@ -688,7 +688,7 @@ describe('stop', () => {
     // Nothing is delayed while shutting down: the final total and stopAggro went out already.
     expect(ctx.delivery.sent('aggroPoint').map((c) => c.args)).toEqual([[{ aggroUID: x.aggroUID, point: 1 }]]);
     expect(ctx.delivery.sent('stopAggro').map((c) => c.args?.[0]).sort()).toEqual([x.aggroUID, y.aggroUID].sort());
-    expect(ctx.service.activePrograms).toEqual([]);
+    expect(ctx.service.programsWithRuntime).toEqual([]);
     await advance(TTL * 2);
     expect(ctx.records.all).toHaveLength(2);
     expect(ctx.delivery.sent('aggroPoint')).toHaveLength(1);
@@ -716,11 +716,11 @@ describe('releaseIfIdle', () => {
     await ctx.service.openSession(P, a);
     const r = await roomWith(ctx, a);
     expect(await ctx.service.releaseIfIdle(P)).toBe(false);
-    expect(ctx.service.activePrograms).toContain(P);
+    expect(ctx.service.programsWithRuntime).toContain(P);
     await ctx.service.leaveRoom(P, a, r);
     await ctx.service.closeSession(P, a);
     expect(await ctx.service.releaseIfIdle(P)).toBe(true);
-    expect(ctx.service.activePrograms).not.toContain(P);
+    expect(ctx.service.programsWithRuntime).not.toContain(P);
   });
 });
 

@@ -19,7 +19,7 @@ import { OnAirService } from '../../src/domain/service.js';
 import { ClusterSupervisor, type SupervisorOptions } from '../../src/domain/supervisor.js';
 import type { ServerEventName } from '../../src/protocol/index.js';
 import type { Deadline, DeadlineIndex, NodeRegistry, SocketEntry } from '../../src/state/cluster.js';
-import { RecordingDelivery } from '../helpers/domain.js';
+import { liveAggroIn, RecordingDelivery } from '../helpers/domain.js';
 import { MemoryDeadlineIndex, MemoryNodeRegistry, MemoryNodeSpace } from '../../src/state/memory/memory-cluster.js';
 import { MemoryStore } from '../../src/state/memory/memory-store.js';
 
@@ -484,7 +484,7 @@ describe('dead servers', () => {
     expect(await w.store.getRoom(P, s.room2)).toBeNull();
     expect(w.delivery.sent('deleteRoom').map((c) => [c.kind, c.args])).toEqual([['toLobby', [{ roomId: s.room2 }]]]);
     // room2's aggro ended with its room, recorded as such.
-    expect(await w.store.liveAggro(P, s.room2)).toBeNull();
+    expect(await liveAggroIn(w.store, P, s.room2)).toBeNull();
     expect(w.records.all.map((r) => [r.aggroUID, r.endReason])).toEqual([[s.aggroUID, 'room_emptied']]);
     expect(w.delivery.sent('stopAggro').map((c) => [c.roomId, c.args])).toEqual([[s.room2, [s.aggroUID]]]);
     // The live server n2 and its socket are untouched.
@@ -687,7 +687,7 @@ describe('deadlines', () => {
     expect(w.deadlines.dueAnswers).toHaveLength(2);
     for (const answer of w.deadlines.dueAnswers) expect(answer).toContainEqual(s.aggroDeadline);
     // ... and it ended once.
-    expect(await w.store.liveAggro(P, s.roomId)).toBeNull();
+    expect(await liveAggroIn(w.store, P, s.roomId)).toBeNull();
     expect(w.records.all.map((r) => [r.aggroUID, r.endReason, r.endedAt])).toEqual([[s.aggroUID, 'expired', now]]);
     expect(w.delivery.sent('stopAggro').map((c) => [c.roomId, c.args])).toEqual([[s.roomId, [s.aggroUID]]]);
     expect(w.deadlines.has(s.aggroDeadline)).toBe(false);
@@ -712,7 +712,7 @@ describe('deadlines', () => {
     expect(w.delivery.sent('count').map((c) => [c.kind, c.p, c.args])).toEqual([['toLobby', P, [{ roomId: s.roomId, count: 2 }]]]);
     expect(w.deadlines.has(s.countDeadline)).toBe(false);
     // Not yet due: the aggro is untouched.
-    expect(await w.store.liveAggro(P, s.roomId)).toMatchObject({ aggroUID: s.aggroUID });
+    expect(await liveAggroIn(w.store, P, s.roomId)).toMatchObject({ aggroUID: s.aggroUID });
     expect(w.deadlines.has(s.aggroDeadline)).toBe(true);
     w.clock.set(T0 + BATCH + GRACE + 1_000);
     await n1.supervisor.tick();
@@ -741,7 +741,7 @@ describe('deadlines', () => {
     for (const t of [T0 + TTL, T0 + TTL + GRACE - 1]) {
       w.clock.set(t);
       await n1.supervisor.tick();
-      expect(await w.store.liveAggro(P, s.roomId), `at +${t - T0}`).toMatchObject({ aggroUID: s.aggroUID });
+      expect(await liveAggroIn(w.store, P, s.roomId), `at +${t - T0}`).toMatchObject({ aggroUID: s.aggroUID });
       expect(w.records.all, `at +${t - T0}`).toEqual([]);
       expect(w.delivery.sent('stopAggro'), `at +${t - T0}`).toEqual([]);
       expect(w.deadlines.has(s.aggroDeadline), `at +${t - T0}`).toBe(true);

@@ -170,11 +170,6 @@ export class MemoryStore implements StateStore {
     return { ok: true, point: live.aggro.point, roomId };
   }
 
-  async liveAggro(p: string, roomId: string): Promise<LiveAggro | null> {
-    const live = this.state.get(p)?.aggros.get(roomId);
-    return live ? { ...live.aggro } : null;
-  }
-
   async liveAggros(p: string): Promise<LiveAggro[]> {
     const s = this.state.get(p);
     return s ? [...s.aggros.values()].map((a) => ({ ...a.aggro })) : [];

@@ -135,10 +135,6 @@ export class RedisStore implements StateStore {
     return this.json<VoteOutcome>(S.VOTE, p, socketId, userUID, aggroUID, delta);
   }
 
-  async liveAggro(p: string, roomId: string): Promise<LiveAggro | null> {
-    return this.json<LiveAggro | null>(S.LIVE_AGGRO, p, roomId);
-  }
-
   async liveAggros(p: string): Promise<LiveAggro[]> {
     return this.json<LiveAggro[]>(S.LIVE_AGGROS, p);
   }
@@ -216,5 +212,6 @@ export class RedisStore implements StateStore {
     }
   }
 
+  /** Nothing of its own to release: the connection is its maker's to close (`createBackends`). */
   async close(): Promise<void> {}
 }

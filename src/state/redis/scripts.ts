@@ -231,13 +231,6 @@ redis.call('HINCRBY', key, delta > 0 and 'up' or 'down', 1)
 return cjson.encode({ ok = true, point = point, roomId = rid })
 `);
 
-/** ARGV: ttl, lobby, roomPrefix, roomId. */
-export const LIVE_AGGRO = script(`
-local a = read_aggro(ARGV[4])
-if not a then return 'null' end
-return cjson.encode(a)
-`);
-
 /** ARGV: ttl, lobby, roomPrefix. */
 export const LIVE_AGGROS = script(`
 local out = {}
