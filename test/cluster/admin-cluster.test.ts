@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, adminCall } from '../helpers/admin.js';
-import { call, client, join, refusal, user, type Who } from '../helpers/client.js';
+import { call, handshakeOutcome, join, user, type Who } from '../helpers/client.js';
 import { privateCluster, type Cluster, type ClusterNode } from '../helpers/cluster.js';
 
 type Joined = Awaited<ReturnType<typeof join>>;
@@ -69,19 +69,6 @@ async function stillServed(c: Joined): Promise<void> {
   expect(await call(c, 'loadRooms')).toMatchObject({ ok: true });
 }
 
-/** How a handshake ends: `connected`, or the refusal's code. */
-async function outcome(node: ClusterNode, p: string, who: Who): Promise<string> {
-  const c = client(node, p, { auth: who });
-  try {
-    const err = await refusal(c);
-    return err.data?.code ?? err.message;
-  } catch (err) {
-    if (!c.connected) throw err;
-    c.disconnect();
-    return 'connected';
-  }
-}
-
 describe('admin API across servers', () => {
   it('the servers keep their records in the fresh PostgreSQL schema', async () => {
     const programmes = await adminCall(A, 'GET', '/admin/programs');
@@ -99,8 +86,8 @@ describe('admin API across servers', () => {
     const res = await adminCall(A, 'PUT', `/admin/bans/${who.userUID}`, { reason: 'abuse' });
     expect(res.status).toBe(204);
     await endedWith(onB, 'BANNED');
-    expect(await outcome(B, p, who)).toBe('BANNED');
-    expect(await outcome(A, uid('cban-other'), who)).toBe('BANNED');
+    expect(await handshakeOutcome(B, p, who)).toBe('BANNED');
+    expect(await handshakeOutcome(A, uid('cban-other'), who)).toBe('BANNED');
     await stillServed(bystander);
     const bans = await adminCall(B, 'GET', '/admin/bans');
     expect(bans.body.bans.filter((b: { userUID: string }) => b.userUID === who.userUID)).toEqual([
@@ -109,7 +96,7 @@ describe('admin API across servers', () => {
 
     // Lifted through B: A and B let the user in again.
     expect((await adminCall(B, 'DELETE', `/admin/bans/${who.userUID}`)).status).toBe(204);
-    expect(await outcome(A, p, who)).toBe('connected');
+    expect(await handshakeOutcome(A, p, who)).toBe('connected');
     await stillServed(await join(B, p, who));
   });
 
@@ -128,9 +115,9 @@ describe('admin API across servers', () => {
     expect(await arg(left)).toEqual({ userUID: who.userUID, displayName: 'kicked' });
     await stillServed(witness);
     // The kick sticks for KICK_COOLDOWN_MS (default 60 s) on every server, in that programme only.
-    expect(await outcome(B, p, who)).toBe('KICKED');
-    expect(await outcome(A, p, who)).toBe('KICKED');
-    expect(await outcome(A, uid('ckick-other'), who)).toBe('connected');
+    expect(await handshakeOutcome(B, p, who)).toBe('KICKED');
+    expect(await handshakeOutcome(A, p, who)).toBe('KICKED');
+    expect(await handshakeOutcome(A, uid('ckick-other'), who)).toBe('connected');
   });
 
   it('a programme put through server A with past times makes server B refuse handshakes within the refresh interval', async () => {
@@ -145,7 +132,7 @@ describe('admin API across servers', () => {
     const deadline = putAt + 20 * REFRESH_MS;
     let last = '';
     for (;;) {
-      last = await outcome(B, p, user('late'));
+      last = await handshakeOutcome(B, p, user('late'));
       if (last !== 'connected' || Date.now() > deadline) break;
     }
     expect(last).toBe('PROGRAM_NOT_ON_AIR');

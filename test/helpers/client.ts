@@ -73,6 +73,19 @@ export function refusal(c: Socket): Promise<Error & { data?: { code: string; mes
   });
 }
 
+/** How a handshake with `auth` ends: `connected` (then disconnected again), or the refusal's code. */
+export async function handshakeOutcome(server: TestServer, program: string, who: Who): Promise<string> {
+  const c = client(server, program, { auth: who });
+  try {
+    const err = await refusal(c);
+    return err.data?.code ?? err.message;
+  } catch (err) {
+    if (!c.connected) throw err;
+    c.disconnect();
+    return 'connected';
+  }
+}
+
 /** Emit with an acknowledgement and wait for it. */
 export function call<T extends object = Record<string, unknown>>(c: Socket, event: string, ...args: unknown[]): Promise<AckResult<T>> {
   return c.timeout(WAIT_MS).emitWithAck(event, ...args) as Promise<AckResult<T>>;

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { io as seedIo, type Socket as SeedSocket } from 'socket.io-client-v3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, adminCall } from '../helpers/admin.js';
-import { client, createOk, join, refusal, user, WAIT_MS, type Who } from '../helpers/client.js';
+import { client, createOk, handshakeOutcome, join, user, WAIT_MS, type Who } from '../helpers/client.js';
 import { scrape, value } from '../helpers/metrics.js';
 import type { TestServer } from '../helpers/server.js';
 import { startTopology, type Topology } from '../helpers/topology.js';
@@ -156,19 +156,6 @@ async function expectPlainEnd(c: Awaited<ReturnType<typeof join>>, code: string)
   expect(c.events.all('insufficient')).toEqual([]);
 }
 
-/** A v4 client's handshake: `connected`, or the refusal's code. */
-async function v4Outcome(server: TestServer, program: string, who: Who): Promise<string> {
-  const c = client(server, program, { auth: who });
-  try {
-    const err = await refusal(c);
-    return err.data?.code ?? err.message;
-  } catch (err) {
-    if (!c.connected) throw err;
-    c.disconnect();
-    return 'connected';
-  }
-}
-
 describe('the seed client and final disconnects', () => {
   it('two devices of one user: the newer keeps the session, the older gets insufficient and stops (two connections in all)', async () => {
     const t = await startTopology(ENV);
@@ -241,14 +228,14 @@ describe('the seed client and final disconnects', () => {
     expect(await seed.reopen()).toBe('KICKED');
     const onAnother = new SeedDevice(t.server(2), p, who);
     expect(await onAnother.reopen()).toBe('KICKED');
-    expect(await v4Outcome(t.server(0), p, v4who)).toBe('KICKED');
+    expect(await handshakeOutcome(t.server(0), p, v4who)).toBe('KICKED');
     expect(Date.now() - kickedAt, 'the refusals came after the cooldown; raise KICK_MS').toBeLessThan(KICK_MS);
     // Another programme is not affected.
     expect(await new SeedDevice(t.server(0), uid('elsewhere'), who).reopen()).toBe('connected');
     // An offline user's kick is a 404 and holds all the same.
     const away = user('away');
     expect((await adminCall(t.server(1), 'POST', `/admin/programs/${p}/kick`, { userUID: away.userUID })).status).toBe(404);
-    expect(await v4Outcome(t.server(2), p, away)).toBe('KICKED');
+    expect(await handshakeOutcome(t.server(2), p, away)).toBe('KICKED');
 
     // Once the cooldown has run out the user is let in; tried at a steady pace, as a user would.
     let outcome = 'KICKED';
@@ -282,7 +269,7 @@ describe('the seed client and final disconnects', () => {
     seed.expectGaveUp('BANNED');
     await expectPlainEnd(v4, 'BANNED');
     expect(await seed.reopen()).toBe('BANNED');
-    expect(await v4Outcome(t.server(2), p, v4who)).toBe('BANNED');
+    expect(await handshakeOutcome(t.server(2), p, v4who)).toBe('BANNED');
     expect(seed.connects).toBe(1);
   });
 
