@@ -39,8 +39,8 @@ export class ServerMetrics implements DomainObserver, PasswordObserver {
   private readonly passwordHashes: Counter;
   private readonly passwordRefusals: Counter<'reason'>;
   private readonly passwordLockouts: Counter<'scope'>;
-  /** Hashes waiting for a slot; set once the password guard exists. */
-  passwordQueue: () => number = () => 0;
+  /** Gauges read from parts made after the metrics (the record sink, the password guard). */
+  private readonly sources: Record<'recordsPending' | 'passwordQueue', () => number> = { recordsPending: () => 0, passwordQueue: () => 0 };
 
   constructor(gauges: ProgrammeGauges) {
     const registers = [this.registry];
@@ -101,16 +101,15 @@ export class ServerMetrics implements DomainObserver, PasswordObserver {
     this.passwordHashes = new Counter({ name: 'onair_password_hashes_total', help: 'Password hashes computed (new rooms and tries)', registers });
     this.passwordRefusals = new Counter({ name: 'onair_password_refused_total', help: 'Password hashes refused without hashing (busy: queue full; locked: wrong-password budget spent)', labelNames: ['reason'], registers });
     this.passwordLockouts = new Counter({ name: 'onair_password_lockouts_total', help: 'Wrong-password budgets spent (a lock begins), by scope (user, room)', labelNames: ['scope'], registers });
-    const queued = () => this.passwordQueue();
-    new Gauge({ name: 'onair_password_hash_queue', help: 'Password hashes waiting for a slot', registers, collect() { this.set(queued()); } });
+    const sources = this.sources;
+    new Gauge({ name: 'onair_password_hash_queue', help: 'Password hashes waiting for a slot', registers, collect() { this.set(sources.passwordQueue()); } });
     // Records of finished aggros that the database could not take when they ended.
-    const records = this.records;
     new Gauge({
       name: 'onair_records_pending',
       help: 'Records of finished aggros waiting for the database (outbox and memory; a Redis outbox is shared by every server)',
       registers,
       collect() {
-        this.set(records.pending());
+        this.set(sources.recordsPending());
       },
     });
     this.recordsDeferredTotal = new Counter({ name: 'onair_records_deferred_total', help: 'Records the database could not take when their aggro ended, by where they wait (redis, journal, memory)', labelNames: ['to'], registers });
@@ -118,12 +117,11 @@ export class ServerMetrics implements DomainObserver, PasswordObserver {
   }
 
   // ---- records ----
-  private readonly records: { pending: () => number } = { pending: () => 0 };
   private readonly recordsDeferredTotal: Counter<'to'>;
   private readonly recordsLateTotal: Counter;
-  /** The source of `onair_records_pending`, once the record sink exists. */
-  watchRecords(pending: () => number): void {
-    this.records.pending = pending;
+  /** Where a gauge reads its value, once the part that knows it exists. */
+  watch(gauge: 'recordsPending' | 'passwordQueue', read: () => number): void {
+    this.sources[gauge] = read;
   }
   recordDeferred(to: 'redis' | 'journal' | 'memory'): void {
     this.recordsDeferredTotal.inc({ to });

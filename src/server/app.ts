@@ -102,7 +102,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
   const recordStore = deps.recordStore ?? (await openRecordStore(config));
   // Records the database cannot take wait in an outbox (Redis, else a journal in DATA_DIR).
   const ownRecords = deps.records ? null : openRecordSink(config, recordStore, { redis: backends.recordOutbox, log: log.child({ module: 'records' }), observer: metrics });
-  if (ownRecords) metrics.watchRecords(() => ownRecords.pending());
+  if (ownRecords) metrics.watch('recordsPending', () => ownRecords.pending());
   const records: RecordSink = deps.records ?? ownRecords!;
   const schedule = new Schedule(config.scheduleMode);
   const authenticator = deps.authenticator ?? createAuthenticator(config.auth);
@@ -314,7 +314,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
     passwords: new PasswordGuard(config.passwords, clock, metrics),
     deadlines: backends.deadlines,
   };
-  metrics.passwordQueue = () => serviceDeps.passwords.queued;
+  metrics.watch('passwordQueue', () => serviceDeps.passwords.queued);
   service = new OnAirService(serviceDeps, {
     roomsPerProgramMax: config.roomsPerProgramMax,
     aggroTtlMs: config.aggroTtlMs,
