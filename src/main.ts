@@ -1,6 +1,6 @@
-/** The process: configuration -> backends -> listen; signals -> graceful shutdown. */
+/** The process: configuration -> parts opened (`compose.ts`) -> listen; signals -> graceful shutdown. */
 import { ConfigError, loadConfig } from './config/config.js';
-import { createApp } from './server/app.js';
+import { openApp } from './server/compose.js';
 import { createLogger } from './server/logger.js';
 
 async function main(): Promise<void> {
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
 
   let app;
   try {
-    app = await createApp({ config, log });
+    app = await openApp({ config, log });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`onair: ${err.message}\n`);

@@ -12,6 +12,15 @@ export interface SessionEnd {
   message: string;
 }
 
+/** Why every session of a programme ends for good. */
+export interface ProgrammeEnd {
+  code: Extract<SystemCode, 'PROGRAM_ENDED'>;
+  message: string;
+}
+
+/** This server's sockets of the programme, or every server's. */
+export type Reach = 'here' | 'everywhere';
+
 export interface Delivery {
   /** Every socket of the programme that sits in no room. */
   toLobby<E extends ServerEventName>(p: string, event: E, ...args: EventArgs<E>): void;
@@ -27,4 +36,12 @@ export interface Delivery {
    * `insufficient` (so the seed's client does not reconnect at once), then it is disconnected.
    */
   endSession(p: string, socketId: string, end: SessionEnd): void;
+  /** Every socket of the programme, lobby and rooms alike. */
+  toProgramme<E extends ServerEventName>(p: string, reach: Reach, event: E, ...args: EventArgs<E>): void;
+  /** End every session of the programme for good, as `endSession` does one (`told`: the
+   * `system` notice went out already, with `toProgramme`). */
+  endProgramme(p: string, reach: Reach, end: ProgrammeEnd, told: boolean): void;
+  /** Disconnect every socket of every programme on this server, not for good: they may come
+   * straight back (this server was declared dead, or it is closing). */
+  disconnectHere(): void;
 }

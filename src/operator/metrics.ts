@@ -42,8 +42,12 @@ export class ServerMetrics implements DomainObserver, PasswordObserver {
   /** Gauges read from parts made after the metrics (the record sink, the password guard). */
   private readonly sources: Record<'recordsPending' | 'passwordQueue', () => number> = { recordsPending: () => 0, passwordQueue: () => 0 };
 
-  constructor(gauges: ProgrammeGauges) {
+  /** The programmes the two shared gauges read, once the server that serves them exists. */
+  private gauges: ProgrammeGauges = { programs: () => [], rooms: async () => 0, liveAggros: async () => 0 };
+
+  constructor() {
     const registers = [this.registry];
+    const metrics = this;
     collectDefaultMetrics({ register: this.registry, prefix: 'onair_' });
     this.connections = new Gauge({ name: 'onair_connections', help: 'Connected sockets on this server, by programme', labelNames: ['program'], registers });
     this.connectsTotal = new Counter({ name: 'onair_connects_total', help: 'Accepted socket connections, by programme', labelNames: ['program'], registers });
@@ -54,6 +58,7 @@ export class ServerMetrics implements DomainObserver, PasswordObserver {
       registers,
       async collect() {
         this.reset();
+        const { gauges } = metrics;
         for (const p of gauges.programs()) this.set({ program: p }, await gauges.rooms(p).catch(() => 0));
       },
     });
@@ -64,6 +69,7 @@ export class ServerMetrics implements DomainObserver, PasswordObserver {
       registers,
       async collect() {
         this.reset();
+        const { gauges } = metrics;
         for (const p of gauges.programs()) this.set({ program: p }, await gauges.liveAggros(p).catch(() => 0));
       },
     });
@@ -122,6 +128,10 @@ export class ServerMetrics implements DomainObserver, PasswordObserver {
   /** Where a gauge reads its value, once the part that knows it exists. */
   watch(gauge: 'recordsPending' | 'passwordQueue', read: () => number): void {
     this.sources[gauge] = read;
+  }
+  /** Where `onair_rooms` and `onair_live_aggros` read the programmes this server serves. */
+  watchProgrammes(gauges: ProgrammeGauges): void {
+    this.gauges = gauges;
   }
   recordDeferred(to: 'redis' | 'journal' | 'memory'): void {
     this.recordsDeferredTotal.inc({ to });

@@ -10,21 +10,34 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
+import type { Delivery } from '../domain/delivery.js';
 import { isOnAir, Schedule, type Programme } from '../domain/schedule.js';
 import type { OnAirService } from '../domain/service.js';
 import type { RecordStore } from '../records/record-store.js';
-import { endFinally } from '../server/final-disconnect.js';
-import type { OnAirNamespace } from '../server/types.js';
+
+/** What the schedule needs of a programme's runtime on this server (`server/programme-runtime.ts`). */
+export interface ServedProgramme {
+  /** Its end is under way here. */
+  ending: boolean;
+  /** Run `restore` once, before its first socket here is served. */
+  activate(restore: () => Promise<void>): Promise<void>;
+}
+
+/** The programmes this server serves, each with its runtime. */
+export interface Served {
+  programs(): string[];
+  /** The programme's runtime, made when it has none here. */
+  get(p: string): ServedProgramme;
+}
 
 export interface ProgrammesDeps {
   schedule: Schedule;
   records: RecordStore;
   service: OnAirService;
+  delivery: Delivery;
   clock: Clock;
   log: Logger;
-  /** Namespaces this server serves. */
-  served(): string[];
-  namespace(p: string): OnAirNamespace;
+  served: Served;
   /** How often to reload the schedule and look for programmes that went off air. */
   refreshMs: number;
 }
@@ -32,8 +45,6 @@ export interface ProgrammesDeps {
 const ENDED_MESSAGE = 'This programme has ended.';
 
 export class Programmes {
-  private readonly activations = new Map<string, Promise<void>>();
-  private readonly ending = new Set<string>();
   /** Bumped by every local change, so a reload that read the database before it is dropped. */
   private changes = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -67,22 +78,10 @@ export class Programmes {
     return this.deps.schedule.admits(p, this.deps.clock.now());
   }
 
-  /** Before the programme's first socket on this server is served: its persistent rooms. */
+  /** Before the programme's first socket on this server is served: its persistent rooms (again
+   * after each release here, since the runtime that remembers it goes with the release). */
   activate(p: string): Promise<void> {
-    let a = this.activations.get(p);
-    if (!a) {
-      a = this.deps.records.listRooms(p).then((rooms) => this.deps.service.restoreRooms(p, rooms));
-      // A failed activation is tried again by the next socket.
-      a.catch(() => this.activations.delete(p));
-      this.activations.set(p, a);
-    }
-    return a;
-  }
-
-  /** The programme was released here; its persistent rooms are restored when it comes back. */
-  released(p: string): void {
-    this.activations.delete(p);
-    this.ending.delete(p);
+    return this.deps.served.get(p).activate(async () => this.deps.service.restoreRooms(p, await this.deps.records.listRooms(p)));
   }
 
   async put(p: Programme): Promise<void> {
@@ -116,9 +115,10 @@ export class Programmes {
 
   /** End the programmes this server serves that the schedule no longer admits. */
   private sweep(): void {
-    for (const p of this.deps.served()) {
-      if (this.admits(p)) this.ending.delete(p);
-      else if (!this.ending.has(p)) void this.end(p, false);
+    for (const p of this.deps.served.programs()) {
+      const runtime = this.deps.served.get(p);
+      if (this.admits(p)) runtime.ending = false;
+      else if (!runtime.ending) void this.end(p, false);
     }
   }
 
@@ -130,17 +130,16 @@ export class Programmes {
    * disconnect clean-up releases its state.
    */
   async end(p: string, everywhere: boolean): Promise<void> {
-    this.ending.add(p);
+    this.deps.served.get(p).ending = true;
     this.deps.log.info({ program: p, everywhere }, 'programme ended');
-    const nsp = this.deps.namespace(p);
-    const target = everywhere ? nsp : nsp.local;
+    const reach = everywhere ? 'everywhere' : 'here';
     const notice = { code: 'PROGRAM_ENDED', message: ENDED_MESSAGE } as const;
-    target.emit('system', notice);
+    this.deps.delivery.toProgramme(p, reach, 'system', notice);
     try {
       await this.deps.service.endProgrammeAggros(p);
     } catch (err) {
       this.deps.log.error({ err, program: p }, 'recording the live aggros of an ended programme failed');
     }
-    endFinally(target, notice, true);
+    this.deps.delivery.endProgramme(p, reach, notice, true);
   }
 }

@@ -76,12 +76,18 @@ export class ConnectGate {
   /** The line whose packet socket.io is handling right now (it decodes synchronously). */
   private active: Line | null = null;
 
-  constructor(
-    private readonly io: OnAirServer,
-    private readonly opts: ConnectGateOptions,
-  ) {
+  /** The server whose engine the gate stands in front of (`watch`). */
+  private io: OnAirServer | null = null;
+
+  constructor(private readonly opts: ConnectGateOptions) {
     this.handshakes = new KeyedRateLimiter(opts.handshakeRate, opts.handshakeBurst, opts.clock);
     this.sessions = new KeyedRateLimiter(opts.handshakeRate, opts.handshakeBurst * SESSION_BURST_FACTOR, opts.clock);
+  }
+
+  /** Stand in front of every connection of `io`'s engine (once socket.io is attached to its
+   * HTTP server: the engine exists only then). */
+  watch(io: OnAirServer): void {
+    this.io = io;
     // Added after socket.io's own listener, so its client already listens to the connection.
     io.engine.on('connection', (conn: EngineConnection) => this.attach(conn));
   }
@@ -105,7 +111,7 @@ export class ConnectGate {
   /** Answer a CONNECT ourselves, as socket.io answers a middleware's error. */
   refuse(line: Line, nsp: string, code: ConnectErrorCode, message: string): void {
     this.opts.onRefused(line, nsp, code, message);
-    if (line.conn.readyState === 'open') {
+    if (line.conn.readyState === 'open' && this.io) {
       const packet = { type: CONNECT_ERROR, nsp, data: { message: code, data: { code, message } } };
       for (const encoded of this.io.encoder.encode(packet)) line.conn.write(encoded as string);
     }

@@ -1,19 +1,21 @@
 /** The domain's `Delivery` over socket.io: broadcasts go through the namespace's adapter, so
- * with a cluster adapter they reach sockets on every server. */
-import type { Delivery, EventArgs, SessionEnd } from '../domain/delivery.js';
+ * with a cluster adapter they reach sockets on every server. This is the one way from the rest
+ * of the server to clients; only the transport's own replies (acks, handshakes, the shutdown
+ * spread) touch sockets directly. */
+import type { Delivery, EventArgs, ProgrammeEnd, Reach, SessionEnd } from '../domain/delivery.js';
 import type { ServerEventName } from '../protocol/index.js';
 import { AUTH_CLIENTS, LOBBY, roomChannel } from './channels.js';
 import { endFinally } from './final-disconnect.js';
-import type { NamespaceRegistry } from './namespaces.js';
+import type { ProgrammeRuntimes } from './programme-runtime.js';
 import type { OnAirNamespace } from './types.js';
 
 type Emitter = { emit(event: string, ...args: unknown[]): boolean };
 
 export class SocketIoDelivery implements Delivery {
-  constructor(private readonly namespaces: NamespaceRegistry) {}
+  constructor(private readonly runtimes: ProgrammeRuntimes) {}
 
   private nsp(p: string): OnAirNamespace {
-    return this.namespaces.get(p);
+    return this.runtimes.get(p).nsp;
   }
 
   toLobby<E extends ServerEventName>(p: string, event: E, ...args: EventArgs<E>): void {
@@ -29,6 +31,11 @@ export class SocketIoDelivery implements Delivery {
     (this.nsp(p).to(socketId) as unknown as Emitter).emit(event, ...args);
   }
 
+  toProgramme<E extends ServerEventName>(p: string, reach: Reach, event: E, ...args: EventArgs<E>): void {
+    const nsp = this.nsp(p);
+    ((reach === 'everywhere' ? nsp : nsp.local) as unknown as Emitter).emit(event, ...args);
+  }
+
   enterRoom(p: string, socketId: string, roomId: string): void {
     this.move(p, socketId, roomChannel(roomId));
   }
@@ -39,6 +46,15 @@ export class SocketIoDelivery implements Delivery {
 
   endSession(p: string, socketId: string, end: SessionEnd): void {
     endFinally(this.nsp(p).to(socketId), end);
+  }
+
+  endProgramme(p: string, reach: Reach, end: ProgrammeEnd, told: boolean): void {
+    const nsp = this.nsp(p);
+    endFinally(reach === 'everywhere' ? nsp : nsp.local, end, told);
+  }
+
+  disconnectHere(): void {
+    for (const p of this.runtimes.programs()) this.nsp(p).local.disconnectSockets(true);
   }
 
   /** A socket on this server is left in one channel besides its own id and `AUTH_CLIENTS`: the

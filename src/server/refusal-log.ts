@@ -3,7 +3,9 @@
  * a second) would otherwise write one info line each and make the log the bottleneck; the
  * operator needs to know who and why, not every attempt (`onair_refusals_total` counts them all).
  */
+import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
+import type { ConnectErrorCode } from '../protocol/index.js';
 
 /** Keys (address and code) remembered at once; beyond it new keys are not logged until old
  * windows expire, so a spoofed-address flood cannot grow this map without bound. */
@@ -45,5 +47,33 @@ export class RefusalLog {
 
   private prune(now: number): void {
     for (const [key, w] of this.windows) if (now - w.start >= this.intervalMs) this.windows.delete(key);
+  }
+}
+
+/** Every refused handshake is counted; only a sample is logged (a flood would otherwise flood
+ * the log). */
+export class HandshakeRefusals {
+  private readonly sampler: RefusalLog;
+
+  constructor(
+    private readonly metrics: { refused(code: string): void; handshakeFloodClosed(): void },
+    private readonly log: Logger,
+    intervalMs: number,
+    clock: Clock,
+  ) {
+    this.sampler = new RefusalLog(intervalMs, clock);
+  }
+
+  refused(address: string, program: string, code: ConnectErrorCode, message: string): void {
+    this.metrics.refused(code);
+    const sampled = this.sampler.sample(`${address}\0${code}`);
+    if (sampled) this.log.info({ address, program, code, reason: message, suppressed: sampled.suppressed }, 'handshake refused');
+  }
+
+  /** A connection closed for sending too many refused handshakes. */
+  closed(address: string, refused: number): void {
+    this.metrics.handshakeFloodClosed();
+    const sampled = this.sampler.sample(`${address}\0closed`);
+    if (sampled) this.log.info({ address, refused, suppressed: sampled.suppressed }, 'connection closed: too many refused handshakes');
   }
 }

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import type { AggroRecord } from '../../src/domain/model.js';
 import type { RecordSink } from '../../src/domain/records.js';
-import { createApp } from '../../src/server/app.js';
+import { openApp } from '../../src/server/compose.js';
 
 export type NodeMessage =
   | { type: 'listening'; port: number; cert: string | null; nodeId: string }
@@ -31,7 +31,7 @@ const config = loadConfig(process.env);
 // `ONAIR_NODE_RECORDS=database`: finished aggros go to the server's own database, as in
 // production (for tests that read them back through the admin API), not to the test process.
 const ownRecords = process.env.ONAIR_NODE_RECORDS === 'database';
-const app = await createApp({ config, log: pino({ level: config.logLevel }, pino.destination(2)), ...(ownRecords ? {} : { records }) });
+const app = await openApp({ config, log: pino({ level: config.logLevel }, pino.destination(2)), ...(ownRecords ? {} : { records }) });
 app.events.on('program-released', (program: string) => void send({ type: 'program-released', program }));
 const address = await app.listen();
 await send({ type: 'listening', port: address.port, cert: app.tls?.cert ?? null, nodeId: process.env.ONAIR_NODE_NAME ?? '' });

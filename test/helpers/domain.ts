@@ -1,12 +1,13 @@
 /** Fakes for unit tests of the domain: a Delivery that records what it was asked to send; and a
  * reader of one room's live aggro for tests of the state. */
-import type { Delivery, EventArgs, SessionEnd } from '../../src/domain/delivery.js';
+import type { Delivery, EventArgs, ProgrammeEnd, Reach, SessionEnd } from '../../src/domain/delivery.js';
 import type { LiveAggro } from '../../src/domain/model.js';
 import type { ServerEventName } from '../../src/protocol/index.js';
 import type { StateStore } from '../../src/state/store.js';
 
 export interface Call {
-  kind: 'toLobby' | 'toRoom' | 'toSocket' | 'enterRoom' | 'enterLobby' | 'endSession';
+  kind: 'toLobby' | 'toRoom' | 'toSocket' | 'toProgramme' | 'enterRoom' | 'enterLobby' | 'endSession' | 'endProgramme' | 'disconnectHere';
+  reach?: Reach;
   at: number;
   p: string;
   roomId?: string;
@@ -37,6 +38,15 @@ export class RecordingDelivery implements Delivery {
   /** Recorded as the `system` notice it sends (the transport adds `insufficient` and the disconnect). */
   endSession(p: string, socketId: string, end: SessionEnd): void {
     this.calls.push({ kind: 'endSession', at: Date.now(), p, socketId, event: 'system', args: [end] });
+  }
+  toProgramme<E extends ServerEventName>(p: string, reach: Reach, event: E, ...args: EventArgs<E>): void {
+    this.calls.push({ kind: 'toProgramme', at: Date.now(), p, reach, event, args });
+  }
+  endProgramme(p: string, reach: Reach, end: ProgrammeEnd, told: boolean): void {
+    this.calls.push({ kind: 'endProgramme', at: Date.now(), p, reach, ...(told ? {} : { event: 'system' as const, args: [end] }) });
+  }
+  disconnectHere(): void {
+    this.calls.push({ kind: 'disconnectHere', at: Date.now(), p: '' });
   }
 
   /** Calls that sent `event` (optionally with the given payload fields). */

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import { createApp, type AppDeps, type OnAirApp } from '../../src/server/app.js';
+import type { OnAirApp } from '../../src/server/app.js';
+import { openApp, type AppDeps } from '../../src/server/compose.js';
 import type { AggroRecord } from '../../src/domain/model.js';
 import type { RecordSink } from '../../src/domain/records.js';
 
@@ -82,7 +83,7 @@ export async function startServer(env: Record<string, string> = {}, deps: Partia
   // `{ records: undefined }` asks for the server's own database-backed records.
   const ownRecords = Object.hasOwn(deps, 'records') && deps.records === undefined;
   const { records: _given, ...rest } = deps;
-  const app = await createApp({
+  const app = await openApp({
     config,
     log: pino({ level: config.logLevel }),
     ...rest,

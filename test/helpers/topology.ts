@@ -5,7 +5,7 @@
  * Tests address servers by index (`server(i)` wraps around), so the same test spreads its
  * clients over however many servers the topology has.
  */
-import type { AppDeps } from '../../src/server/app.js';
+import type { AppDeps } from '../../src/server/compose.js';
 import { sharedCluster } from './cluster.js';
 import { MemoryRecordSink, startServer, type TestServer } from './server.js';
 

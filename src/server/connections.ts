@@ -1,0 +1,151 @@
+/**
+ * The life of this server's sockets once their handshake passed: a session opened, handlers
+ * attached, the lobby's room list sent; on disconnect, the seat and the session let go (tried
+ * again by housekeeping while a backend is away, so no seat or session is left behind) and the
+ * programme's runtime released once nothing of it is left here.
+ *
+ * Housekeeping also releases programmes this server no longer serves (a deadline or a dead
+ * server's clean-up may have opened one) and keeps the shared keys of the programmes it does
+ * serve from expiring.
+ */
+import type { Logger } from 'pino';
+import type { Member } from '../domain/model.js';
+import type { OnAirService } from '../domain/service.js';
+import type { NodeRegistry, SocketEntry } from '../state/cluster.js';
+import type { StateStore } from '../state/store.js';
+import { AUTH_CLIENTS, LOBBY } from './channels.js';
+import { isSeedProtocol } from './client-kind.js';
+import type { ProgrammeRuntime, ProgrammeRuntimes } from './programme-runtime.js';
+import type { OnAirSocket } from './types.js';
+
+export interface ConnectionsDeps {
+  service: OnAirService;
+  /** This process's own state, for programmes it no longer serves (`releaseLeftovers`). */
+  store: Pick<StateStore, 'programs' | 'shared'>;
+  nodes: Pick<NodeRegistry, 'addSocket' | 'removeSocket'>;
+  runtimes: ProgrammeRuntimes;
+  /** Before a programme's first socket here is served (its persistent rooms). */
+  activate(program: string): Promise<void>;
+  /** Installs the socket's event handlers; the member it is. */
+  attachHandlers(socket: OnAirSocket): Member;
+  /** Keep a programme's shared keys alive while this server has sockets in it. */
+  touch(program: string): Promise<void>;
+  metrics: {
+    connected(p: string): void;
+    disconnected(p: string): void;
+    backendError(backend: 'state' | 'database'): void;
+  };
+  log: Logger;
+  housekeepingMs: number;
+  /** How long a programme's shared keys live without a touch. */
+  stateIdleTtlMs: number;
+}
+
+export class Connections {
+  /** Clean-ups of this server's own disconnected sockets that failed (a backend was away). */
+  private readonly failedCleanUps = new Map<string, { program: string; member: Member; entry: SocketEntry }>();
+  /** Clean-ups under way, which shutdown waits for. */
+  private readonly cleanUps = new Set<Promise<void>>();
+  private housekeeping: NodeJS.Timeout | null = null;
+  private closing = false;
+
+  constructor(private readonly deps: ConnectionsDeps) {}
+
+  /** Serve the sockets that connect to the programme's namespace. */
+  serve(runtime: ProgrammeRuntime): void {
+    runtime.nsp.on('connection', (socket: OnAirSocket) => this.open(socket, runtime.program));
+  }
+
+  private open(socket: OnAirSocket, program: string): void {
+    const { deps } = this;
+    const member: Member = deps.attachHandlers(socket);
+    void socket.join(isSeedProtocol(socket) ? [LOBBY] : [LOBBY, AUTH_CLIENTS]);
+    // With many servers, the socket is listed for clean-up should this server die.
+    const entry = { p: program, socketId: socket.id, userUID: member.userUID, displayName: member.displayName };
+    const registered = deps.nodes.addSocket(entry).catch((err: unknown) => deps.log.warn({ err }, 'socket registry failed'));
+    deps.log.info({ program, socketId: socket.id, userUID: member.userUID, transport: socket.conn.transport.name }, 'connected');
+    deps.metrics.connected(program);
+    socket.on('disconnect', (reason) => {
+      deps.metrics.disconnected(program);
+      deps.log.info({ program, socketId: socket.id, userUID: member.userUID, reason }, 'disconnected');
+      // State that dies with this process needs no clean-up broadcasts while it shuts down.
+      if (this.closing && !deps.store.shared) return;
+      const work: Promise<void> = Promise.resolve(registered)
+        .then(() => this.cleanUp(program, member, entry))
+        .finally(() => this.cleanUps.delete(work));
+      this.cleanUps.add(work);
+    });
+    deps
+      .activate(program)
+      .catch((err: unknown) => {
+        deps.metrics.backendError('database');
+        deps.log.error({ err, program }, 'restoring persistent rooms failed');
+      })
+      .then(() => deps.service.openSession(program, member))
+      .then(() => deps.service.listRooms(program))
+      .then(
+        (rooms) => socket.emit('loadRooms', rooms),
+        (err: unknown) => deps.log.error({ err, program, socketId: socket.id }, 'opening session failed'),
+      );
+  }
+
+  private async cleanUp(program: string, member: Member, entry: SocketEntry): Promise<void> {
+    try {
+      await this.deps.service.closeSession(program, member);
+      await this.deps.nodes.removeSocket(entry);
+      this.failedCleanUps.delete(member.socketId);
+    } catch (err) {
+      this.deps.log.error({ err, program, socketId: member.socketId }, 'disconnect clean-up failed; will retry');
+      this.failedCleanUps.set(member.socketId, { program, member, entry });
+      return;
+    }
+    await this.releaseIfIdle(program);
+  }
+
+  /** Release the programme here when no socket or handshake is left and the domain lets go of
+   * it; never while shutting down (shutdown releases everything its own way). */
+  async releaseIfIdle(program: string): Promise<void> {
+    const { runtimes, service } = this.deps;
+    if (this.closing || !runtimes.idle(program)) return;
+    if (await service.releaseIfIdle(program)) runtimes.dispose(program);
+  }
+
+  startHousekeeping(): void {
+    const { deps } = this;
+    const touchEvery = Math.max(1, Math.round(Math.min(60_000, deps.stateIdleTtlMs / 4) / deps.housekeepingMs));
+    let rounds = 0;
+    this.housekeeping = setInterval(() => {
+      rounds += 1;
+      for (const { program, member, entry } of this.failedCleanUps.values()) void this.cleanUp(program, member, entry);
+      for (const p of deps.runtimes.programs()) {
+        if (deps.runtimes.idle(p)) void this.releaseIfIdle(p).catch(() => {});
+        else if (rounds % touchEvery === 0) void deps.touch(p).catch(() => {});
+      }
+      if (!deps.store.shared) void this.releaseLeftovers().catch(() => {});
+    }, deps.housekeepingMs).unref();
+  }
+
+  /** State of this process's own store that outlived its programme's runtime (cooldowns still
+   * running when the last socket left): nothing else looks at it again, so it is let go here
+   * once it has run out. A programme that came back has its runtime and is left alone. */
+  private async releaseLeftovers(): Promise<void> {
+    for (const p of await this.deps.store.programs()) {
+      if (!this.closing && !this.deps.runtimes.has(p)) await this.deps.service.releaseIfIdle(p);
+    }
+  }
+
+  /** Shutdown has begun: no more releases; own state's sockets need no clean-up broadcasts. */
+  beginClosing(): void {
+    this.closing = true;
+  }
+
+  /** Settles when every clean-up under way has (successfully or not). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.cleanUps]);
+  }
+
+  stopHousekeeping(): void {
+    if (this.housekeeping) clearInterval(this.housekeeping);
+    this.housekeeping = null;
+  }
+}
