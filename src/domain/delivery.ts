@@ -1,6 +1,6 @@
 /**
  * How the domain reaches clients, without knowing the transport. The socket.io implementation
- * lives in `server/delivery.ts`; with many servers each call reaches sockets on all of them.
+ * lives in `transport/delivery.ts`; with many servers each call reaches sockets on all of them.
  */
 import type { ServerEventName, ServerToClientEvents, SystemCode } from '../protocol/index.js';
 

@@ -15,7 +15,7 @@ import { isOnAir, Schedule, type Programme } from '../domain/schedule.js';
 import type { OnAirService } from '../domain/service.js';
 import type { RecordStore } from '../records/record-store.js';
 
-/** What the schedule needs of a programme's runtime on this server (`server/programme-runtime.ts`). */
+/** What the schedule needs of a programme's runtime on this server (`transport/programme-runtime.ts`). */
 export interface ServedProgramme {
   /** Its end is under way here. */
   ending: boolean;

@@ -30,23 +30,23 @@ import { Programmes } from '../operator/programmes.js';
 import { createSchemas, SCHEDULE_UID_PATTERN } from '../protocol/index.js';
 import type { RecordStore } from '../records/index.js';
 import type { StateStore } from '../state/store.js';
-import type { Authenticator } from './auth.js';
+import type { Authenticator } from '../transport/auth.js';
 import type { Backends } from './backends.js';
-import { clientAddress } from './client-address.js';
+import { clientAddress } from '../transport/client-address.js';
 import { runCloseSteps, type CloseStep } from './close-steps.js';
-import { ConnectGate } from './connect-gate.js';
-import { Connections } from './connections.js';
-import { SocketIoDelivery } from './delivery.js';
-import { createHandlers } from './handlers.js';
-import { Handshake } from './handshake.js';
+import { ConnectGate } from '../transport/connect-gate.js';
+import { Connections } from '../transport/connections.js';
+import { SocketIoDelivery } from '../transport/delivery.js';
+import { createHandlers } from '../transport/handlers.js';
+import { Handshake } from '../transport/handshake.js';
 import { httpRoutes } from './http-routes.js';
-import { originRefusal, originWarning } from './origin.js';
-import { ProgrammeRuntimes } from './programme-runtime.js';
-import { HandshakeRefusals } from './refusal-log.js';
-import { spreadShutdown } from './shutdown-spread.js';
-import { capSocketBuffers } from './socket-buffer.js';
+import { originRefusal, originWarning } from '../transport/origin.js';
+import { ProgrammeRuntimes } from '../transport/programme-runtime.js';
+import { HandshakeRefusals } from '../transport/refusal-log.js';
+import { spreadShutdown } from '../transport/shutdown-spread.js';
+import { capSocketBuffers } from '../transport/socket-buffer.js';
 import type { TlsMaterial } from './tls.js';
-import type { OnAirServer } from './types.js';
+import type { OnAirServer } from '../transport/types.js';
 
 /** Everything a server is made of that is opened outside it. The app owns what it is handed:
  * `close()` closes the backends, the database and the record sink. */

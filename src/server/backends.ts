@@ -15,7 +15,7 @@ import { MemoryStore } from '../state/memory/memory-store.js';
 import { RedisDeadlineIndex, RedisNodeRegistry, type RedisClusterCommands } from '../state/redis/redis-cluster.js';
 import { RedisStore, type RedisCommands } from '../state/redis/redis-store.js';
 import type { StateStore } from '../state/store.js';
-import { LOBBY, roomChannel } from './channels.js';
+import { LOBBY, roomChannel } from '../transport/channels.js';
 
 export interface Backends {
   store: StateStore;

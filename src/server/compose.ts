@@ -14,7 +14,7 @@ import { loadScheduleFile } from '../operator/schedule-file.js';
 import { openRecordSink, openRecordStore, type RecordStore } from '../records/index.js';
 import type { StateStore } from '../state/store.js';
 import { createApp, type OnAirApp } from './app.js';
-import { createAuthenticator, type Authenticator } from './auth.js';
+import { createAuthenticator, type Authenticator } from '../transport/auth.js';
 import { createBackends, ownBackends, type Backends } from './backends.js';
 import { loadTls } from './tls.js';
 

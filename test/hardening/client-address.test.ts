@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { clientAddress, parseForwardedEntry } from '../../src/server/client-address.js';
+import { clientAddress, parseForwardedEntry } from '../../src/transport/client-address.js';
 import { client, join, user } from '../helpers/client.js';
 import { startServer } from '../helpers/server.js';
 
