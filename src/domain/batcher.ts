@@ -6,11 +6,11 @@
  * are always at least one interval apart. `intervalMs` 0 turns batching off.
  */
 import type { Logger } from 'pino';
-import type { Deadline, DeadlineIndex } from '../state/cluster.js';
-import type { StateStore } from '../state/store.js';
+import type { Deadline, DeadlineIndex } from './ports/cluster.js';
+import type { StateStore } from './ports/store.js';
 import type { Clock } from './clock.js';
-import type { Delivery } from './delivery.js';
-import { quietObserver, type DomainObserver } from './observer.js';
+import type { Delivery } from './ports/delivery.js';
+import { quietObserver, type DomainObserver } from './ports/observer.js';
 import type { TimerSet } from './timers.js';
 
 /** A window outlives its interval by this factor only when its owner died before flushing. */

@@ -6,17 +6,17 @@
  */
 import type { Logger } from 'pino';
 import type { ChatMessage, RoomSummary, UserInfo } from '../protocol/index.js';
-import type { Deadline, DeadlineIndex } from '../state/cluster.js';
-import type { StateStore } from '../state/store.js';
+import type { Deadline, DeadlineIndex } from './ports/cluster.js';
+import type { StateStore } from './ports/store.js';
 import { aggroMessage, aggroRecord, finalPointDelay, newAggro } from './aggro.js';
 import { Batcher } from './batcher.js';
 import type { Clock } from './clock.js';
-import type { Delivery } from './delivery.js';
+import type { Delivery } from './ports/delivery.js';
 import type { IdSource } from './ids.js';
 import { fail, type EndReason, type LeaveOutcome, type LiveAggro, type Member, type Result, type Room, type RoomView } from './model.js';
-import { quietObserver, type DomainObserver } from './observer.js';
+import { quietObserver, type DomainObserver } from './ports/observer.js';
 import { defaultPasswordLimits, PasswordGuard } from './password-guard.js';
-import type { RecordSink } from './records.js';
+import type { RecordSink } from './ports/records.js';
 import { TimerSet } from './timers.js';
 
 export interface ServiceOptions {

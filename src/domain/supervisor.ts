@@ -4,7 +4,7 @@
  * and the store make each action exactly-once, so any number of supervisors can run.
  */
 import type { Logger } from 'pino';
-import type { DeadlineIndex, NodeRegistry } from '../state/cluster.js';
+import type { DeadlineIndex, NodeRegistry } from './ports/cluster.js';
 import type { Clock } from './clock.js';
 import type { OnAirService } from './service.js';
 

@@ -12,7 +12,7 @@ import type { OnAirService } from '../domain/service.js';
 import { roomSummary } from '../domain/service.js';
 import type { RoomView } from '../domain/model.js';
 import { decodeCursor, type RecordStore } from '../records/record-store.js';
-import type { StateStore } from '../state/store.js';
+import type { StateStore } from '../domain/ports/store.js';
 import * as S from './admin-schemas.js';
 import { bearerMatches, readJson, sendEmpty, sendError, sendJson } from './http.js';
 import { HttpError, httpErrors, type HttpErrorCode } from './http-errors.js';

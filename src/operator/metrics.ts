@@ -6,7 +6,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EndReason } from '../domain/model.js';
-import type { DomainObserver } from '../domain/observer.js';
+import type { DomainObserver } from '../domain/ports/observer.js';
 import type { PasswordObserver } from '../domain/password-guard.js';
 
 export interface ProgrammeGauges {

@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
-import type { Delivery } from '../domain/delivery.js';
+import type { Delivery } from '../domain/ports/delivery.js';
 import { isOnAir, Schedule, type Programme } from '../domain/schedule.js';
 import type { OnAirService } from '../domain/service.js';
 import type { RecordStore } from '../records/record-store.js';

@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { AggroRecord } from '../domain/model.js';
-import type { RecordSink } from '../domain/records.js';
+import type { RecordSink } from '../domain/ports/records.js';
 import type { Outbox } from './outbox.js';
 import type { RecordStore } from './record-store.js';
 

@@ -9,12 +9,12 @@ import { createClient } from 'redis';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../domain/clock.js';
 import type { RedisOutboxCommands } from '../records/redis-outbox.js';
-import type { DeadlineIndex, NodeRegistry } from '../state/cluster.js';
+import type { DeadlineIndex, NodeRegistry } from '../domain/ports/cluster.js';
 import { MemoryDeadlineIndex, MemoryNodeRegistry } from '../state/memory/memory-cluster.js';
 import { MemoryStore } from '../state/memory/memory-store.js';
 import { RedisDeadlineIndex, RedisNodeRegistry, type RedisClusterCommands } from '../state/redis/redis-cluster.js';
 import { RedisStore, type RedisCommands } from '../state/redis/redis-store.js';
-import type { StateStore } from '../state/store.js';
+import type { StateStore } from '../domain/ports/store.js';
 import { LOBBY, roomChannel } from '../transport/channels.js';
 
 export interface Backends {

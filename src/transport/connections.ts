@@ -11,8 +11,8 @@
 import type { Logger } from 'pino';
 import type { Member } from '../domain/model.js';
 import type { OnAirService } from '../domain/service.js';
-import type { NodeRegistry, SocketEntry } from '../state/cluster.js';
-import type { StateStore } from '../state/store.js';
+import type { NodeRegistry, SocketEntry } from '../domain/ports/cluster.js';
+import type { StateStore } from '../domain/ports/store.js';
 import { AUTH_CLIENTS, LOBBY } from './channels.js';
 import { isSeedProtocol } from './client-kind.js';
 import type { ProgrammeRuntime, ProgrammeRuntimes } from './programme-runtime.js';

@@ -2,7 +2,7 @@
  * with a cluster adapter they reach sockets on every server. This is the one way from the rest
  * of the server to clients; only the transport's own replies (acks, handshakes, the shutdown
  * spread) touch sockets directly. */
-import type { Delivery, EventArgs, ProgrammeEnd, Reach, SessionEnd } from '../domain/delivery.js';
+import type { Delivery, EventArgs, ProgrammeEnd, Reach, SessionEnd } from '../domain/ports/delivery.js';
 import type { ServerEventName } from '../protocol/index.js';
 import { AUTH_CLIENTS, LOBBY, roomChannel } from './channels.js';
 import { endFinally } from './final-disconnect.js';

@@ -1,5 +1,5 @@
 /**
- * The contract of the cluster ports, `NodeRegistry` and `DeadlineIndex` (src/state/cluster.ts),
+ * The contract of the cluster ports, `NodeRegistry` and `DeadlineIndex` (src/domain/ports/cluster.ts),
  * written against the interfaces only, so that every backend runs the same suite unchanged:
  *
  *   clusterContract('redis', async () => ({ node, deadlines, close }));
@@ -10,7 +10,7 @@
  * - Both ports take times as arguments, so no clock is needed: the tests pass the times.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Deadline, DeadlineIndex, NodeRegistry, SocketEntry } from '../../src/state/cluster.js';
+import type { Deadline, DeadlineIndex, NodeRegistry, SocketEntry } from '../../src/domain/ports/cluster.js';
 
 export interface ClusterUnderTest {
   node(nodeId: string): NodeRegistry;

@@ -1,5 +1,5 @@
 /**
- * The contract of `StateStore` (src/state/store.ts), written against the interface only, so that
+ * The contract of `StateStore` (src/domain/ports/store.ts), written against the interface only, so that
  * every backend (memory and Redis) runs the same suite unchanged:
  *
  *   storeContract('redis', async () => ({ store, clock: systemClock, close }));
@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LiveAggro, Member, Room } from '../../src/domain/model.js';
-import type { StateStore } from '../../src/state/store.js';
+import type { StateStore } from '../../src/domain/ports/store.js';
 import { liveAggroIn } from '../helpers/domain.js';
 
 export interface ContractClock {

@@ -6,7 +6,7 @@
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import type { AggroRecord } from '../../src/domain/model.js';
-import type { RecordSink } from '../../src/domain/records.js';
+import type { RecordSink } from '../../src/domain/ports/records.js';
 import { openApp } from '../../src/server/compose.js';
 
 export type NodeMessage =

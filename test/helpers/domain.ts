@@ -1,9 +1,9 @@
 /** Fakes for unit tests of the domain: a Delivery that records what it was asked to send; and a
  * reader of one room's live aggro for tests of the state. */
-import type { Delivery, EventArgs, ProgrammeEnd, Reach, SessionEnd } from '../../src/domain/delivery.js';
+import type { Delivery, EventArgs, ProgrammeEnd, Reach, SessionEnd } from '../../src/domain/ports/delivery.js';
 import type { LiveAggro } from '../../src/domain/model.js';
 import type { ServerEventName } from '../../src/protocol/index.js';
-import type { StateStore } from '../../src/state/store.js';
+import type { StateStore } from '../../src/domain/ports/store.js';
 
 export interface Call {
   kind: 'toLobby' | 'toRoom' | 'toSocket' | 'toProgramme' | 'enterRoom' | 'enterLobby' | 'endSession' | 'endProgramme' | 'disconnectHere';

@@ -12,7 +12,7 @@ import { loadConfig, type Config } from '../../src/config/config.js';
 import type { OnAirApp } from '../../src/server/app.js';
 import { openApp, type AppDeps } from '../../src/server/compose.js';
 import type { AggroRecord } from '../../src/domain/model.js';
-import type { RecordSink } from '../../src/domain/records.js';
+import type { RecordSink } from '../../src/domain/ports/records.js';
 
 /** Fast defaults for tests; each test overrides what it is about. */
 export const TEST_ENV: Record<string, string> = {

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { IdSource } from '../../src/domain/ids.js';
 import type { AggroRecord, Member } from '../../src/domain/model.js';
 import { verifyPassword } from '../../src/domain/password.js';
-import type { RecordSink } from '../../src/domain/records.js';
+import type { RecordSink } from '../../src/domain/ports/records.js';
 import { OnAirService, type ServiceDeps, type ServiceOptions } from '../../src/domain/service.js';
 import type { ServerEventName } from '../../src/protocol/index.js';
 import { liveAggroIn, RecordingDelivery, type Call } from '../helpers/domain.js';

@@ -3,7 +3,7 @@
  * server, and for tests that play several servers in one process. Like `MemoryStore`, every
  * method does its work before its first await, which is what makes `claimDead` atomic.
  */
-import type { Deadline, DeadlineIndex, NodeRegistry, SocketEntry } from '../cluster.js';
+import type { Deadline, DeadlineIndex, NodeRegistry, SocketEntry } from '../../domain/ports/cluster.js';
 
 /** An entry by value, whatever the order or extra fields of the object it came in. */
 function socketKey(e: SocketEntry): string {

@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../../domain/clock.js';
 import type { LeaveOutcome, LiveAggro, Member, Room, RoomView } from '../../domain/model.js';
-import type { CreateRoomOutcome, DeleteRoomOutcome, JoinOutcome, StartAggroOutcome, StateStore, VoteOutcome } from '../store.js';
+import type { CreateRoomOutcome, DeleteRoomOutcome, JoinOutcome, StartAggroOutcome, StateStore, VoteOutcome } from '../../domain/ports/store.js';
 
 interface RoomState {
   room: Room;

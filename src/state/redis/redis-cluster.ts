@@ -1,5 +1,5 @@
 /** Node liveness, per-node socket lists and shared deadlines in Redis (see `../cluster.ts`). */
-import type { Deadline, DeadlineIndex, NodeRegistry, SocketEntry } from '../cluster.js';
+import type { Deadline, DeadlineIndex, NodeRegistry, SocketEntry } from '../../domain/ports/cluster.js';
 
 /** Claim stale servers: each still stale at the moment of the claim is removed from `nodes`, and
  * its socket set moves to `orphans:<id>` (listed in `orphans`) until each socket is settled.

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { LeaveOutcome, LiveAggro, Member, Room, RoomView } from '../../domain/model.js';
-import type { CreateRoomOutcome, DeleteRoomOutcome, JoinOutcome, StartAggroOutcome, StateStore, VoteOutcome } from '../store.js';
+import type { CreateRoomOutcome, DeleteRoomOutcome, JoinOutcome, StartAggroOutcome, StateStore, VoteOutcome } from '../../domain/ports/store.js';
 import * as S from './scripts.js';
 
 /** The slice of a node-redis client this store uses. */

@@ -2,11 +2,11 @@
  * The state of every programme, behind one asynchronous interface. Each method is one atomic
  * decision: whatever other calls run at the same time, on this process or on others sharing
  * the backend, they observe it as having happened entirely or not at all. Implementations:
- * `memory/` (one process) and, with `REDIS_URL`, a shared backend.
+ * `src/state/memory/` (one process) and, with `REDIS_URL`, `src/state/redis/` (shared).
  *
  * `p` is always the programme's `scheduleUID`; nothing crosses programmes.
  */
-import type { LiveAggro, LeaveOutcome, Member, Room, RoomView } from '../domain/model.js';
+import type { LiveAggro, LeaveOutcome, Member, Room, RoomView } from '../model.js';
 
 export type CreateRoomOutcome =
   /** `existed`: a room with that id was there already (restoring a persistent room); nothing changed. */

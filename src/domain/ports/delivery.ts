@@ -2,7 +2,7 @@
  * How the domain reaches clients, without knowing the transport. The socket.io implementation
  * lives in `transport/delivery.ts`; with many servers each call reaches sockets on all of them.
  */
-import type { ServerEventName, ServerToClientEvents, SystemCode } from '../protocol/index.js';
+import type { ServerEventName, ServerToClientEvents, SystemCode } from '../../protocol/index.js';
 
 export type EventArgs<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>;
 

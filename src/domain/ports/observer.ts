@@ -2,7 +2,7 @@
  * What the domain reports as it decides, for the operator's metrics. The domain knows nothing of
  * Prometheus; `operator/metrics.ts` implements this. Every method must be cheap and never throw.
  */
-import type { EndReason } from './model.js';
+import type { EndReason } from '../model.js';
 
 export interface DomainObserver {
   roomCreated(p: string, persistent: boolean): void;

@@ -1,4 +1,4 @@
-import type { AggroRecord } from './model.js';
+import type { AggroRecord } from '../model.js';
 
 /** Where finished aggros go. `record` resolves once the record is durable (in the database, or
  * in an outbox that writes it there later): the end of an aggro is broadcast only after it. */

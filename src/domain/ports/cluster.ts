@@ -1,8 +1,8 @@
 /**
  * What many servers need beyond shared state: knowing which servers are alive, which sockets
  * each one holds, and deadlines that any server can honour when the one that set them is gone.
- * Redis implements them for a cluster (`redis/redis-cluster.ts`), memory for one process and for
- * tests (`memory/memory-cluster.ts`); test/contract/cluster-contract.ts holds every
+ * Redis implements them for a cluster (`src/state/redis/redis-cluster.ts`), memory for one process
+ * and for tests (`src/state/memory/memory-cluster.ts`); test/contract/cluster-contract.ts holds every
  * implementation to the guarantees written here.
  */
 
