@@ -19,7 +19,6 @@ import {
   type ErrorCode,
   type Schemas,
 } from '../protocol/index.js';
-import type { ServerMetrics } from '../operator/metrics.js';
 import type { OnAirSocket } from './types.js';
 
 export interface HandlerContext {
@@ -33,7 +32,12 @@ export interface HandlerContext {
    * bucket when absent. */
   loadRate?: number;
   loadBurst?: number;
-  metrics?: Pick<ServerMetrics, 'refused' | 'rateLimited' | 'handled'>;
+  /** What the operator's metrics hear of each call (`operator/metrics.ts` implements it). */
+  metrics?: {
+    refused(code: string): void;
+    rateLimited(scope: 'event' | 'load'): void;
+    handled(event: string, seconds: number): void;
+  };
 }
 
 type Ack = (result: AckResult) => void;
