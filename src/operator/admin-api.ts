@@ -9,7 +9,7 @@ import { z, type ZodType } from 'zod';
 import type { Clock } from '../domain/clock.js';
 import { isOnAir, type Programme } from '../domain/schedule.js';
 import type { OnAirService } from '../domain/service.js';
-import { roomSummary } from '../domain/service.js';
+import { roomSummary } from '../domain/payloads.js';
 import type { RoomView } from '../domain/model.js';
 import { decodeCursor, type RecordStore } from '../records/record-store.js';
 import type { StateStore } from '../state/store.js';

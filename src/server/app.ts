@@ -302,6 +302,7 @@ export async function createApp(deps: AppDeps): Promise<OnAirApp> {
   }
 
   const delivery = new SocketIoDelivery(namespaces);
+  backends.announceThrough(delivery);
   const serviceDeps = {
     store,
     delivery,
