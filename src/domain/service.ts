@@ -56,6 +56,15 @@ class ProgramRuntime {
   readonly timers = new TimerSet();
 }
 
+/** Where an operator's room is kept durable (the database), so that it outlives the state. */
+export interface RoomPersistence {
+  save(room: Room): Promise<void>;
+  /** Take back a room that was saved but then refused. */
+  discard(room: Room): Promise<void>;
+}
+
+const inStateOnly: RoomPersistence = { save: async () => {}, discard: async () => {} };
+
 function userInfo(m: Member): UserInfo {
   const u: UserInfo = { userUID: m.userUID, displayName: m.displayName };
   if (m.photoURL) u.photoURL = m.photoURL;
@@ -180,20 +189,32 @@ export class OnAirService {
     return room;
   }
 
-  /** An operator's room: persistent, empty, announced with `count: 0`. `persist` keeps it
-   * durable before anyone can see it. */
+  /**
+   * An operator's room: persistent, empty, announced with `count: 0`. `persistence.save` keeps
+   * it durable before anyone can see it; the room limit is then decided by the atomic create,
+   * and a room it refuses (concurrent creates took the last places meanwhile) is discarded again.
+   */
   async createPersistentRoom(
     p: string,
     input: { title: string; max: number; password?: string | undefined },
-    persist: (room: Room) => Promise<void> = async () => {},
+    persistence: RoomPersistence = inStateOnly,
   ): Promise<Result<{ room: RoomView }>> {
-    if ((await this.deps.store.listRooms(p)).length >= this.options.roomsPerProgramMax) return fail('EC002');
+    const limit = this.options.roomsPerProgramMax;
+    // Refused cheaply before hashing and saving; the atomic create below still decides.
+    if ((await this.deps.store.listRooms(p)).length >= limit) return fail('EC002');
     // An operator's hash waits for its turn rather than being refused.
     const passwordHash = input.password ? await this.passwords.hash(input.password, true) : null;
     const room = this.newRoom(input, true, passwordHash);
-    await persist(room);
-    const out = await this.deps.store.createRoom(p, room, null, Number.MAX_SAFE_INTEGER);
-    if (!out.ok) return fail(out.code);
+    await persistence.save(room);
+    const out = await this.deps.store.createRoom(p, room, null, limit);
+    if (!out.ok) {
+      await persistence.discard(room).catch((err: unknown) => {
+        // Left in the database, it would come back over the limit at the next restore.
+        this.observer.backendError('database');
+        this.deps.log.error({ err, program: p, roomId: room.roomId }, 'discarding a refused persistent room failed');
+      });
+      return fail(out.code);
+    }
     this.runtime(p);
     this.observer.roomCreated(p, true);
     this.deps.log.info({ program: p, roomId: room.roomId }, 'persistent room created');

@@ -152,7 +152,10 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
         const input = parse(roomBody, body);
         // Its stored rooms first, so that they count towards ROOMS_PER_PROGRAM_MAX.
         await d.programmes.activate(p);
-        const out = await d.service.createPersistentRoom(p, input, (room) => d.records.saveRoom(p, room));
+        const out = await d.service.createPersistentRoom(p, input, {
+          save: (room) => d.records.saveRoom(p, room),
+          discard: async (room) => void (await d.records.deleteRoom(p, room.roomId)),
+        });
         if (!out.ok) throw new HttpError('TOO_MANY_ROOMS');
         return { status: 201, body: roomReply(out.room) };
       },

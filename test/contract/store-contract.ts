@@ -163,6 +163,15 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.listRooms(p)).toHaveLength(5);
       });
 
+      it("an operator's rooms (no creator) at one below the limit: exactly one of concurrent creates is made", async () => {
+        expectOk(await store.createRoom(p, newRoom({ persistent: true }), null, 3));
+        expectOk(await store.createRoom(p, newRoom({ persistent: true }), null, 3));
+        const outs = await Promise.all(Array.from({ length: 6 }, () => store.createRoom(p, newRoom({ persistent: true }), null, 3)));
+        expect(outs.filter((o) => o.ok)).toHaveLength(1);
+        expect(outs.filter((o) => !o.ok)).toEqual(Array.from({ length: 5 }, () => ({ ok: false, code: 'EC002' })));
+        expect(await store.listRooms(p)).toHaveLength(3);
+      });
+
       it('moves the creator out of its previous room in the same step and returns that as `left`', async () => {
         const [a, b] = [mem('a'), mem('b')];
         const r1 = await roomBy(a);
