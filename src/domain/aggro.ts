@@ -1,6 +1,8 @@
 /** The rules of an aggro's life that do not depend on storage. */
-import type { AggroMessage } from '../protocol/index.js';
 import type { AggroRecord, EndReason, Identity, LiveAggro } from './model.js';
+
+/** Made with the other announced payloads, from one table (`payloads.ts`). */
+export { aggroMessage } from './payloads.js';
 
 export function newAggro(input: {
   aggroUID: string;
@@ -30,22 +32,6 @@ export function newAggro(input: {
   if (input.author.photoURL) a.photoURL = input.author.photoURL;
   if (input.titleBroad) a.titleBroad = input.titleBroad;
   return a;
-}
-
-export function aggroMessage(a: LiveAggro): AggroMessage {
-  const m: AggroMessage = {
-    displayName: a.displayName,
-    msg: a.msg,
-    roomId: a.roomId,
-    type: a.type,
-    userUID: a.userUID,
-    aggroUID: a.aggroUID,
-    point: a.point,
-    ts: a.startedAt,
-    expiresAt: a.expiresAt,
-  };
-  if (a.photoURL) m.photoURL = a.photoURL;
-  return m;
 }
 
 export function aggroRecord(scheduleUID: string, a: LiveAggro, endedAt: number, endReason: EndReason): AggroRecord {

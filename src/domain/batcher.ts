@@ -3,13 +3,13 @@
  * the latest value. The first change opens a window (claimed atomically in the store, so one
  * owner per window even with many servers); its owner flushes it when the interval has passed.
  * A flush closes the window before the next change can open one, so two sends of the same key
- * are always at least one interval apart. `intervalMs` 0 turns batching off.
+ * are always at least one interval apart. `intervalMs` 0 turns batching off. The flush itself
+ * announces what it sends (`StateStore`), so a flush never overtakes the room's deletion.
  */
 import type { Logger } from 'pino';
 import type { Deadline, DeadlineIndex } from './ports/cluster.js';
 import type { StateStore } from './ports/store.js';
 import type { Clock } from './clock.js';
-import type { Delivery } from './ports/delivery.js';
 import { quietObserver, type DomainObserver } from './ports/observer.js';
 import type { TimerSet } from './timers.js';
 
@@ -19,7 +19,6 @@ const WINDOW_TTL_FACTOR = 3;
 export class Batcher {
   constructor(
     private readonly store: StateStore,
-    private readonly delivery: Delivery,
     private readonly clock: Clock,
     readonly intervalMs: number,
     private readonly log: Logger,
@@ -28,16 +27,18 @@ export class Batcher {
   ) {}
 
   async countChanged(p: string, roomId: string, timers: TimerSet): Promise<void> {
-    await this.changed({ kind: 'count', p, roomId }, `count:${roomId}`, timers);
+    await this.changed({ kind: 'count', p, roomId }, timers);
   }
 
   async pointChanged(p: string, roomId: string, aggroUID: string, timers: TimerSet): Promise<void> {
-    await this.changed({ kind: 'point', p, roomId, aggroUID }, `point:${aggroUID}`, timers);
+    await this.changed({ kind: 'point', p, roomId, aggroUID }, timers);
   }
 
-  private async changed(d: Exclude<Deadline, { kind: 'aggro' }>, window: string, timers: TimerSet): Promise<void> {
+  private async changed(d: Exclude<Deadline, { kind: 'aggro' }>, timers: TimerSet): Promise<void> {
     if (this.intervalMs <= 0) return this.flush(d);
-    if (!(await this.store.claimWindow(d.p, window, this.intervalMs * WINDOW_TTL_FACTOR))) return;
+    const ttl = this.intervalMs * WINDOW_TTL_FACTOR;
+    const owned = d.kind === 'count' ? await this.store.claimCountWindow(d.p, d.roomId, ttl) : await this.store.claimPointWindow(d.p, d.aggroUID, ttl);
+    if (!owned) return;
     // Registered so that another server flushes the window should this one die first.
     await this.deadlines.add(d, this.clock.now() + this.intervalMs);
     timers.after(this.intervalMs, () => void this.flush(d));
@@ -55,7 +56,6 @@ export class Batcher {
       const count = await this.store.flushCount(p, roomId);
       if (count === null) return;
       this.observer.batchedEmit('count');
-      if (!this.store.announces) this.delivery.toLobby(p, 'count', { roomId, count });
     } catch (err) {
       this.observer.backendError('state');
       this.log.warn({ err, program: p, roomId }, 'count flush failed');
@@ -67,7 +67,6 @@ export class Batcher {
       const point = await this.store.flushPoint(p, roomId, aggroUID, this.clock.now());
       if (point === null) return;
       this.observer.batchedEmit('aggroPoint');
-      if (!this.store.announces) this.delivery.toRoom(p, roomId, null, 'aggroPoint', { aggroUID, point });
     } catch (err) {
       this.observer.backendError('state');
       this.log.warn({ err, program: p, aggroUID }, 'aggroPoint flush failed');

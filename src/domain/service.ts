@@ -2,13 +2,14 @@
  * The rules of onair: rooms, seats, chat, aggros and votes, over any `StateStore` and any
  * `Delivery`. Every decision that could race is one atomic store call; this class only decides
  * what follows from its outcome and who hears about it. Caller replies (acks, `createRoomReq`,
- * ...) are the transport's job; broadcasts are made here.
+ * ...) are the transport's job; broadcasts are made here, but for the events whose order across
+ * servers matters, which the store announces inside the decision (see `StateStore`).
  */
 import type { Logger } from 'pino';
 import type { ChatMessage, RoomSummary, UserInfo } from '../protocol/index.js';
 import type { Deadline, DeadlineIndex } from './ports/cluster.js';
 import type { StateStore } from './ports/store.js';
-import { aggroMessage, aggroRecord, finalPointDelay, newAggro } from './aggro.js';
+import { aggroRecord, finalPointDelay, newAggro } from './aggro.js';
 import { Batcher } from './batcher.js';
 import type { Clock } from './clock.js';
 import type { Delivery } from './ports/delivery.js';
@@ -16,6 +17,7 @@ import type { IdSource } from './ids.js';
 import { fail, type EndReason, type LeaveOutcome, type LiveAggro, type Member, type Result, type Room, type RoomView } from './model.js';
 import { quietObserver, type DomainObserver } from './ports/observer.js';
 import { defaultPasswordLimits, PasswordGuard } from './password-guard.js';
+import { aggroMessage, roomSummary } from './payloads.js';
 import type { RecordSink } from './ports/records.js';
 import { TimerSet } from './timers.js';
 
@@ -54,11 +56,14 @@ class ProgramRuntime {
   readonly timers = new TimerSet();
 }
 
-export function roomSummary(r: RoomView): RoomSummary {
-  const s: RoomSummary = { roomId: r.roomId, title: r.title, max: r.max, count: r.count };
-  if (r.passwordHash) s.password = true;
-  return s;
+/** Where an operator's room is kept durable (the database), so that it outlives the state. */
+export interface RoomPersistence {
+  save(room: Room): Promise<void>;
+  /** Take back a room that was saved but then refused. */
+  discard(room: Room): Promise<void>;
 }
+
+const inStateOnly: RoomPersistence = { save: async () => {}, discard: async () => {} };
 
 function userInfo(m: Member): UserInfo {
   const u: UserInfo = { userUID: m.userUID, displayName: m.displayName };
@@ -79,7 +84,7 @@ export class OnAirService {
   ) {
     this.observer = deps.observer ?? quietObserver;
     this.passwords = deps.passwords ?? new PasswordGuard(defaultPasswordLimits, deps.clock);
-    this.batcher = new Batcher(deps.store, deps.delivery, deps.clock, options.batchIntervalMs, deps.log, deps.deadlines, this.observer);
+    this.batcher = new Batcher(deps.store, deps.clock, options.batchIntervalMs, deps.log, deps.deadlines, this.observer);
   }
 
   private runtime(p: string): ProgramRuntime {
@@ -171,7 +176,6 @@ export class OnAirService {
     const out = await this.deps.store.createRoom(p, room, m, this.options.roomsPerProgramMax);
     if (!out.ok) return fail(out.code);
     this.deps.delivery.enterRoom(p, m.socketId, room.roomId);
-    if (!this.deps.store.announces) this.deps.delivery.toLobby(p, 'addRoom', roomSummary(out.room));
     if (out.left) await this.afterLeave(p, out.left);
     this.observer.roomCreated(p, false);
     this.observer.joined(p);
@@ -185,22 +189,33 @@ export class OnAirService {
     return room;
   }
 
-  /** An operator's room: persistent, empty, announced with `count: 0`. `persist` keeps it
-   * durable before anyone can see it. */
+  /**
+   * An operator's room: persistent, empty, announced with `count: 0`. `persistence.save` keeps
+   * it durable before anyone can see it; the room limit is then decided by the atomic create,
+   * and a room it refuses (concurrent creates took the last places meanwhile) is discarded again.
+   */
   async createPersistentRoom(
     p: string,
     input: { title: string; max: number; password?: string | undefined },
-    persist: (room: Room) => Promise<void> = async () => {},
+    persistence: RoomPersistence = inStateOnly,
   ): Promise<Result<{ room: RoomView }>> {
-    if ((await this.deps.store.listRooms(p)).length >= this.options.roomsPerProgramMax) return fail('EC002');
+    const limit = this.options.roomsPerProgramMax;
+    // Refused cheaply before hashing and saving; the atomic create below still decides.
+    if ((await this.deps.store.listRooms(p)).length >= limit) return fail('EC002');
     // An operator's hash waits for its turn rather than being refused.
     const passwordHash = input.password ? await this.passwords.hash(input.password, true) : null;
     const room = this.newRoom(input, true, passwordHash);
-    await persist(room);
-    const out = await this.deps.store.createRoom(p, room, null, Number.MAX_SAFE_INTEGER);
-    if (!out.ok) return fail(out.code);
+    await persistence.save(room);
+    const out = await this.deps.store.createRoom(p, room, null, limit);
+    if (!out.ok) {
+      await persistence.discard(room).catch((err: unknown) => {
+        // Left in the database, it would come back over the limit at the next restore.
+        this.observer.backendError('database');
+        this.deps.log.error({ err, program: p, roomId: room.roomId }, 'discarding a refused persistent room failed');
+      });
+      return fail(out.code);
+    }
     this.runtime(p);
-    if (!this.deps.store.announces) this.deps.delivery.toLobby(p, 'addRoom', roomSummary(out.room));
     this.observer.roomCreated(p, true);
     this.deps.log.info({ program: p, roomId: room.roomId }, 'persistent room created');
     return { ok: true, room: out.room };
@@ -209,10 +224,7 @@ export class OnAirService {
   /** Put back a programme's persistent rooms (kept in the database) that the state lacks: after
    * the programme was released, or on a fresh state backend. */
   async restoreRooms(p: string, rooms: readonly Room[]): Promise<void> {
-    for (const room of rooms) {
-      const out = await this.deps.store.createRoom(p, room, null, Number.MAX_SAFE_INTEGER);
-      if (out.ok && !out.existed && !this.deps.store.announces) this.deps.delivery.toLobby(p, 'addRoom', roomSummary(out.room));
-    }
+    for (const room of rooms) await this.deps.store.createRoom(p, room, null, Number.MAX_SAFE_INTEGER);
   }
 
   /**
@@ -229,7 +241,6 @@ export class OnAirService {
       this.observer.left(p);
     }
     for (const m of out.members) this.deps.delivery.enterLobby(p, m.socketId);
-    if (!this.deps.store.announces) this.deps.delivery.toLobby(p, 'deleteRoom', { roomId });
     const rooms = out.members.length > 0 ? await this.listRooms(p) : [];
     for (const m of out.members) this.deps.delivery.toSocket(p, m.socketId, 'loadRooms', rooms);
     this.observer.roomDeleted(p);
@@ -301,18 +312,24 @@ export class OnAirService {
     if (out.left) await this.afterLeave(p, out.left);
     this.deps.delivery.toRoom(p, input.roomId, null, 'joinRoom', userInfo(m));
     this.observer.joined(p);
-    if (out.aggro && !this.deps.store.announces) this.deps.delivery.toSocket(p, m.socketId, 'aggro', aggroMessage(out.aggro));
     await this.batcher.countChanged(p, input.roomId, this.runtime(p).timers);
     this.deps.log.debug({ program: p, roomId: input.roomId, userUID: m.userUID, count: out.count }, 'joined room');
     return { ok: true, roomId: input.roomId };
   }
 
   async leaveRoom(p: string, m: Member, roomId: string): Promise<Result> {
-    const left = await this.deps.store.leave(p, m.socketId, roomId);
-    if (!left) return fail('EM001');
-    // Back in the lobby first, so the leaver does not hear its own `leaveRoom` but does hear
-    // the lobby's news about the room it left.
+    if ((await this.deps.store.roomOf(p, m.socketId)) !== roomId) return fail('EM001');
+    // Back in the lobby before the leave is decided, so the leaver does not hear its own
+    // `leaveRoom` but does hear the lobby's news about the room it left: the leave announces
+    // the room's deletion inside the decision.
     this.deps.delivery.enterLobby(p, m.socketId);
+    const left = await this.deps.store.leave(p, m.socketId, roomId);
+    if (!left) {
+      // Its own join elsewhere won the race: route it to where it sits now.
+      const now = await this.deps.store.roomOf(p, m.socketId);
+      if (now) this.deps.delivery.enterRoom(p, m.socketId, now);
+      return fail('EM001');
+    }
     await this.afterLeave(p, left);
     return { ok: true };
   }
@@ -329,7 +346,6 @@ export class OnAirService {
     if (left.endedAggro) await this.finishAggro(p, left.endedAggro, 'room_emptied');
     if (left.deleted) {
       this.observer.roomDeleted(p);
-      if (!this.deps.store.announces) this.deps.delivery.toLobby(p, 'deleteRoom', { roomId: left.roomId });
       this.deps.log.info({ program: p, roomId: left.roomId }, 'room deleted');
     } else {
       await this.batcher.countChanged(p, left.roomId, this.runtime(p).timers);
@@ -433,15 +449,9 @@ export class OnAirService {
     const finalPoint = a.point !== a.pointSent ? a.point : null;
     const event = reason === 'removed' ? 'deleteAggro' : 'stopAggro';
     const announce = async (): Promise<void> => {
-      const { store, delivery } = this.deps;
-      if (store.announces && store.announceEnd) {
-        await store.announceEnd(p, a.roomId, a.aggroUID, finalPoint, event).catch((err: unknown) => {
-          this.deps.log.error({ err, program: p, aggroUID: a.aggroUID }, 'announcing the end of an aggro failed');
-        });
-        return;
-      }
-      if (finalPoint !== null) delivery.toRoom(p, a.roomId, null, 'aggroPoint', { aggroUID: a.aggroUID, point: finalPoint });
-      delivery.toRoom(p, a.roomId, null, event, a.aggroUID);
+      await this.deps.store.announceEnd(p, a.roomId, a.aggroUID, finalPoint, event).catch((err: unknown) => {
+        this.deps.log.error({ err, program: p, aggroUID: a.aggroUID }, 'announcing the end of an aggro failed');
+      });
     };
     const delay = a.point !== a.pointSent && !this.stopped && !immediate ? finalPointDelay(a, now, this.batcher.intervalMs) : 0;
     if (delay > 0) this.runtime(p).timers.after(delay, () => void announce());

@@ -9,7 +9,7 @@ import { z, type ZodType } from 'zod';
 import type { Clock } from '../domain/clock.js';
 import { isOnAir, type Programme } from '../domain/schedule.js';
 import type { OnAirService } from '../domain/service.js';
-import { roomSummary } from '../domain/service.js';
+import { roomSummary } from '../domain/payloads.js';
 import type { RoomView } from '../domain/model.js';
 import { decodeCursor, type RecordStore } from '../records/record-store.js';
 import type { StateStore } from '../domain/ports/store.js';
@@ -152,7 +152,10 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
         const input = parse(roomBody, body);
         // Its stored rooms first, so that they count towards ROOMS_PER_PROGRAM_MAX.
         await d.programmes.activate(p);
-        const out = await d.service.createPersistentRoom(p, input, (room) => d.records.saveRoom(p, room));
+        const out = await d.service.createPersistentRoom(p, input, {
+          save: (room) => d.records.saveRoom(p, room),
+          discard: async (room) => void (await d.records.deleteRoom(p, room.roomId)),
+        });
         if (!out.ok) throw new HttpError('TOO_MANY_ROOMS');
         return { status: 201, body: roomReply(out.room) };
       },

@@ -133,6 +133,8 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
   });
   const runtimes = new ProgrammeRuntimes(io, { metrics, events, log: netLog });
   const delivery = new SocketIoDelivery(runtimes);
+  // In memory the store announces through its broker to this delivery; Redis needs nothing here.
+  backends.announceThrough(delivery);
   metrics.watchProgrammes({
     programs: () => runtimes.programs(),
     rooms: async (p) => (await store.listRooms(p)).length,

@@ -7,9 +7,11 @@ import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
 import { createClient } from 'redis';
 import type { Config } from '../config/config.js';
+import type { Announcer } from '../domain/ports/announcer.js';
 import type { Clock } from '../domain/clock.js';
 import type { RedisOutboxCommands } from '../records/redis-outbox.js';
 import type { DeadlineIndex, NodeRegistry } from '../domain/ports/cluster.js';
+import type { MemoryBroker } from '../state/memory/memory-broker.js';
 import { MemoryDeadlineIndex, MemoryNodeRegistry } from '../state/memory/memory-cluster.js';
 import { MemoryStore } from '../state/memory/memory-store.js';
 import { RedisDeadlineIndex, RedisNodeRegistry, type RedisClusterCommands } from '../state/redis/redis-cluster.js';
@@ -33,6 +35,13 @@ export interface Backends {
   touch: (p: string) => Promise<void>;
   /** Where records wait when the database cannot take them (the state connection). */
   recordOutbox?: RedisOutboxCommands;
+  /**
+   * Deliver the store's announcements (the events it delivers inside its decisions) through
+   * `announcer`, the transport's delivery, once that exists: in memory the store's broker hands
+   * them to it; with Redis the store appends them to the adapter's stream, which every server's
+   * adapter delivers, so there is nothing to connect.
+   */
+  announceThrough(announcer: Announcer): void;
   /** Closes the store and the connections under it: the one owner of both. */
   close(): Promise<void>;
 }
@@ -49,8 +58,11 @@ function newNodeId(): string {
  * leaves to the end of its shutdown).
  */
 export function ownBackends(store: StateStore): Backends {
+  // A store of this process announces through its broker (a test may hand in its own store).
+  const broker: MemoryBroker | null = store instanceof MemoryStore ? store.broker : null;
   return {
     store,
+    announceThrough: (announcer) => broker?.handle(announcer),
     shared: store.shared,
     nodes: new MemoryNodeRegistry(newNodeId()),
     deadlines: new MemoryDeadlineIndex(),
@@ -101,6 +113,8 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     deadlines: new RedisDeadlineIndex(commands, config.redisPrefix),
     supervise: true,
     touch: (p) => store.touchProgram(p),
+    // The stream is the path: the adapter (above) delivers what the scripts append to it.
+    announceThrough: () => {},
     recordOutbox: state as unknown as RedisOutboxCommands,
     async close() {
       await store.close();

@@ -18,8 +18,9 @@ export class SocketIoDelivery implements Delivery {
     return this.runtimes.get(p).nsp;
   }
 
-  toLobby<E extends ServerEventName>(p: string, event: E, ...args: EventArgs<E>): void {
-    (this.nsp(p).to(LOBBY) as unknown as Emitter).emit(event, ...args);
+  toLobby<E extends ServerEventName>(p: string, except: string | null, event: E, ...args: EventArgs<E>): void {
+    const target = this.nsp(p).to(LOBBY);
+    (((except ? target.except(except) : target) as unknown) as Emitter).emit(event, ...args);
   }
 
   toRoom<E extends ServerEventName>(p: string, roomId: string, except: string | null, event: E, ...args: EventArgs<E>): void {

@@ -1,5 +1,7 @@
-/** The `StateStore` contract, run against the in-process store with a manual clock. */
+/** The `StateStore` contract, run against the in-process store with a manual clock; what it
+ * announces is what its broker hands to a recording handler. */
 import { MemoryStore } from '../../src/state/memory/memory-store.js';
+import { RecordingAnnouncer } from '../helpers/announcements.js';
 import { storeContract } from './store-contract.js';
 
 storeContract('memory', async () => {
@@ -11,5 +13,7 @@ storeContract('memory', async () => {
     },
   };
   const store = new MemoryStore(clock);
-  return { store, clock, close: () => store.close() };
+  const recorder = new RecordingAnnouncer();
+  store.broker.handle(recorder);
+  return { store, clock, announced: async (p) => recorder.of(p), close: () => store.close() };
 });

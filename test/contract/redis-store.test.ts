@@ -1,9 +1,12 @@
-/** The state-store contract against Redis: a private redis-server on a free port. */
+/** The state-store contract against Redis: a private redis-server on a free port; what the
+ * store announces is read back from the stream it appends to. */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import { systemClock } from '../../src/domain/clock.js';
+import { LOBBY, roomChannel } from '../../src/transport/channels.js';
 import { RedisStore, type RedisCommands } from '../../src/state/redis/redis-store.js';
+import { streamAnnouncements } from '../helpers/announcements.js';
 import { startRedis, type PrivateRedis } from '../helpers/redis.js';
 import { storeContract } from './store-contract.js';
 
@@ -18,21 +21,22 @@ afterAll(async () => {
 storeContract('redis', async () => {
   const client = createClient({ url: redis.url });
   await client.connect();
-  const store = new RedisStore(client as unknown as RedisCommands, {
-    prefix: `contract-${randomBytes(3).toString('hex')}:`,
-    idleTtlMs: 60_000,
-  });
+  const prefix = `contract-${randomBytes(3).toString('hex')}:`;
+  // Announcing as production does (`createBackends`): into a stream of the test's own.
+  const announce = { stream: `${prefix}socket.io`, lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') };
+  const store = new RedisStore(client as unknown as RedisCommands, { prefix, idleTtlMs: 60_000, announce });
   return {
     store,
     clock: systemClock,
+    announced: (p) => streamAnnouncements(client, announce.stream, announce, p),
     close: async () => {
       if (client.isOpen) await client.close();
     },
   };
 });
 
-/** What only an announcing store does: `deleteRoom` delivers the lobby's `deleteRoom` through the
- * adapter's stream, inside the decision (the contract above runs without announcements). */
+/** The emitter format itself, entry by entry: what the socket.io adapter reads from the stream
+ * (the contract above reads it back through `streamAnnouncements`). */
 describe('RedisStore with announcements: deleteRoom', () => {
   it("appends the lobby's deleteRoom to the stream, once, and nothing for an unknown room", async () => {
     const client = createClient({ url: redis.url });

@@ -10,13 +10,16 @@
  *   move time; without it they wait for real time, with a bounded poll.
  * - `close()` releases whatever the factory made; it must tolerate `store.close()` having been
  *   called already (the `close` test does).
- * - Batching windows are named as `Batcher` (src/domain/batcher.ts) names them: `count:<roomId>`
- *   and `point:<aggroUID>`; `flushCount`/`flushPoint` close those windows.
+ * - `announced(p)` is what the store announced for programme `p`, oldest first (memory: a
+ *   recording handler on its broker; Redis: the adapter's stream, decoded), so one contract
+ *   covers what each decision announces, payloads included.
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LiveAggro, Member, Room } from '../../src/domain/model.js';
+import { aggroMessage, roomSummary } from '../../src/domain/payloads.js';
 import type { StateStore } from '../../src/domain/ports/store.js';
+import type { Announcement } from '../helpers/announcements.js';
 import { liveAggroIn } from '../helpers/domain.js';
 
 export interface ContractClock {
@@ -27,6 +30,7 @@ export interface ContractClock {
 export interface StoreUnderTest {
   store: StateStore;
   clock: ContractClock;
+  announced(p: string): Promise<Announcement[]>;
   close(): Promise<void>;
 }
 
@@ -157,6 +161,15 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(outs.filter((o) => o.ok)).toHaveLength(5);
         expect(outs.filter((o) => !o.ok).every((o) => !o.ok && o.code === 'EC002')).toBe(true);
         expect(await store.listRooms(p)).toHaveLength(5);
+      });
+
+      it("an operator's rooms (no creator) at one below the limit: exactly one of concurrent creates is made", async () => {
+        expectOk(await store.createRoom(p, newRoom({ persistent: true }), null, 3));
+        expectOk(await store.createRoom(p, newRoom({ persistent: true }), null, 3));
+        const outs = await Promise.all(Array.from({ length: 6 }, () => store.createRoom(p, newRoom({ persistent: true }), null, 3)));
+        expect(outs.filter((o) => o.ok)).toHaveLength(1);
+        expect(outs.filter((o) => !o.ok)).toEqual(Array.from({ length: 5 }, () => ({ ok: false, code: 'EC002' })));
+        expect(await store.listRooms(p)).toHaveLength(3);
       });
 
       it('moves the creator out of its previous room in the same step and returns that as `left`', async () => {
@@ -804,20 +817,26 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       });
     });
 
-    // ---- claimWindow --------------------------------------------------------------------
+    // ---- claimCountWindow / claimPointWindow ----------------------------------------------
 
-    describe('claimWindow', () => {
+    describe('claimCountWindow and claimPointWindow', () => {
       it('has one owner while open; keys and programmes are independent', async () => {
-        expect(await store.claimWindow(p, 'count:r1', 60_000)).toBe(true);
-        expect(await store.claimWindow(p, 'count:r1', 60_000)).toBe(false);
-        expect(await store.claimWindow(p, 'count:r2', 60_000)).toBe(true);
-        expect(await store.claimWindow(p, 'point:a1', 60_000)).toBe(true);
-        expect(await store.claimWindow(uniq('q'), 'count:r1', 60_000)).toBe(true);
-        expect(await store.claimWindow(p, 'count:r1', 60_000)).toBe(false);
+        expect(await store.claimCountWindow(p, 'r1', 60_000)).toBe(true);
+        expect(await store.claimCountWindow(p, 'r1', 60_000)).toBe(false);
+        expect(await store.claimCountWindow(p, 'r2', 60_000)).toBe(true);
+        expect(await store.claimPointWindow(p, 'a1', 60_000)).toBe(true);
+        expect(await store.claimCountWindow(uniq('q'), 'r1', 60_000)).toBe(true);
+        expect(await store.claimCountWindow(p, 'r1', 60_000)).toBe(false);
+      });
+
+      it('a count window and a point window of the same id are independent', async () => {
+        expect(await store.claimCountWindow(p, 'x1', 60_000)).toBe(true);
+        expect(await store.claimPointWindow(p, 'x1', 60_000)).toBe(true);
+        expect(await store.claimPointWindow(p, 'x1', 60_000)).toBe(false);
       });
 
       it('gives the window to exactly one of many concurrent claims', async () => {
-        const outs = await Promise.all(Array.from({ length: 25 }, () => store.claimWindow(p, 'count:busy', 60_000)));
+        const outs = await Promise.all(Array.from({ length: 25 }, () => store.claimCountWindow(p, 'busy', 60_000)));
         expect(outs.filter(Boolean)).toHaveLength(1);
       });
 
@@ -825,23 +844,23 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const { clock } = h;
         if (clock.advance) {
           const ttl = 10_000;
-          expect(await store.claimWindow(p, 'k', ttl)).toBe(true);
+          expect(await store.claimCountWindow(p, 'k', ttl)).toBe(true);
           clock.advance(ttl - 1);
-          expect(await store.claimWindow(p, 'k', ttl)).toBe(false);
+          expect(await store.claimCountWindow(p, 'k', ttl)).toBe(false);
           clock.advance(2);
-          expect(await store.claimWindow(p, 'k', ttl)).toBe(true);
-          expect(await store.claimWindow(p, 'k', ttl)).toBe(false);
+          expect(await store.claimCountWindow(p, 'k', ttl)).toBe(true);
+          expect(await store.claimCountWindow(p, 'k', ttl)).toBe(false);
           return;
         }
         // A real clock: the window must stay shut at first and open within a bounded wait.
         const ttl = 150;
         const start = clock.now();
-        expect(await store.claimWindow(p, 'k', ttl)).toBe(true);
-        expect(await store.claimWindow(p, 'k', ttl)).toBe(false);
+        expect(await store.claimCountWindow(p, 'k', ttl)).toBe(true);
+        expect(await store.claimCountWindow(p, 'k', ttl)).toBe(false);
         let reopened = false;
         while (!reopened && clock.now() - start < ttl * 20) {
           await sleep(10);
-          reopened = await store.claimWindow(p, 'k', ttl);
+          reopened = await store.claimCountWindow(p, 'k', ttl);
         }
         expect(reopened).toBe(true);
         // 5 ms of slack for a backend whose clock ticks apart from this process's.
@@ -890,15 +909,15 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       it('flushCount closes the count window', async () => {
         const [a, b] = [mem('a'), mem('b')];
         const r = await roomBy(a);
-        const key = `count:${r.roomId}`;
-        expect(await store.claimWindow(p, key, 60_000)).toBe(true);
-        expect(await store.claimWindow(p, key, 60_000)).toBe(false);
+        const claim = () => store.claimCountWindow(p, r.roomId, 60_000);
+        expect(await claim()).toBe(true);
+        expect(await claim()).toBe(false);
         await seat(r.roomId, b);
         expect(await store.flushCount(p, r.roomId)).toBe(2);
-        expect(await store.claimWindow(p, key, 60_000)).toBe(true);
+        expect(await claim()).toBe(true);
         // Also when there was nothing to send.
         expect(await store.flushCount(p, r.roomId)).toBeNull();
-        expect(await store.claimWindow(p, key, 60_000)).toBe(true);
+        expect(await claim()).toBe(true);
       });
 
       it('flushPoint: the point once changed, and `now` becomes the time it was sent', async () => {
@@ -948,12 +967,198 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const r = await roomBy(a);
         await seat(r.roomId, b);
         const aggro = await liveBy(r.roomId, a);
-        const key = `point:${aggro.aggroUID}`;
-        expect(await store.claimWindow(p, key, 60_000)).toBe(true);
+        const claim = () => store.claimPointWindow(p, aggro.aggroUID, 60_000);
+        expect(await claim()).toBe(true);
         expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1));
-        expect(await store.claimWindow(p, key, 60_000)).toBe(false);
+        expect(await claim()).toBe(false);
         expect(await store.flushPoint(p, r.roomId, aggro.aggroUID, h.clock.now())).toBe(1);
-        expect(await store.claimWindow(p, key, 60_000)).toBe(true);
+        expect(await claim()).toBe(true);
+      });
+      it('a room deleted or an aggro ended closes its window with it', async () => {
+        const a = mem('a');
+        const r = await roomBy(a);
+        const aggro = await liveBy(r.roomId, a);
+        expect(await store.claimCountWindow(p, r.roomId, 60_000)).toBe(true);
+        expect(await store.claimPointWindow(p, aggro.aggroUID, 60_000)).toBe(true);
+        expect(await store.endAggro(p, r.roomId, aggro.aggroUID)).not.toBeNull();
+        expect(await store.claimPointWindow(p, aggro.aggroUID, 60_000)).toBe(true);
+        await store.leave(p, a.socketId);
+        expect(await store.claimCountWindow(p, r.roomId, 60_000)).toBe(true);
+        const d = await roomBy(mem('d'));
+        expect(await store.claimCountWindow(p, d.roomId, 60_000)).toBe(true);
+        expect(await store.deleteRoom(p, d.roomId)).not.toBeNull();
+        expect(await store.claimCountWindow(p, d.roomId, 60_000)).toBe(true);
+      });
+    });
+
+    // ---- announcements ------------------------------------------------------------------
+
+    describe('announcements', () => {
+      /** What was announced since the last call, for this test's programme. */
+      let seen = 0;
+      beforeEach(() => {
+        seen = 0;
+      });
+      async function announcedSince(): Promise<Announcement[]> {
+        const all = await h.announced(p);
+        const fresh = all.slice(seen);
+        seen = all.length;
+        return fresh;
+      }
+
+      it('createRoom: addRoom to the lobby except the creator, as roomSummary makes it; none when refused or existing', async () => {
+        const a = mem('a');
+        const locked = newRoom({ title: 'Locked', max: 5, passwordHash: 'scrypt$c2FsdA$a2V5' });
+        const out = expectOk(await store.createRoom(p, locked, a, 2));
+        const summary = { roomId: locked.roomId, title: 'Locked', max: 5, count: 1, password: true };
+        expect(roomSummary(out.room)).toEqual(summary);
+        expect(await announcedSince()).toEqual([{ to: 'lobby', except: a.socketId, event: 'addRoom', args: [summary] }]);
+        // An operator's room: nobody to except, count 0, no password field at all.
+        const open = newRoom({ persistent: true, title: 'Open', max: 3 });
+        expectOk(await store.createRoom(p, open, null, 2));
+        const [added] = await announcedSince();
+        expect(added).toEqual({ to: 'lobby', except: null, event: 'addRoom', args: [{ roomId: open.roomId, title: 'Open', max: 3, count: 0 }] });
+        expect(added?.args[0]).not.toHaveProperty('password');
+        expect(await store.createRoom(p, newRoom(), mem('b'), 2)).toEqual({ ok: false, code: 'EC002' });
+        expect(expectOk(await store.createRoom(p, open, null, 2)).existed).toBe(true);
+        expect(await announcedSince()).toEqual([]);
+      });
+
+      it("createRoom by the last member of a room: that room's deleteRoom, then the new addRoom", async () => {
+        const a = mem('a');
+        const r1 = await roomBy(a);
+        await announcedSince();
+        const r2 = newRoom();
+        expectOk(await store.createRoom(p, r2, a, 10));
+        expect((await announcedSince()).map((x) => [x.event, x.args])).toEqual([
+          ['deleteRoom', [{ roomId: r1.roomId }]],
+          ['addRoom', [{ roomId: r2.roomId, title: r2.title, max: r2.max, count: 1 }]],
+        ]);
+      });
+
+      it('leave: deleteRoom to the lobby only when it deletes the room', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        const kept = newRoom({ persistent: true });
+        expectOk(await store.createRoom(p, kept, null, 10));
+        await seat(kept.roomId, c);
+        await announcedSince();
+        await store.leave(p, b.socketId);
+        await store.leave(p, c.socketId);
+        expect(await announcedSince()).toEqual([]);
+        await store.leave(p, a.socketId);
+        expect(await announcedSince()).toEqual([{ to: 'lobby', except: null, event: 'deleteRoom', args: [{ roomId: r.roomId }] }]);
+      });
+
+      it('deleteRoom: deleteRoom to the lobby, once; nothing for an unknown room', async () => {
+        const r = await roomBy(mem('a'));
+        await announcedSince();
+        expect(await store.deleteRoom(p, r.roomId)).not.toBeNull();
+        expect(await store.deleteRoom(p, r.roomId)).toBeNull();
+        expect(await store.deleteRoom(p, uniq('r'))).toBeNull();
+        expect(await announcedSince()).toEqual([{ to: 'lobby', except: null, event: 'deleteRoom', args: [{ roomId: r.roomId }] }]);
+      });
+
+      it('join: the live aggro to the joiner alone, as aggroMessage makes it (photoURL kept, titleBroad not sent)', async () => {
+        const a = mem('a', { photoURL: 'https://example.com/a.png' });
+        const [b, c] = [mem('b'), mem('c')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        await announcedSince();
+        const aggro = newAggro(r.roomId, a, h.clock.now(), { type: 'AP', photoURL: a.photoURL, titleBroad: 'Show_TV1' });
+        expect(await store.startAggro(p, a.socketId, aggro, COOLDOWN)).toEqual({ ok: true });
+        expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1));
+        const out = expectOk(await store.join(p, c, r.roomId));
+        const message = {
+          displayName: 'a',
+          msg: 'go!',
+          roomId: r.roomId,
+          type: 'AP',
+          userUID: a.userUID,
+          aggroUID: aggro.aggroUID,
+          photoURL: 'https://example.com/a.png',
+          point: 1,
+          ts: aggro.startedAt,
+          expiresAt: aggro.expiresAt,
+        };
+        expect(aggroMessage(out.aggro!)).toEqual(message);
+        expect(await announcedSince()).toEqual([{ to: 'socket', socketId: c.socketId, event: 'aggro', args: [message] }]);
+      });
+
+      it('join: an aggro without photoURL is announced without it; a room without an aggro announces nothing', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        await announcedSince();
+        expect(await announcedSince()).toEqual([]);
+        const aggro = await liveBy(r.roomId, a);
+        expectOk(await store.join(p, c, r.roomId));
+        const [sent] = await announcedSince();
+        expect(sent).toMatchObject({ to: 'socket', socketId: c.socketId, event: 'aggro' });
+        expect(sent?.args).toEqual([aggroMessage(aggro)]);
+        expect(sent?.args[0]).not.toHaveProperty('photoURL');
+        expect(sent?.args[0]).not.toHaveProperty('titleBroad');
+      });
+
+      it('join from a room as its last member: that room goes with deleteRoom', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r1 = await roomBy(a);
+        const r2 = await roomBy(b);
+        await announcedSince();
+        expectOk(await store.join(p, a, r2.roomId));
+        expect(await announcedSince()).toEqual([{ to: 'lobby', except: null, event: 'deleteRoom', args: [{ roomId: r1.roomId }] }]);
+      });
+
+      it('flushCount: the count to the lobby when it changed, nothing when not', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        await announcedSince();
+        expect(await store.flushCount(p, r.roomId)).toBeNull();
+        await seat(r.roomId, b);
+        expect(await store.flushCount(p, r.roomId)).toBe(2);
+        expect(await announcedSince()).toEqual([{ to: 'lobby', except: null, event: 'count', args: [{ roomId: r.roomId, count: 2 }] }]);
+      });
+
+      it('flushPoint: aggroPoint to the room when it changed, nothing when not', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        const aggro = await liveBy(r.roomId, a);
+        await announcedSince();
+        expect(await store.flushPoint(p, r.roomId, aggro.aggroUID, h.clock.now())).toBeNull();
+        expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, -1));
+        expect(await store.flushPoint(p, r.roomId, aggro.aggroUID, h.clock.now())).toBe(-1);
+        expect(await announcedSince()).toEqual([
+          { to: 'room', roomId: r.roomId, except: null, event: 'aggroPoint', args: [{ aggroUID: aggro.aggroUID, point: -1 }] },
+        ]);
+      });
+
+      it('announceEnd: the final total first when given, then stopAggro or deleteAggro', async () => {
+        const r = await roomBy(mem('a'));
+        await announcedSince();
+        await store.announceEnd(p, r.roomId, 'ag-1', 4, 'stopAggro');
+        await store.announceEnd(p, r.roomId, 'ag-2', null, 'deleteAggro');
+        expect(await announcedSince()).toEqual([
+          { to: 'room', roomId: r.roomId, except: null, event: 'aggroPoint', args: [{ aggroUID: 'ag-1', point: 4 }] },
+          { to: 'room', roomId: r.roomId, except: null, event: 'stopAggro', args: ['ag-1'] },
+          { to: 'room', roomId: r.roomId, except: null, event: 'deleteAggro', args: ['ag-2'] },
+        ]);
+      });
+
+      it('decisions that only read or change nothing broadcast announce nothing', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const r = await roomBy(a);
+        await announcedSince();
+        await seat(r.roomId, b);
+        const aggro = await liveBy(r.roomId, a);
+        expectOk(await store.vote(p, b.socketId, b.userUID, aggro.aggroUID, 1));
+        await store.listRooms(p);
+        await store.liveAggros(p);
+        expect(await store.claimCountWindow(p, r.roomId, 60_000)).toBe(true);
+        await store.claimSession(p, a.userUID, a.socketId);
+        expect(await store.endAggro(p, r.roomId, aggro.aggroUID)).not.toBeNull();
+        expect(await announcedSince()).toEqual([]);
       });
     });
 
@@ -1127,7 +1332,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         const a = mem('a');
         expect(await store.claimSession(p, a.userUID, a.socketId)).toBeNull();
         const r = await roomBy(a);
-        expect(await store.claimWindow(p, `count:${r.roomId}`, 60_000)).toBe(true);
+        expect(await store.claimCountWindow(p, r.roomId, 60_000)).toBe(true);
         await store.leave(p, a.socketId);
         await store.releaseSession(p, a.userUID, a.socketId);
         expect(await store.releaseIfIdle(p)).toBe(true);

@@ -20,8 +20,8 @@ export interface Call {
 export class RecordingDelivery implements Delivery {
   readonly calls: Call[] = [];
 
-  toLobby<E extends ServerEventName>(p: string, event: E, ...args: EventArgs<E>): void {
-    this.calls.push({ kind: 'toLobby', at: Date.now(), p, event, args });
+  toLobby<E extends ServerEventName>(p: string, except: string | null, event: E, ...args: EventArgs<E>): void {
+    this.calls.push({ kind: 'toLobby', at: Date.now(), p, except, event, args });
   }
   toRoom<E extends ServerEventName>(p: string, roomId: string, except: string | null, event: E, ...args: EventArgs<E>): void {
     this.calls.push({ kind: 'toRoom', at: Date.now(), p, roomId, except, event, args });

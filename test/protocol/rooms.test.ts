@@ -499,11 +499,14 @@ describe('leaveRoom', () => {
     // alice, the last member, leaves with { roomId }: the room is deleted.
     const deletedAtLobby = lobby.events.next('deleteRoom');
     const deletedAtB = b.events.next('deleteRoom');
+    // The leaver is back in the lobby before the leave is decided, so it hears the deletion too.
+    const deletedAtA = a.events.next('deleteRoom');
     const freshA = a.events.next('loadRooms');
     expect(await call(a, 'leaveRoom', { roomId })).toMatchObject({ ok: true });
     expect(await arg(freshA)).toEqual([]);
     expect(await arg(deletedAtLobby)).toEqual({ roomId });
     expect(await arg(deletedAtB)).toEqual({ roomId });
+    expect(await arg(deletedAtA)).toEqual({ roomId });
     // The leaver never hears its own leaveRoom (it only heard bob's, earlier).
     expect(a.events.all('leaveRoom', (u: UserInfo) => u.userUID === a.who.userUID)).toEqual([]);
     expect(a.events.all('leaveRoom')).toHaveLength(1);

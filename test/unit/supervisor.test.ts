@@ -258,6 +258,7 @@ function world() {
   const clock = new ManualClock(T0);
   const store = new MemoryStore(clock);
   const delivery = new RecordingDelivery();
+  store.broker.handle(delivery);
   const records = new KeepingSink();
   const registry = new Registry();
   const deadlines = new Deadlines();

@@ -2,9 +2,10 @@
  * How the domain reaches clients, without knowing the transport. The socket.io implementation
  * lives in `transport/delivery.ts`; with many servers each call reaches sockets on all of them.
  */
-import type { ServerEventName, ServerToClientEvents, SystemCode } from '../../protocol/index.js';
+import type { ServerEventName, SystemCode } from '../../protocol/index.js';
+import type { Announcer, EventArgs } from './announcer.js';
 
-export type EventArgs<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>;
+export type { EventArgs } from './announcer.js';
 
 /** Why a session ends for good. */
 export interface SessionEnd {
@@ -21,12 +22,9 @@ export interface ProgrammeEnd {
 /** This server's sockets of the programme, or every server's. */
 export type Reach = 'here' | 'everywhere';
 
-export interface Delivery {
-  /** Every socket of the programme that sits in no room. */
-  toLobby<E extends ServerEventName>(p: string, event: E, ...args: EventArgs<E>): void;
-  /** Every socket in the room, except `except` when given. */
-  toRoom<E extends ServerEventName>(p: string, roomId: string, except: string | null, event: E, ...args: EventArgs<E>): void;
-  toSocket<E extends ServerEventName>(p: string, socketId: string, event: E, ...args: EventArgs<E>): void;
+/** Broadcasts (`toLobby`, `toRoom`, `toSocket`) as an `Announcer`, so that a store of this
+ * process can announce through it, plus the routing of sockets. */
+export interface Delivery extends Announcer {
   /** Route the socket's deliveries to the room only (out of the lobby and any other room). */
   enterRoom(p: string, socketId: string, roomId: string): void;
   /** Route the socket's deliveries to the lobby only. */

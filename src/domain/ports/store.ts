@@ -5,6 +5,15 @@
  * `src/state/memory/` (one process) and, with `REDIS_URL`, `src/state/redis/` (shared).
  *
  * `p` is always the programme's `scheduleUID`; nothing crosses programmes.
+ *
+ * **Announcements.** The store itself delivers the events whose order across servers matters,
+ * inside the decision that causes them, so they reach clients in the order they were decided:
+ * `addRoom` (createRoom, to the lobby except the creator; not for a room that `existed`),
+ * `deleteRoom` (a leave that deletes a room, also within join and createRoom, and deleteRoom),
+ * `count` (flushCount), `aggroPoint` (flushPoint), the joiner's `aggro` (join) and the end of an
+ * aggro (`announceEnd`). The domain never sends these itself. The in-memory store hands them
+ * synchronously to an `Announcer` (its broker); the Redis store appends them to the socket.io
+ * adapter's stream. Their payloads are made from one table (`domain/payloads.ts`).
  */
 import type { LiveAggro, LeaveOutcome, Member, Room, RoomView } from '../model.js';
 
@@ -32,29 +41,22 @@ export interface StateStore {
   readonly shared: boolean;
 
   /**
-   * Whether the store itself delivers the events whose order across servers matters, inside the
-   * decision that causes them: `addRoom` (createRoom), `deleteRoom` (a leave that deletes a room,
-   * also within join and createRoom), `count` (flushCount), `aggroPoint` (flushPoint), the
-   * joiner's `aggro` (join), and the end of an aggro (`announceEnd`). A shared store must, or
-   * events decided on different servers could reach clients out of order. When `false` the
-   * domain sends them itself.
+   * Deliver the end of an aggro (the final total unless `null`, then `stopAggro` or
+   * `deleteAggro`) after everything its room was already sent.
    */
-  readonly announces: boolean;
-
-  /** With `announces`: deliver the end of an aggro (the final total unless `null`, then
-   * `stopAggro` or `deleteAggro`) after everything its room was already sent. */
-  announceEnd?(p: string, roomId: string, aggroUID: string, finalPoint: number | null, event: 'stopAggro' | 'deleteAggro'): Promise<void>;
+  announceEnd(p: string, roomId: string, aggroUID: string, finalPoint: number | null, event: 'stopAggro' | 'deleteAggro'): Promise<void>;
 
   /**
-   * Make a room, unless the programme already holds `roomLimit` rooms. When `creator` is given
-   * it leaves its current room (as `leave` would) and becomes the only member, in the same step.
+   * Make a room, unless the programme already holds `roomLimit` rooms: the limit is decided
+   * here, in the same step, however many creates run at once. When `creator` is given it leaves
+   * its current room (as `leave` would) and becomes the only member, in the same step. A new
+   * room is announced (`addRoom`).
    */
   createRoom(p: string, room: Room, creator: Member | null, roomLimit: number): Promise<CreateRoomOutcome>;
 
   /**
    * Delete the room whatever it holds (an operator's decision): its members go back to the
-   * lobby and its live aggro ends, in one step; with `announces`, the lobby's `deleteRoom` is
-   * delivered inside it. `null` when there is no such room.
+   * lobby and its live aggro ends, in one step; the lobby's `deleteRoom` is announced inside it. `null` when there is no such room.
    */
   deleteRoom(p: string, roomId: string): Promise<DeleteRoomOutcome | null>;
 
@@ -67,13 +69,13 @@ export interface StateStore {
    * Seat `member` in `roomId` if the room exists and has a free seat; if the member sat in
    * another room it leaves that room in the same step. With `max` = N, exactly N of any number
    * of concurrent joins succeed. Joining the room one is in is `already: true` and changes nothing.
-   * The room's live aggro, if any, comes back so the joiner can be shown it.
+   * The room's live aggro, if any, comes back, and is announced to the joiner alone.
    */
   join(p: string, member: Member, roomId: string): Promise<JoinOutcome>;
 
   /**
    * Take the socket out of its room (only if that room is `roomId`, when given). The last
-   * member leaving ends the room's live aggro and deletes a non-persistent room. `null` when
+   * member leaving ends the room's live aggro and deletes a non-persistent room (announced). `null` when
    * the socket was in no room (or not in `roomId`).
    */
   leave(p: string, socketId: string, roomId?: string): Promise<LeaveOutcome | null>;
@@ -104,17 +106,21 @@ export interface StateStore {
   endAggro(p: string, roomId: string, aggroUID: string): Promise<LiveAggro | null>;
 
   /**
-   * Open the batching window `key` unless one is open. `true` means the caller owns it and must
-   * flush it; the window closes by itself after `ttlMs` should its owner never flush.
+   * Open the room's `count` batching window unless one is open. `true` means the caller owns it
+   * and must flush it (`flushCount`); the window closes by itself after `ttlMs` should its owner
+   * never flush, and with the room.
    */
-  claimWindow(p: string, key: string, ttlMs: number): Promise<boolean>;
+  claimCountWindow(p: string, roomId: string, ttlMs: number): Promise<boolean>;
+
+  /** The same for the aggro's `aggroPoint` window (`flushPoint`); it closes with the aggro. */
+  claimPointWindow(p: string, aggroUID: string, ttlMs: number): Promise<boolean>;
 
   /** Close the room's `count` window; the count if it differs from the last one sent, which it
-   * becomes. `null` when unchanged or when the room no longer exists. */
+   * becomes, and is announced. `null` when unchanged or when the room no longer exists. */
   flushCount(p: string, roomId: string): Promise<number | null>;
 
-  /** Close the aggro's point window; the point if it differs from the last one sent. `now`
-   * becomes the time it was sent. `null` when unchanged or the aggro is no longer live. */
+  /** Close the aggro's point window; the point if it differs from the last one sent, and is
+   * announced. `now` becomes the time it was sent. `null` when unchanged or the aggro is no longer live. */
   flushPoint(p: string, roomId: string, aggroUID: string, now: number): Promise<number | null>;
 
   /** Register `socketId` as the user's session in the programme; the session it replaces. */

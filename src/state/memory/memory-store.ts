@@ -1,10 +1,13 @@
 /**
  * The state of one process, in memory. Every method runs to completion without awaiting, which
- * is what makes each one atomic: Node never interleaves two synchronous blocks.
+ * is what makes each one atomic: Node never interleaves two synchronous blocks. Announcements go
+ * to the broker in the same block, after the state has changed.
  */
 import type { Clock } from '../../domain/clock.js';
 import type { LeaveOutcome, LiveAggro, Member, Room, RoomView } from '../../domain/model.js';
+import { aggroMessage, countUpdate, pointUpdate, roomGone, roomSummary } from '../../domain/payloads.js';
 import type { CreateRoomOutcome, DeleteRoomOutcome, JoinOutcome, StartAggroOutcome, StateStore, VoteOutcome } from '../../domain/ports/store.js';
+import { MemoryBroker } from './memory-broker.js';
 
 interface RoomState {
   room: Room;
@@ -24,21 +27,28 @@ class ProgramState {
   readonly aggros = new Map<string, AggroState>();
   readonly cooldownUntil = new Map<string, number>();
   readonly kickedUntil = new Map<string, number>();
+  /** Open batching windows, by `windowKey`, with the time each closes by itself. */
   readonly windows = new Map<string, number>();
   readonly sessions = new Map<string, string>();
 }
+
+/** The one place the names of batching windows are made. */
+const countWindow = (roomId: string) => `count:${roomId}`;
+const pointWindow = (aggroUID: string) => `point:${aggroUID}`;
 
 function view(r: RoomState): RoomView {
   return { ...r.room, count: r.members.size };
 }
 
 export class MemoryStore implements StateStore {
-  /** One process delivers in the order it decides: the domain sends every event itself. */
-  readonly announces = false;
   readonly shared = false;
   private readonly state = new Map<string, ProgramState>();
 
-  constructor(private readonly clock: Clock) {}
+  /** `broker`: where announcements go; the transport registers with it (`Backends.announceThrough`). */
+  constructor(
+    private readonly clock: Clock,
+    readonly broker: MemoryBroker = new MemoryBroker(),
+  ) {}
 
   private program(p: string): ProgramState {
     let s = this.state.get(p);
@@ -49,7 +59,7 @@ export class MemoryStore implements StateStore {
     return s;
   }
 
-  private leaveNow(s: ProgramState, socketId: string, onlyRoom?: string): LeaveOutcome | null {
+  private leaveNow(p: string, s: ProgramState, socketId: string, onlyRoom?: string): LeaveOutcome | null {
     const roomId = s.seatOf.get(socketId);
     if (roomId === undefined || (onlyRoom !== undefined && onlyRoom !== roomId)) return null;
     const r = s.rooms.get(roomId);
@@ -66,8 +76,9 @@ export class MemoryStore implements StateStore {
       }
       if (!r.room.persistent) {
         s.rooms.delete(roomId);
-        s.windows.delete(`count:${roomId}`);
+        s.windows.delete(countWindow(roomId));
         outcome.deleted = true;
+        this.broker.toLobby(p, null, 'deleteRoom', roomGone(roomId));
       }
     }
     return outcome;
@@ -83,10 +94,11 @@ export class MemoryStore implements StateStore {
     const existing = s.rooms.get(room.roomId);
     if (existing) return { ok: true, room: view(existing), existed: true };
     if (s.rooms.size >= roomLimit) return { ok: false, code: 'EC002' };
-    const left = creator ? this.leaveNow(s, creator.socketId) : null;
+    const left = creator ? this.leaveNow(p, s, creator.socketId) : null;
     const r: RoomState = { room: { ...room }, members: new Map(), countSent: creator ? 1 : 0 };
     s.rooms.set(room.roomId, r);
     if (creator) this.seat(s, r, creator);
+    this.broker.toLobby(p, creator?.socketId ?? null, 'addRoom', roomSummary(view(r)));
     return left ? { ok: true, room: view(r), left } : { ok: true, room: view(r) };
   }
 
@@ -99,11 +111,12 @@ export class MemoryStore implements StateStore {
     const live = s.aggros.get(roomId);
     if (live) {
       s.aggros.delete(roomId);
-      s.windows.delete(`point:${live.aggro.aggroUID}`);
+      s.windows.delete(pointWindow(live.aggro.aggroUID));
       outcome.endedAggro = { ...live.aggro };
     }
     s.rooms.delete(roomId);
-    s.windows.delete(`count:${roomId}`);
+    s.windows.delete(countWindow(roomId));
+    this.broker.toLobby(p, null, 'deleteRoom', roomGone(roomId));
     return outcome;
   }
 
@@ -123,18 +136,21 @@ export class MemoryStore implements StateStore {
     if (!r) return { ok: false, code: 'EJ001' };
     if (s.seatOf.get(member.socketId) === roomId) return { ok: true, already: true, count: r.members.size };
     if (r.members.size >= r.room.max) return { ok: false, code: 'EJ002' };
-    const left = this.leaveNow(s, member.socketId);
+    const left = this.leaveNow(p, s, member.socketId);
     this.seat(s, r, member);
     const outcome: JoinOutcome = { ok: true, already: false, count: r.members.size };
     if (left) outcome.left = left;
     const live = s.aggros.get(roomId);
-    if (live) outcome.aggro = { ...live.aggro };
+    if (live) {
+      outcome.aggro = { ...live.aggro };
+      this.broker.toSocket(p, member.socketId, 'aggro', aggroMessage(live.aggro));
+    }
     return outcome;
   }
 
   async leave(p: string, socketId: string, roomId?: string): Promise<LeaveOutcome | null> {
     const s = this.state.get(p);
-    return s ? this.leaveNow(s, socketId, roomId) : null;
+    return s ? this.leaveNow(p, s, socketId, roomId) : null;
   }
 
   async roomOf(p: string, socketId: string): Promise<string | null> {
@@ -180,11 +196,24 @@ export class MemoryStore implements StateStore {
     const live = s?.aggros.get(roomId);
     if (!s || !live || live.aggro.aggroUID !== aggroUID) return null;
     s.aggros.delete(roomId);
-    s.windows.delete(`point:${aggroUID}`);
+    s.windows.delete(pointWindow(aggroUID));
     return { ...live.aggro };
   }
 
-  async claimWindow(p: string, key: string, ttlMs: number): Promise<boolean> {
+  async announceEnd(p: string, roomId: string, aggroUID: string, finalPoint: number | null, event: 'stopAggro' | 'deleteAggro'): Promise<void> {
+    if (finalPoint !== null) this.broker.toRoom(p, roomId, null, 'aggroPoint', pointUpdate(aggroUID, finalPoint));
+    this.broker.toRoom(p, roomId, null, event, aggroUID);
+  }
+
+  async claimCountWindow(p: string, roomId: string, ttlMs: number): Promise<boolean> {
+    return this.claim(p, countWindow(roomId), ttlMs);
+  }
+
+  async claimPointWindow(p: string, aggroUID: string, ttlMs: number): Promise<boolean> {
+    return this.claim(p, pointWindow(aggroUID), ttlMs);
+  }
+
+  private claim(p: string, key: string, ttlMs: number): boolean {
     const s = this.program(p);
     const now = this.clock.now();
     const open = s.windows.get(key);
@@ -196,21 +225,23 @@ export class MemoryStore implements StateStore {
   async flushCount(p: string, roomId: string): Promise<number | null> {
     const s = this.state.get(p);
     if (!s) return null;
-    s.windows.delete(`count:${roomId}`);
+    s.windows.delete(countWindow(roomId));
     const r = s.rooms.get(roomId);
     if (!r || r.members.size === r.countSent) return null;
     r.countSent = r.members.size;
+    this.broker.toLobby(p, null, 'count', countUpdate(roomId, r.countSent));
     return r.countSent;
   }
 
   async flushPoint(p: string, roomId: string, aggroUID: string, now: number): Promise<number | null> {
     const s = this.state.get(p);
     if (!s) return null;
-    s.windows.delete(`point:${aggroUID}`);
+    s.windows.delete(pointWindow(aggroUID));
     const live = s.aggros.get(roomId);
     if (!live || live.aggro.aggroUID !== aggroUID || live.aggro.point === live.aggro.pointSent) return null;
     live.aggro.pointSent = live.aggro.point;
     live.aggro.pointSentAt = now;
+    this.broker.toRoom(p, roomId, null, 'aggroPoint', pointUpdate(aggroUID, live.aggro.point));
     return live.aggro.point;
   }
 

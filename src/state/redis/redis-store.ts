@@ -32,20 +32,18 @@ export interface RedisStoreOptions {
   prefix: string;
   /** How long an idle programme's keys live. */
   idleTtlMs: number;
-  /** Deliver ordered events through the socket.io adapter's stream (see `scripts.ts`). */
-  announce?: { stream: string; lobbyChannel: string; roomChannelPrefix: string };
+  /** Where ordered events are announced: the socket.io adapter's stream and its channel names
+   * (see `scripts.ts`). */
+  announce: { stream: string; lobbyChannel: string; roomChannelPrefix: string };
 }
 
 export class RedisStore implements StateStore {
   readonly shared = true;
-  readonly announces: boolean;
 
   constructor(
     private readonly redis: RedisCommands,
     private readonly options: RedisStoreOptions,
-  ) {
-    this.announces = Boolean(options.announce);
-  }
+  ) {}
 
   /** The programme's key prefix; the hash tag keeps a programme on one cluster slot. */
   key(p: string, what = ''): string {
@@ -64,8 +62,8 @@ export class RedisStore implements StateStore {
     }
     const a = this.options.announce;
     const options = {
-      keys: a ? [this.key(p), a.stream] : [this.key(p)],
-      arguments: [String(this.options.idleTtlMs), a?.lobbyChannel ?? '', a?.roomChannelPrefix ?? '', ...args.map(String)],
+      keys: [this.key(p), a.stream],
+      arguments: [String(this.options.idleTtlMs), a.lobbyChannel, a.roomChannelPrefix, ...args.map(String)],
     };
     try {
       return (await this.redis.evalSha(sha, options)) as string | null;
@@ -143,8 +141,16 @@ export class RedisStore implements StateStore {
     return this.json<LiveAggro | null>(S.END_AGGRO, p, roomId, aggroUID);
   }
 
-  async claimWindow(p: string, key: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(this.key(p, `win:${key}`), '1', { NX: true, PX: ttlMs })) === 'OK';
+  async claimCountWindow(p: string, roomId: string, ttlMs: number): Promise<boolean> {
+    return this.claim(this.key(p, S.COUNT_WINDOW + roomId), ttlMs);
+  }
+
+  async claimPointWindow(p: string, aggroUID: string, ttlMs: number): Promise<boolean> {
+    return this.claim(this.key(p, S.POINT_WINDOW + aggroUID), ttlMs);
+  }
+
+  private async claim(key: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(key, '1', { NX: true, PX: ttlMs })) === 'OK';
   }
 
   async flushCount(p: string, roomId: string): Promise<number | null> {

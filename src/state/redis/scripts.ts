@@ -7,13 +7,21 @@
  * Replies are JSON (cjson) so the TypeScript side parses one shape. Every script does what can
  * fail (decoding) before it writes: Redis does not roll back a script that errors halfway.
  *
- * Announcements: with KEYS[2] (the socket.io adapter's stream), a decision that clients must
- * see in decision order also appends its event to that stream, in the format of socket.io's
- * emitter (uid "emitter", a BROADCAST). Every server, the deciding one included, delivers it
- * from the stream, so `count` never overtakes `deleteRoom`, nor `aggroPoint` `stopAggro`, even
- * when different servers decided them. ARGV[2] and ARGV[3] name the lobby channel and the
- * prefix of room channels.
+ * Announcements: KEYS[2] is the socket.io adapter's stream; a decision that clients must see
+ * in decision order also appends its event to that stream, in the format of socket.io's emitter
+ * (uid "emitter", a BROADCAST). Every server, the deciding one included, delivers it from the
+ * stream, so `count` never overtakes `deleteRoom`, nor `aggroPoint` `stopAggro`, even when
+ * different servers decided them. ARGV[2] and ARGV[3] name the lobby channel and the prefix of
+ * room channels. The room summary and the aggro message are generated from the domain's payload
+ * tables (`payload-lua.ts`).
  */
+import { AGGRO_MESSAGE, ROOM_SUMMARY } from '../../domain/payloads.js';
+import { LUA_PRESENT, luaPayload } from './payload-lua.js';
+
+/** The batching windows' keys under a programme's prefix: the one place their names are made,
+ * for the scripts (which close them) and for `RedisStore`'s claims (which open them). */
+export const COUNT_WINDOW = 'win:count:';
+export const POINT_WINDOW = 'win:point:';
 
 /** Shared helpers prepended to every script. */
 const LIB = `
@@ -23,7 +31,6 @@ local lobby_channel, room_prefix = ARGV[2], ARGV[3]
 
 -- Deliver an event to a channel of this programme through the adapter's stream.
 local function announce(channel, event, payload_json, except)
-  if not KEYS[2] then return end
   local nsp = cjson.encode('/' .. string.match(base, '{([^}]*)}:$'))
   local excluded = ''
   if except and except ~= '' then excluded = cjson.encode(except) end
@@ -34,6 +41,14 @@ end
 
 local function room_channel(rid)
   return room_prefix .. rid
+end
+
+local function count_window(rid)
+  return base .. '${COUNT_WINDOW}' .. rid
+end
+
+local function point_window(id)
+  return base .. '${POINT_WINDOW}' .. id
 end
 
 local function touch(...)
@@ -59,21 +74,14 @@ end
 local function take_aggro(rid)
   local a = read_aggro(rid)
   if not a then return nil end
-  redis.call('DEL', base .. 'aggro:' .. rid, base .. 'voters:' .. a.aggroUID, base .. 'win:point:' .. a.aggroUID)
+  redis.call('DEL', base .. 'aggro:' .. rid, base .. 'voters:' .. a.aggroUID, point_window(a.aggroUID))
   redis.call('ZREM', base .. 'aggros', rid)
   return a
 end
 
-local function aggro_message(a)
-  return cjson.encode({ displayName = a.displayName, msg = a.msg, roomId = a.roomId, type = a.type, userUID = a.userUID,
-    aggroUID = a.aggroUID, photoURL = a.photoURL, point = a.point, ts = a.startedAt, expiresAt = a.expiresAt })
-end
-
-local function summary(r)
-  return cjson.encode({ roomId = r.roomId, title = r.title, max = r.max, count = r.count,
-    password = r.passwordHash and true or nil })
-end
-
+${LUA_PRESENT}
+${luaPayload('aggro_message', AGGRO_MESSAGE)}
+${luaPayload('summary', ROOM_SUMMARY)}
 local function room_view(rid)
   local flat = redis.call('HGETALL', base .. 'room:' .. rid)
   if #flat == 0 then return nil end
@@ -100,7 +108,7 @@ local function leave(sid, only)
     local a = take_aggro(rid)
     if a then out.endedAggro = a end
     if redis.call('HGET', base .. 'room:' .. rid, 'persistent') ~= '1' then
-      redis.call('DEL', base .. 'room:' .. rid, base .. 'members:' .. rid, base .. 'win:count:' .. rid)
+      redis.call('DEL', base .. 'room:' .. rid, base .. 'members:' .. rid, count_window(rid))
       redis.call('ZREM', base .. 'rooms', rid)
       out.deleted = true
       announce(lobby_channel, 'deleteRoom', cjson.encode({ roomId = rid }))
@@ -149,7 +157,7 @@ for _, sid in ipairs(redis.call('HKEYS', base .. 'members:' .. rid)) do redis.ca
 local out = { members = members }
 local a = take_aggro(rid)
 if a then out.endedAggro = a end
-redis.call('DEL', base .. 'room:' .. rid, base .. 'members:' .. rid, base .. 'win:count:' .. rid)
+redis.call('DEL', base .. 'room:' .. rid, base .. 'members:' .. rid, count_window(rid))
 redis.call('ZREM', base .. 'rooms', rid)
 announce(lobby_channel, 'deleteRoom', cjson.encode({ roomId = rid }))
 return cjson.encode(out)
@@ -252,7 +260,7 @@ return cjson.encode(take_aggro(rid))
 /** ARGV: ttl, lobby, roomPrefix, roomId. */
 export const FLUSH_COUNT = script(`
 local rid = ARGV[4]
-redis.call('DEL', base .. 'win:count:' .. rid)
+redis.call('DEL', count_window(rid))
 local sent = redis.call('HGET', base .. 'room:' .. rid, 'countSent')
 if not sent then return 'null' end
 local count = redis.call('HLEN', base .. 'members:' .. rid)
@@ -265,7 +273,7 @@ return tostring(count)
 /** ARGV: ttl, lobby, roomPrefix, roomId, aggroUID, now. */
 export const FLUSH_POINT = script(`
 local rid, id, now = ARGV[4], ARGV[5], ARGV[6]
-redis.call('DEL', base .. 'win:point:' .. id)
+redis.call('DEL', point_window(id))
 local key = base .. 'aggro:' .. rid
 local h = redis.call('HMGET', key, 'aggroUID', 'point', 'pointSent')
 if h[1] ~= id or h[2] == h[3] then return 'null' end
