@@ -13,7 +13,6 @@ import { createServer as createHttpsServer } from 'node:https';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { Server } from 'socket.io';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../domain/clock.js';
 import type { IdSource } from '../domain/ids.js';
@@ -40,7 +39,8 @@ import { SocketIoDelivery } from '../transport/delivery.js';
 import { createHandlers } from '../transport/handlers.js';
 import { Handshake } from '../transport/handshake.js';
 import { httpRoutes } from './http-routes.js';
-import { originRefusal, originWarning } from '../transport/origin.js';
+import { originWarning } from '../transport/origin.js';
+import { createSocketServer } from '../transport/socket-server.js';
 import { ProgrammeRuntimes } from '../transport/programme-runtime.js';
 import { HandshakeRefusals } from '../transport/refusal-log.js';
 import { spreadShutdown } from '../transport/shutdown-spread.js';
@@ -110,27 +110,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
     onRefused: (line, nsp, code, message) => refusals.refused(line.address, nsp.slice(1), code, message),
     onClosed: (line) => refusals.closed(line.address, line.refused),
   });
-  const io: OnAirServer = new Server({
-    path: config.socketPath,
-    transports: config.transports,
-    maxHttpBufferSize: config.maxPayloadBytes,
-    serveClient: false,
-    ...(backends.adapter ? { adapter: backends.adapter } : {}),
-    ...(config.corsOrigins ? { cors: { origin: config.corsOrigins === '*' ? '*' : config.corsOrigins } } : {}),
-    // CORS does not cover WebSocket upgrades, so check the browser's Origin here for both.
-    allowRequest: (req, cb) => {
-      const origin = req.headers.origin;
-      if (origin) {
-        const refused = originRefusal(config, origin, req.headers.host);
-        if (refused) {
-          metrics.originRefused(refused);
-          return cb(null, false);
-        }
-      }
-      if (!gate.allowSession(req)) return cb('too many connection attempts, slow down', false);
-      cb(null, true);
-    },
-  });
+  const io = createSocketServer({ config, adapter: backends.adapter, gate, metrics });
   const runtimes = new ProgrammeRuntimes(io, { metrics, events, log: netLog });
   const delivery = new SocketIoDelivery(runtimes);
   // In memory the store announces through its broker to this delivery; Redis needs nothing here.
@@ -298,50 +278,21 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
   await programmes.start(parts.scheduleFile);
   connections.startHousekeeping();
 
-  // ---- shutdown, step by step; each step may rely on the ones before it
-  const shared = backends.shared;
-  let spread: ReturnType<typeof spreadShutdown> | null = null;
-  const steps: CloseStep[] = [
-    {
-      name: 'refuse new connections',
-      run: () => {
-        closing = true;
-        connections.beginClosing();
-        httpServer.close(); // no new connections; existing ones are handled below
-      },
+  const steps = closeSteps({
+    parts,
+    beginClosing: () => {
+      closing = true;
+      connections.beginClosing();
     },
-    {
-      name: 'tell every socket',
-      run: () => {
-        spread = spreadShutdown(runtimes.sockets(), config.shutdownSpreadMs);
-        log.info({ told: spread.told.length, seed: spread.seed, spreadMs: config.shutdownSpreadMs }, 'shutting down: sockets told, seed transports closing over the spread');
-      },
-    },
-    // State of its own dies with this process: its live aggros are ended and recorded.
-    { name: 'stop the domain', run: () => service.stop(!shared) },
-    { name: 'wait out the spread', run: () => spread && Promise.all([spread.disconnectTold(), spread.done]) },
-    {
-      // Seed sockets were served while they waited: aggros they began meanwhile die with this
-      // process's state, so they are recorded too.
-      name: 'record what the spread began',
-      run: () => (spread && spread.seed > 0 && !shared ? service.stop(true) : undefined),
-    },
-    { name: 'disconnect the rest', run: () => delivery.disconnectHere() },
-    { name: 'finish disconnect clean-ups', run: () => connections.drain() },
-    { name: 'stop housekeeping', run: () => connections.stopHousekeeping() },
-    { name: 'stop the schedule', run: () => programmes.stop() },
-    { name: 'leave the cluster', run: () => supervisor?.stop() },
-    {
-      name: 'close socket.io',
-      run: async () => {
-        await new Promise<void>((resolve) => io.close(() => resolve()));
-        httpServer.closeAllConnections();
-      },
-    },
-    // The records first: they may still need the database and Redis.
-    { name: 'close the records', run: () => records.close() },
-    { name: 'close the backends', run: () => Promise.allSettled([backends.close(), recordStore.close()]) },
-  ];
+    httpServer,
+    io,
+    runtimes,
+    delivery,
+    service,
+    connections,
+    programmes,
+    supervisor,
+  });
   let closed: Promise<void> | null = null;
 
   return {
@@ -371,4 +322,67 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       return closed;
     },
   };
+}
+
+interface Assembled {
+  parts: AppParts;
+  /** From now on handshakes are refused and `/readyz` says closing. */
+  beginClosing(): void;
+  httpServer: HttpServer;
+  io: OnAirServer;
+  runtimes: ProgrammeRuntimes;
+  delivery: SocketIoDelivery;
+  service: OnAirService;
+  connections: Connections;
+  programmes: Programmes;
+  supervisor: ClusterSupervisor | null;
+}
+
+/** The server's shutdown, step by step; each step may rely on the ones before it (the order is
+ * asserted by `test/unit/close-steps.test.ts`). */
+function closeSteps(a: Assembled): CloseStep[] {
+  const { config, log, backends, records, recordStore } = a.parts;
+  const { httpServer, io, service, connections } = a;
+  const shared = backends.shared;
+  let spread: ReturnType<typeof spreadShutdown> | null = null;
+  return [
+    {
+      name: 'refuse new connections',
+      run: () => {
+        a.beginClosing();
+        httpServer.close(); // no new connections; existing ones are handled below
+      },
+    },
+    {
+      name: 'tell every socket',
+      run: () => {
+        spread = spreadShutdown(a.runtimes.sockets(), config.shutdownSpreadMs);
+        log.info({ told: spread.told.length, seed: spread.seed, spreadMs: config.shutdownSpreadMs }, 'shutting down: sockets told, seed transports closing over the spread');
+      },
+    },
+    // State of its own dies with this process: its live aggros are ended and recorded.
+    { name: 'stop the domain', run: () => service.stop(!shared) },
+    { name: 'wait out the spread', run: () => spread && Promise.all([spread.disconnectTold(), spread.done]) },
+    {
+      // Seed sockets were served while they waited: aggros they began meanwhile die with this
+      // process's state, so they are recorded too.
+      name: 'record what the spread began',
+      run: () => (spread && spread.seed > 0 && !shared ? service.stop(true) : undefined),
+    },
+    { name: 'disconnect the rest', run: () => a.delivery.disconnectHere() },
+    { name: 'finish disconnect clean-ups', run: () => connections.drain() },
+    { name: 'stop housekeeping', run: () => connections.stopHousekeeping() },
+    { name: 'stop the schedule', run: () => a.programmes.stop() },
+    { name: 'leave the cluster', run: () => a.supervisor?.stop() },
+    {
+      name: 'close socket.io',
+      run: async () => {
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+        httpServer.closeAllConnections();
+      },
+    },
+    // The records first: they may still need the database and Redis.
+    { name: 'close the records', run: () => records.close() },
+    { name: 'close the backends', run: () => Promise.allSettled([backends.close(), recordStore.close()]) },
+  ];
 }
