@@ -23,11 +23,17 @@ import { Schedule } from '../domain/schedule.js';
 import { OnAirService } from '../domain/service.js';
 import { PasswordGuard } from '../domain/password-guard.js';
 import { ClusterSupervisor } from '../domain/supervisor.js';
+import { OnAirBoard } from '../app-api/board.js';
+import { ProgrammesFeed } from '../app-api/feed.js';
+import { appHandler } from '../app-api/handler.js';
+import { identifier } from '../app-api/identity.js';
+import { appOpenApiDocument } from '../app-api/openapi.js';
+import { appRoutes } from '../app-api/routes.js';
 import { adminHandler, adminRoutes } from '../operator/admin-api.js';
 import type { ServerMetrics } from '../operator/metrics.js';
 import { openApiDocument } from '../operator/openapi.js';
 import { Programmes } from '../operator/programmes.js';
-import { createSchemas, SCHEDULE_UID_PATTERN } from '../protocol/index.js';
+import { createSchemas, PROGRAMS_NAMESPACE, SCHEDULE_UID_PATTERN } from '../protocol/index.js';
 import type { RecordStore } from '../records/index.js';
 import type { StateStore } from '../state/store.js';
 import type { Authenticator } from './auth.js';
@@ -105,7 +111,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
     refusalsPerConnection: config.handshakeRefusalsPerConnection,
     clock,
     address: (req, fallback) => clientAddress(req, fallback, config.trustProxy),
-    validName: (nsp) => SCHEDULE_UID_PATTERN.test(nsp.slice(1)),
+    validName: (nsp) => nsp === PROGRAMS_NAMESPACE || SCHEDULE_UID_PATTERN.test(nsp.slice(1)),
     onRateLimited: (scope) => metrics.rateLimited(scope),
     onRefused: (line, nsp, code, message) => refusals.refused(line.address, nsp.slice(1), code, message),
     onClosed: (line) => refusals.closed(line.address, line.refused),
@@ -213,6 +219,37 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       )
     : null;
 
+  // ---- the app's surface: programmes on air (from memory) and the records of aggros
+  const board = new OnAirBoard({
+    programmes: () => schedule.list(),
+    counts: { viewers: (p) => store.sessionCount(p), rooms: async (p) => (await store.listRooms(p)).length },
+    clock,
+    log: log.child({ module: 'app-api' }),
+    intervalMs: Math.max(config.onAirRefreshMs, config.batchIntervalMs),
+    upcomingMax: 20,
+  });
+  const appRouteTable = appRoutes();
+  const appDocument = appOpenApiDocument(appRouteTable, '1');
+  const app = appHandler(
+    {
+      board,
+      records: recordStore,
+      onAirMaxAgeS: Math.max(1, Math.ceil(Math.max(config.onAirRefreshMs, config.batchIntervalMs) / 1000)),
+      openapi: () => appDocument,
+    },
+    appRouteTable,
+    {
+      corsOrigins: config.corsOrigins,
+      rate: config.appApiRate,
+      burst: config.appApiBurst,
+      clock,
+      address: (req) => clientAddress(req, req.socket.remoteAddress ?? '', config.trustProxy),
+      identify: identifier(parts.authenticator),
+      log: log.child({ module: 'app-api' }),
+      onRateLimited: () => metrics.rateLimited('app'),
+    },
+  );
+
   // ---- sockets: their handlers, their life, their handshake
   const attachHandlers = createHandlers({
     service,
@@ -270,6 +307,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       },
       metrics: () => metrics.text(),
       ...(admin ? { admin } : {}),
+      app,
     }),
   );
   // engine.io wraps the request listeners it finds, so the routes above never see (and never
@@ -290,10 +328,12 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       connections.serve(runtime);
     },
   });
+  const feed = new ProgrammesFeed(io, board);
 
   // ---- start
   await supervisor?.start();
   await programmes.start(parts.scheduleFile);
+  await board.start();
   connections.startHousekeeping();
 
   // ---- shutdown, step by step; each step may rely on the ones before it
@@ -328,6 +368,13 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
     { name: 'finish disconnect clean-ups', run: () => connections.drain() },
     { name: 'stop housekeeping', run: () => connections.stopHousekeeping() },
     { name: 'stop the schedule', run: () => programmes.stop() },
+    {
+      name: 'stop the programmes board',
+      run: () => {
+        feed.stop();
+        return board.stop();
+      },
+    },
     { name: 'leave the cluster', run: () => supervisor?.stop() },
     {
       name: 'close socket.io',

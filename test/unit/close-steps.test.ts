@@ -63,6 +63,7 @@ describe('close steps', () => {
       'finish disconnect clean-ups',
       'stop housekeeping',
       'stop the schedule',
+      'stop the programmes board',
       'leave the cluster',
       'close socket.io',
       'close the records',
