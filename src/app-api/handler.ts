@@ -109,7 +109,10 @@ export function appHandler(deps: AppDeps, routes: AppRoute[], opts: AppHandlerOp
         }
         values[name] = parse(params[name] ?? z.string(), raw) as string;
       });
-      if (!c.route.query && [...url.searchParams.keys()].length > 0) throw new HttpError('BAD_REQUEST', 'this route takes no query');
+      const keys = [...url.searchParams.keys()];
+      if (!c.route.query && keys.length > 0) throw new HttpError('BAD_REQUEST', 'this route takes no query');
+      // The schemas see one value per name; a second one would be dropped unseen.
+      if (new Set(keys).size !== keys.length) throw new HttpError('BAD_REQUEST', 'a query parameter is given twice');
       const userUID = c.route.user ? await opts.identify(req) : null;
       const reply = await c.route.handle(deps, { params: values, query: url.searchParams, userUID });
       const headers: Record<string, string | number> = { 'cache-control': reply.cacheControl };
