@@ -51,3 +51,35 @@ export interface ProgramsFeedEvents {
   /** Counts that changed since the last `viewers` (at most one per BATCH_INTERVAL_MS). */
   viewers: (counts: Record<string, number>) => void;
 }
+
+/** One of a programme's best aggros as `GET /v1/programs/:scheduleUID/aggros` lists it: what the
+ * room saw, and nothing that names the author beyond it. */
+export interface PublicAggro {
+  displayName: string;
+  photoURL?: string;
+  msg: string;
+  point: number;
+  /** Epoch ms. */
+  endedAt: number;
+}
+
+/** One of the caller's own aggros, as `GET /v1/me/aggros` lists them. */
+export interface MyAggro {
+  aggroUID: string;
+  scheduleUID: string;
+  /** `title_broadcaster` of the programme; null when the schedule did not know it. */
+  titleBroad: string | null;
+  msg: string;
+  point: number;
+  up: number;
+  down: number;
+  startedAt: number;
+  endedAt: number;
+  endReason: 'expired' | 'room_emptied' | 'removed' | 'program_ended' | 'shutdown';
+}
+
+/** A page of a list; `next` is the cursor of the following page, `null` at the end. */
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
