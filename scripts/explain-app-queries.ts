@@ -15,8 +15,16 @@ import { MIGRATIONS } from '../src/records/migrations.js';
 const ROWS = 20_000;
 const best = 'SELECT * FROM aggros WHERE schedule_uid = $1 AND point <= $2 AND (point < $2 OR (point = $2 AND (ended_at < $3 OR (ended_at = $3 AND aggro_uid > $4)))) ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT 21';
 const mine = 'SELECT * FROM aggros WHERE user_uid = $1 AND (ended_at, aggro_uid) < ($2, $3) ORDER BY ended_at DESC, aggro_uid DESC LIMIT 21';
+const bestFirst = 'SELECT * FROM aggros WHERE schedule_uid = $1 ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT 21';
+const mineFirst = 'SELECT * FROM aggros WHERE user_uid = $1 ORDER BY ended_at DESC, aggro_uid DESC LIMIT 21';
 const params = ['p7', 30, 1_000_000, 'a100'];
 const mineParams = ['u7', 1_000_000, 'a100'];
+const queries = [
+  ['best, first page', bestFirst, ['p7']],
+  ['best, after a cursor', best, params],
+  ['mine, first page', mineFirst, ['u7']],
+  ['mine, after a cursor', mine, mineParams],
+] as const;
 
 function row(i: number): unknown[] {
   return [`a${i}`, `p${i % 50}`, 'r', `u${i % 500}`, 'n', 'm', 'A', null, i % 40, 0, 0, i, 1_000_000 + i, 'expired', null];
@@ -37,7 +45,7 @@ try {
     return [sql.replace(/\$(\d+)/g, (_, n: string) => (ordered.push(p[Number(n) - 1]), '?')), ordered];
   };
   console.log('SQLite', db.prepare('select sqlite_version() v').get());
-  for (const [name, sql, p] of [['best', best, params], ['mine', mine, mineParams]] as const) {
+  for (const [name, sql, p] of queries) {
     console.log(`-- ${name}`);
     const [text, args] = q(sql, p);
     for (const r of db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(...args) as { detail: string }[]) console.log(r.detail);
@@ -67,7 +75,7 @@ if (process.env.PG_URL) {
     }
     await c.query('ANALYZE aggros');
     console.log('PostgreSQL', (await c.query('SHOW server_version')).rows[0]);
-    for (const [name, sql, p] of [['best', best, params], ['mine', mine, mineParams]] as const) {
+    for (const [name, sql, p] of queries) {
       console.log(`-- ${name}`);
       for (const r of (await c.query(`EXPLAIN ${sql}`, p)).rows as { 'QUERY PLAN': string }[]) console.log(r['QUERY PLAN']);
     }
