@@ -45,6 +45,29 @@ export class ProgrammesFeed {
     return this.nsp.sockets.size;
   }
 
+  /**
+   * Shutdown: send every feed socket to another server, each at a random moment of `spreadMs`.
+   * Its transport is closed rather than the socket disconnected: socket.io-client does not come
+   * back after a server's disconnect, but does after `transport close` (with its randomised
+   * back-off), and the next server's `loadPrograms` makes its list whole again. Settles when all
+   * are gone, or a little after the spread.
+   */
+  release(spreadMs: number, random: () => number = Math.random): Promise<void> {
+    const gone = [...this.nsp.sockets.values()].map(
+      (socket) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => socket.conn.close(), Math.floor(random() * spreadMs));
+          socket.once('disconnect', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        }),
+    );
+    if (gone.length === 0) return Promise.resolve();
+    let cap: NodeJS.Timeout | undefined;
+    return Promise.race([Promise.all(gone).then(() => undefined), new Promise<void>((resolve) => (cap = setTimeout(resolve, spreadMs + 500)))]).finally(() => clearTimeout(cap));
+  }
+
   stop(): void {
     this.unsubscribe();
   }

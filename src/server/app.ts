@@ -339,6 +339,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
   // ---- shutdown, step by step; each step may rely on the ones before it
   const shared = backends.shared;
   let spread: ReturnType<typeof spreadShutdown> | null = null;
+  let feedGone: Promise<void> | null = null;
   const steps: CloseStep[] = [
     {
       name: 'refuse new connections',
@@ -355,9 +356,11 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
         log.info({ told: spread.told.length, seed: spread.seed, spreadMs: config.shutdownSpreadMs }, 'shutting down: sockets told, seed transports closing over the spread');
       },
     },
+    // Home screens come back on the other servers over the same spread.
+    { name: 'send the programmes feed elsewhere', run: () => void (feedGone = feed.release(config.shutdownSpreadMs)) },
     // State of its own dies with this process: its live aggros are ended and recorded.
     { name: 'stop the domain', run: () => service.stop(!shared) },
-    { name: 'wait out the spread', run: () => spread && Promise.all([spread.disconnectTold(), spread.done]) },
+    { name: 'wait out the spread', run: () => Promise.all([spread && Promise.all([spread.disconnectTold(), spread.done]), feedGone]) },
     {
       // Seed sockets were served while they waited: aggros they began meanwhile die with this
       // process's state, so they are recorded too.

@@ -20,7 +20,7 @@ import { PostgresRecordStore } from '../../src/records/postgres-store.js';
 import type { RecordStore } from '../../src/records/record-store.js';
 import { SqliteRecordStore } from '../../src/records/sqlite-store.js';
 import { adminCall, ADMIN_TOKEN } from '../helpers/admin.js';
-import { appGet } from '../helpers/app-api.js';
+import { appGet, openFeed } from '../helpers/app-api.js';
 import { call, join, user } from '../helpers/client.js';
 import { startServer } from '../helpers/server.js';
 
@@ -303,6 +303,14 @@ describe('app API: safety and contract', () => {
     expect(pre.headers['access-control-allow-headers']).toContain('authorization');
     const refusedPre = await appGet(server, '/v1/me/aggros', { origin: 'https://evil.example' }, 'OPTIONS');
     expect(refusedPre.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('sends the feed elsewhere on shutdown: its transport closes within the spread, so socket.io-client reconnects by itself', async () => {
+    const server = await startServer({ SHUTDOWN_SPREAD_MS: '300' });
+    const feed = await openFeed(server);
+    const reason = feed.events.next('disconnect', () => true, 5000);
+    await server.close();
+    expect(await reason).toEqual(['transport close']);
   });
 
   it('serves its OpenAPI document from the route table, with the errors each route answers and no user field in public replies', async () => {

@@ -56,6 +56,7 @@ describe('close steps', () => {
     expect(ran).toEqual([
       'refuse new connections',
       'tell every socket',
+      'send the programmes feed elsewhere',
       'stop the domain',
       'wait out the spread',
       'record what the spread began',
