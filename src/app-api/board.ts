@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import { isOnAir, type Programme } from '../domain/schedule.js';
-import type { ProgramOnAir, ProgramsOnAir, ProgramUpcoming } from '../protocol/index.js';
+import { SCHEDULE_UID_PATTERN, type ProgramOnAir, type ProgramsOnAir, type ProgramUpcoming } from '../protocol/index.js';
 
 export interface BoardCounts {
   /** Sockets of the programme on every server. */
@@ -96,7 +96,8 @@ export class OnAirBoard {
   private async build(): Promise<void> {
     const { deps } = this;
     const now = deps.clock.now();
-    const all = deps.programmes();
+    // A programme stored before names starting with `_` were reserved could not be joined.
+    const all = deps.programmes().filter((p) => SCHEDULE_UID_PATTERN.test(p.scheduleUID));
     const previous = new Map(this.current.list.programs.map((p) => [p.scheduleUID, p]));
     const programs = await Promise.all(
       all.filter((p) => isOnAir(p, now)).map(async (p): Promise<ProgramOnAir> => {
