@@ -1,5 +1,6 @@
 /** The scenarios, in the order a full run takes them, each with its time budget. */
 import type { BenchEnv } from '../lib/env.js';
+import { appApi } from './app-api.js';
 import { batching } from './batching.js';
 import { cluster } from './cluster.js';
 import { connections } from './connections.js';
@@ -19,6 +20,7 @@ export const SCENARIOS = {
   connections: { title: '10,000 idle WSS connections; JWT handshakes per second', budgetMs: 180_000, run: connections },
   batching: { title: 'count + aggroPoint traffic in a vote storm and a join/leave storm, batched vs not', budgetMs: 240_000, run: batching },
   cluster: { title: 'three servers on a private Redis against one: fan-out with members on different servers', budgetMs: 240_000, run: cluster },
+  appApi: { title: 'the app home screen: GET /v1/programs/on-air per second (with and without If-None-Match); a /_programs feed socket against a programme socket', budgetMs: 240_000, run: appApi },
   experiments: { title: 'before/after at a fixed load: ws native helpers; a CPU profile of the server', budgetMs: 180_000, run: experiments },
 } satisfies Record<string, Scenario>;
 

@@ -1,10 +1,10 @@
 /** The web console: sign in to a programme, then follow and use it through the SDK. */
 import './style.css';
-import { connect, type OnAirClient, type OnAirState, type RoomSummary } from '../../src/client/index.js';
+import { connect, watchPrograms, type OnAirClient, type OnAirState, type ProgramsState, type RoomSummary } from '../../src/client/index.js';
 import { cleanMessage } from '../../src/protocol/text.js';
 import { byId, fields, show } from './dom.js';
 import { describeError, describeSystem } from './readable.js';
-import { renderChat, renderMembers, renderRooms, secondsLeft } from './views.js';
+import { renderChat, renderMembers, renderPrograms, renderRooms, secondsLeft } from './views.js';
 
 const ui = {
   status: byId('status'),
@@ -16,6 +16,9 @@ const ui = {
   signIn: byId('sign-in'),
   signInForm: byId<HTMLFormElement>('sign-in-form'),
   connectButton: byId<HTMLButtonElement>('connect'),
+  programList: byId('program-list'),
+  noPrograms: byId('no-programs'),
+  otherProgram: byId<HTMLDetailsElement>('other-program'),
   lobby: byId('lobby'),
   roomList: byId('room-list'),
   roomTotal: byId('room-total'),
@@ -78,9 +81,8 @@ async function act(button: HTMLButtonElement | null, action: () => Promise<unkno
 // --- sign-in ---------------------------------------------------------------------------------
 
 const REMEMBERED = 'onair-console';
-const form = ui.signInForm.elements as unknown as Record<'program' | 'userUID' | 'displayName' | 'token', HTMLInputElement>;
+const form = ui.signInForm.elements as unknown as Record<'otherProgram' | 'userUID' | 'displayName' | 'token', HTMLInputElement>;
 const saved = JSON.parse(localStorage.getItem(REMEMBERED) ?? '{}') as Record<string, string>;
-form.program.value = saved.program ?? '';
 form.userUID.value = saved.userUID ?? `viewer-${crypto.randomUUID().slice(0, 8)}`;
 form.displayName.value = saved.displayName ?? '';
 
@@ -93,19 +95,47 @@ function modeChanged(): void {
 ui.signInForm.addEventListener('change', modeChanged);
 modeChanged();
 
+// The page opens on what is on air, kept current by the programmes feed; the last programme
+// signed in to is picked again when it is still on air.
+let pickedBefore = saved.program ?? '';
+function renderOnAir(state: ProgramsState): void {
+  show(ui.noPrograms, renderPrograms(ui.programList, state.programs) === 0);
+  const again = pickedBefore && ui.programList.querySelector<HTMLInputElement>(`input[value="${CSS.escape(pickedBefore)}"]`);
+  if (again) {
+    again.checked = true;
+    pickedBefore = '';
+  }
+}
+watchPrograms({ url: location.origin }).then(
+  (feed) => {
+    feed.state.subscribe(renderOnAir);
+    renderOnAir(feed.state);
+  },
+  () => {
+    // Without the list the page still works: a programme can be named by hand.
+    ui.noPrograms.textContent = 'The list of programmes is unavailable; name one below.';
+    ui.otherProgram.open = true;
+  },
+);
+
 ui.signInForm.addEventListener('submit', (event) => {
   event.preventDefault();
   const f = fields(ui.signInForm);
+  const program = f.otherProgram || f.program;
+  if (!program) {
+    showError(new Error('Pick a programme on air, or name another one.'));
+    return;
+  }
   const identity = f.mode === 'dev' ? { identity: { userUID: f.userUID ?? '', displayName: f.displayName ?? '' } } : { token: f.token ?? '' };
   ui.status.textContent = 'Connecting…';
   void act(ui.connectButton, async () => {
     try {
-      start(await connect({ url: location.origin, program: f.program ?? '', ...identity }));
+      start(await connect({ url: location.origin, program, ...identity }));
     } catch (err) {
       ui.status.textContent = 'Signed out';
       throw err;
     }
-    localStorage.setItem(REMEMBERED, JSON.stringify({ program: f.program, userUID: f.userUID, displayName: f.displayName }));
+    localStorage.setItem(REMEMBERED, JSON.stringify({ program, userUID: f.userUID, displayName: f.displayName }));
   });
 });
 

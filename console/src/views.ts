@@ -1,6 +1,6 @@
 /** The console's lists, drawn from the SDK's state. Lists keep their elements by id, so a
  * count changing or a message arriving never rebuilds (or steals focus from) the rest. */
-import type { AggroMessage, ChatMessage, RoomSummary, UserInfo } from '../../src/client/index.js';
+import type { AggroMessage, ChatMessage, ProgramOnAir, RoomSummary, UserInfo } from '../../src/client/index.js';
 import { el } from './dom.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -125,4 +125,26 @@ export function secondsLeft(aggro: AggroMessage, now = Date.now()): { left: numb
   const life = Math.max(1, aggro.expiresAt - aggro.ts);
   const ms = Math.min(life, Math.max(0, aggro.expiresAt - now));
   return { left: Math.ceil(ms / 1000), share: ms / life };
+}
+
+/** The programmes on air as radio choices of the sign-in form, most viewers first; the one
+ * picked stays picked while counts move. */
+export function renderPrograms(list: HTMLElement, programs: Iterable<ProgramOnAir>): number {
+  return reconcile(
+    list,
+    programs,
+    (p) => p.scheduleUID,
+    (p) =>
+      el('li', { 'data-testid': 'program-item' },
+        el('label', { class: 'inline' },
+          el('input', { type: 'radio', name: 'program', value: p.scheduleUID, 'data-testid': 'program-choice' }),
+          el('span', { class: 'title', 'data-testid': 'program-title' }),
+          el('span', { class: 'muted', 'data-testid': 'program-broadcaster' })),
+        el('span', { class: 'count', 'data-testid': 'program-viewers' })),
+    (node, p) => {
+      node.querySelector('[data-testid="program-title"]')!.textContent = p.title;
+      node.querySelector('[data-testid="program-broadcaster"]')!.textContent = p.broadcaster;
+      node.querySelector('[data-testid="program-viewers"]')!.textContent = `${p.viewers} watching · ${p.rooms} ${p.rooms === 1 ? 'room' : 'rooms'}`;
+    },
+  );
 }

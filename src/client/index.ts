@@ -6,6 +6,18 @@
 export { connect, DEFAULT_TIMEOUT_MS, OnAirClient, type ConnectOptions, type OnAirSocket } from './client.js';
 export { OnAirConnectError, OnAirError, type OnAirConnectErrorCode } from './errors.js';
 export { expectedIdentity, tokenClaims } from './identity.js';
+export { OnAirApi, OnAirHttpError, programsOnAir, type AppApiOptions, type PageOptions } from './app-api.js';
+export { ProgramsFeedClient, watchPrograms, type ProgramsFeedOptions } from './programs-feed.js';
+export {
+  initialPrograms,
+  ProgramsState,
+  reducePrograms,
+  waitForPrograms,
+  type ProgramsAction,
+  type ProgramsEvent,
+  type ProgramsListener,
+  type ProgramsSnapshot,
+} from './programs-state.js';
 export {
   initialSnapshot,
   MESSAGES_KEPT,
@@ -21,4 +33,6 @@ export {
 // The protocol's types and codes, so that an application needs this one import.
 export * from '../protocol/errors.js';
 export type * from '../protocol/events.js';
+export type * from '../protocol/programs.js';
+export { PROGRAMS_NAMESPACE } from '../protocol/programs.js';
 export { clientEventNames, serverEventNames } from '../protocol/events.js';

@@ -113,6 +113,9 @@ const envSchema = z.object({
   PASSWORD_FAILURES_PER_ROOM: int(20, 1, 100_000),
   PASSWORD_LOCK_MS: int(60_000, 100, 86_400_000),
   HOUSEKEEPING_MS: int(5000, 50, 60_000),
+  APP_API_RATE: int(10, 1, 100_000),
+  APP_API_BURST: int(40, 1, 100_000),
+  ON_AIR_REFRESH_MS: int(1000, 50, 60_000),
 });
 
 export type JwtKeySource =
@@ -181,6 +184,12 @@ export interface Config {
   passwords: { hashConcurrency: number; hashQueue: number; failuresPerUser: number; failuresPerRoom: number; lockMs: number };
   /** How often idle programmes are looked at for release. */
   housekeepingMs: number;
+  /** Per-address token bucket over every `/v1` request (429 beyond). */
+  appApiRate: number;
+  appApiBurst: number;
+  /** How often the programmes on air and their counts are read again (`/v1/programs/on-air`,
+   * `/_programs`); never more often than BATCH_INTERVAL_MS. */
+  onAirRefreshMs: number;
 }
 
 export class ConfigError extends Error {
@@ -299,6 +308,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       lockMs: e.PASSWORD_LOCK_MS,
     },
     housekeepingMs: e.HOUSEKEEPING_MS,
+    appApiRate: e.APP_API_RATE,
+    appApiBurst: e.APP_API_BURST,
+    onAirRefreshMs: e.ON_AIR_REFRESH_MS,
   };
   if (e.REDIS_URL) config.redisUrl = e.REDIS_URL;
   if (e.DATABASE_URL) config.databaseUrl = e.DATABASE_URL;

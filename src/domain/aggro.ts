@@ -51,6 +51,7 @@ export function aggroRecord(scheduleUID: string, a: LiveAggro, endedAt: number, 
     endReason,
   };
   if (a.titleBroad) r.titleBroad = a.titleBroad;
+  if (a.photoURL) r.photoURL = a.photoURL;
   return r;
 }
 

@@ -58,6 +58,8 @@ export interface AggroRecord {
   roomId: string;
   userUID: string;
   displayName: string;
+  /** The author's picture as authenticated, shown with the public list of a programme's best. */
+  photoURL?: string;
   msg: string;
   type: 'A' | 'AP';
   titleBroad?: string;

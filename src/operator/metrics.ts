@@ -153,7 +153,7 @@ export class ServerMetrics implements DomainObserver, PasswordObserver {
   }
   /** `engine`: new engine.io sessions refused at the HTTP level (`allowRequest`); `load`: the
    * room and member lists over their own per-socket bucket. */
-  rateLimited(scope: 'handshake' | 'event' | 'engine' | 'load'): void {
+  rateLimited(scope: 'handshake' | 'event' | 'engine' | 'load' | 'app'): void {
     this.rateLimits.inc({ scope });
   }
   handshakeFloodClosed(): void {

@@ -5,7 +5,8 @@ import type { AdminRoute } from './admin-api.js';
 import { errorReply } from './admin-schemas.js';
 import { httpErrors, type HttpErrorCode } from './http-errors.js';
 
-function schemaOf(schema: ZodType, io: 'input' | 'output'): unknown {
+/** A zod schema as JSON Schema for an OpenAPI document (the app API's too). */
+export function schemaOf(schema: ZodType, io: 'input' | 'output'): unknown {
   const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
   delete json.$schema;
   return json;

@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import type { ClientEventName, ClientToServerEvents, ServerEventName, ServerToClientEvents } from './events.js';
+import type { ProgramsFeedEvents } from './programs.js';
 import type { Schemas } from './schemas.js';
 
 export type Presence = 'required' | 'optional';
@@ -155,3 +156,20 @@ type SchemaDrift = {
       : E;
 }[ClientEventName];
 type SchemasMatchEvents = ExpectNone<SchemaDrift>;
+
+type FeedOutlines = { [E in keyof ProgramsFeedEvents]: OutlineOf<Parameters<ProgramsFeedEvents[E]>[0]> };
+
+/** The events of the programmes feed `/_programs` (spec section 10). */
+export const programsFeedEventNames = ['loadPrograms', 'addProgram', 'removeProgram', 'viewers'] as const satisfies readonly (keyof ProgramsFeedEvents)[];
+
+const programOnAir = {
+  properties: { scheduleUID: 'required', title: 'required', broadcaster: 'required', startAt: 'required', endAt: 'required', viewers: 'required', rooms: 'required' },
+} as const;
+
+/** The payload of every event of the feed; `viewers` is a map, whose keys are scheduleUIDs. */
+export const programsFeedFields = {
+  loadPrograms: { properties: { programs: 'required', upcoming: 'required' } },
+  addProgram: programOnAir,
+  removeProgram: 'scalar',
+  viewers: { properties: {} },
+} as const satisfies FeedOutlines;

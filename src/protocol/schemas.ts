@@ -8,8 +8,10 @@ import { cleanLine, cleanMessage, codePointLength, hasForbiddenKeys, hasIllForme
 /** Room and aggro ids are server-made and URL-safe; anything else cannot name one. The one id
  * pattern: the admin API's OpenAPI document states it from here too. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** A scheduleUID is also a namespace name (`/<scheduleUID>`): the same URL-safe id. */
-export const SCHEDULE_UID_PATTERN = ID_PATTERN;
+/** A scheduleUID is also a namespace name (`/<scheduleUID>`): the same URL-safe id, except that
+ * a leading `_` is reserved for the server's own namespaces (`/_programs`), so the schedule, the
+ * admin API and the namespace matcher all refuse it. */
+export const SCHEDULE_UID_PATTERN = /^(?!_)[A-Za-z0-9_-]{1,64}$/;
 
 export const TITLE_MAX = 40;
 export const PASSWORD_MAX = 32;

@@ -64,6 +64,15 @@ export const MIGRATIONS: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'the app API: authors\' photos, a user\'s own aggros by an index range',
+    statements: [
+      `ALTER TABLE aggros ADD COLUMN photo_url TEXT`,
+      // GET /v1/me/aggros, newest first: the cursor (ended_at, aggro_uid) is one row-value bound.
+      `CREATE INDEX aggros_mine ON aggros (user_uid, ended_at DESC, aggro_uid DESC)`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

@@ -57,8 +57,8 @@ export class PostgresRecordStore extends SqlRecordStore {
 
   async saveAggro(record: AggroRecord): Promise<boolean> {
     const r = await this.pool.query(
-      `INSERT INTO aggros (aggro_uid, schedule_uid, room_id, user_uid, display_name, msg, type, title_broad, point, up, down, started_at, ended_at, end_reason)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (aggro_uid) DO NOTHING`,
+      `INSERT INTO aggros (aggro_uid, schedule_uid, room_id, user_uid, display_name, msg, type, title_broad, point, up, down, started_at, ended_at, end_reason, photo_url)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (aggro_uid) DO NOTHING`,
       recordParams(record),
     );
     return r.rowCount === 1;
@@ -68,7 +68,8 @@ export class PostgresRecordStore extends SqlRecordStore {
     const after = page.cursor ? decodeCursor(page.cursor) : null;
     const r = after
       ? await this.pool.query(
-          `SELECT * FROM aggros WHERE schedule_uid = $1
+          // `point <= $2` bounds the index scan (see the SQLite store).
+          `SELECT * FROM aggros WHERE schedule_uid = $1 AND point <= $2
              AND (point < $2 OR (point = $2 AND (ended_at < $3 OR (ended_at = $3 AND aggro_uid > $4))))
            ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT $5`,
           [scheduleUID, after.point, after.endedAt, after.aggroUID, page.limit + 1],

@@ -24,6 +24,9 @@ export interface RecordStore {
   saveAggro(record: AggroRecord): Promise<boolean>;
   /** Recorded aggros of a programme, highest `point` first (then latest end). */
   listAggros(scheduleUID: string, page: { limit: number; cursor?: string | null }): Promise<AggroPage>;
+  /** A user's recorded aggros, newest end first (then `aggroUID`, descending); the cursor is
+   * `encodeUserCursor`'s. */
+  listUserAggros(userUID: string, page: { limit: number; cursor?: string | null }): Promise<AggroPage>;
 
   /** The schedule, earliest first. */
   listPrograms(): Promise<Programme[]>;
@@ -62,6 +65,23 @@ export function decodeCursor(cursor: string): { point: number; endedAt: number; 
     const [point, endedAt, aggroUID] = v as unknown[];
     if (!Number.isSafeInteger(point) || !Number.isSafeInteger(endedAt) || typeof aggroUID !== 'string') return null;
     return { point: point as number, endedAt: endedAt as number, aggroUID };
+  } catch {
+    return null;
+  }
+}
+
+/** The position after the last item of a page of one user's aggros (newest first). */
+export function encodeUserCursor(r: { endedAt: number; aggroUID: string }): string {
+  return Buffer.from(JSON.stringify([r.endedAt, r.aggroUID])).toString('base64url');
+}
+
+export function decodeUserCursor(cursor: string): { endedAt: number; aggroUID: string } | null {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(v) || v.length !== 2) return null;
+    const [endedAt, aggroUID] = v as unknown[];
+    if (!Number.isSafeInteger(endedAt) || typeof aggroUID !== 'string') return null;
+    return { endedAt: endedAt as number, aggroUID };
   } catch {
     return null;
   }

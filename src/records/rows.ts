@@ -11,6 +11,8 @@ export interface AggroRow {
   msg: string;
   type: 'A' | 'AP';
   title_broad: string | null;
+  /** Absent from rows written before migration 3 read by a test's raw query; null otherwise. */
+  photo_url?: string | null;
   point: number | string;
   up: number | string;
   down: number | string;
@@ -36,10 +38,11 @@ export function rowToRecord(r: AggroRow): AggroRecord {
     endReason: r.end_reason,
   };
   if (r.title_broad !== null) rec.titleBroad = r.title_broad;
+  if (r.photo_url) rec.photoURL = r.photo_url;
   return rec;
 }
 
 export function recordParams(r: AggroRecord): (string | number | null)[] {
-  return [r.aggroUID, r.scheduleUID, r.roomId, r.userUID, r.displayName, r.msg, r.type, r.titleBroad ?? null, r.point, r.up, r.down, r.startedAt, r.endedAt, r.endReason];
+  return [r.aggroUID, r.scheduleUID, r.roomId, r.userUID, r.displayName, r.msg, r.type, r.titleBroad ?? null, r.point, r.up, r.down, r.startedAt, r.endedAt, r.endReason, r.photoURL ?? null];
 }
 

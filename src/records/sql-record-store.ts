@@ -7,7 +7,8 @@ import { banApplies, banScope, EVERYWHERE, type Ban } from '../domain/bans.js';
 import type { Room } from '../domain/model.js';
 import type { AggroRecord } from '../domain/model.js';
 import type { Programme } from '../domain/schedule.js';
-import type { AggroPage, RecordStore } from './record-store.js';
+import { decodeUserCursor, encodeUserCursor, type AggroPage, type RecordStore } from './record-store.js';
+import { rowToRecord, type AggroRow } from './rows.js';
 
 export interface SqlRunner {
   all<T>(sql: string, params: unknown[]): Promise<T[]>;
@@ -52,6 +53,20 @@ export abstract class SqlRecordStore implements RecordStore {
   abstract migrate(): Promise<void>;
   abstract saveAggro(record: AggroRecord): Promise<boolean>;
   abstract listAggros(scheduleUID: string, page: { limit: number; cursor?: string | null }): Promise<AggroPage>;
+
+  /** Both dialects take the row-value bound, and both read it as one range of `aggros_mine`. */
+  async listUserAggros(userUID: string, page: { limit: number; cursor?: string | null }): Promise<AggroPage> {
+    const after = page.cursor ? decodeUserCursor(page.cursor) : null;
+    const rows = after
+      ? await this.sql.all<AggroRow>(
+          'SELECT * FROM aggros WHERE user_uid = $1 AND (ended_at, aggro_uid) < ($2, $3) ORDER BY ended_at DESC, aggro_uid DESC LIMIT $4',
+          [userUID, after.endedAt, after.aggroUID, page.limit + 1],
+        )
+      : await this.sql.all<AggroRow>('SELECT * FROM aggros WHERE user_uid = $1 ORDER BY ended_at DESC, aggro_uid DESC LIMIT $2', [userUID, page.limit + 1]);
+    const items = rows.slice(0, page.limit).map(rowToRecord);
+    const last = items.at(-1);
+    return { items, next: rows.length > page.limit && last ? encodeUserCursor(last) : null };
+  }
   abstract close(): Promise<void>;
 
   async ping(): Promise<boolean> {

@@ -138,8 +138,8 @@ export class SqliteRecordStore extends SqlRecordStore {
     try {
       const info = this
         .statement(
-          `INSERT INTO aggros (aggro_uid, schedule_uid, room_id, user_uid, display_name, msg, type, title_broad, point, up, down, started_at, ended_at, end_reason)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aggro_uid) DO NOTHING`,
+          `INSERT INTO aggros (aggro_uid, schedule_uid, room_id, user_uid, display_name, msg, type, title_broad, point, up, down, started_at, ended_at, end_reason, photo_url)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (aggro_uid) DO NOTHING`,
         )
         .run(...recordParams(record));
       return info.changes === 1;
@@ -154,11 +154,13 @@ export class SqliteRecordStore extends SqlRecordStore {
     const rows = (
       after
         ? this.statement(
-              `SELECT * FROM aggros WHERE schedule_uid = ?
+              // `point <= ?` is what lets a later page start inside the index rather than
+              // filter its way down from the programme's best.
+              `SELECT * FROM aggros WHERE schedule_uid = ? AND point <= ?
                  AND (point < ? OR (point = ? AND (ended_at < ? OR (ended_at = ? AND aggro_uid > ?))))
                ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT ?`,
             )
-            .all(scheduleUID, after.point, after.point, after.endedAt, after.endedAt, after.aggroUID, page.limit + 1)
+            .all(scheduleUID, after.point, after.point, after.point, after.endedAt, after.endedAt, after.aggroUID, page.limit + 1)
         : this.statement('SELECT * FROM aggros WHERE schedule_uid = ? ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT ?').all(scheduleUID, page.limit + 1)
     ) as AggroRow[];
     const items = rows.slice(0, page.limit).map(rowToRecord);

@@ -22,11 +22,17 @@ import { Schedule } from '../domain/schedule.js';
 import { OnAirService } from '../domain/service.js';
 import { PasswordGuard } from '../domain/password-guard.js';
 import { ClusterSupervisor } from '../domain/supervisor.js';
+import { OnAirBoard } from '../app-api/board.js';
+import { ProgrammesFeed } from '../app-api/feed.js';
+import { appHandler } from '../app-api/handler.js';
+import { identifier } from '../app-api/identity.js';
+import { appOpenApiDocument } from '../app-api/openapi.js';
+import { appRoutes } from '../app-api/routes.js';
 import { adminHandler, adminRoutes } from '../operator/admin-api.js';
 import type { ServerMetrics } from '../operator/metrics.js';
 import { openApiDocument } from '../operator/openapi.js';
 import { Programmes } from '../operator/programmes.js';
-import { createSchemas, SCHEDULE_UID_PATTERN } from '../protocol/index.js';
+import { createSchemas, PROGRAMS_NAMESPACE, SCHEDULE_UID_PATTERN } from '../protocol/index.js';
 import type { RecordStore } from '../records/index.js';
 import type { StateStore } from '../domain/ports/store.js';
 import type { Authenticator } from '../transport/auth.js';
@@ -105,7 +111,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
     refusalsPerConnection: config.handshakeRefusalsPerConnection,
     clock,
     address: (req, fallback) => clientAddress(req, fallback, config.trustProxy),
-    validName: (nsp) => SCHEDULE_UID_PATTERN.test(nsp.slice(1)),
+    validName: (nsp) => nsp === PROGRAMS_NAMESPACE || SCHEDULE_UID_PATTERN.test(nsp.slice(1)),
     onRateLimited: (scope) => metrics.rateLimited(scope),
     onRefused: (line, nsp, code, message) => refusals.refused(line.address, nsp.slice(1), code, message),
     onClosed: (line) => refusals.closed(line.address, line.refused),
@@ -195,6 +201,37 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       )
     : null;
 
+  // ---- the app's surface: programmes on air (from memory) and the records of aggros
+  const board = new OnAirBoard({
+    programmes: () => schedule.list(),
+    counts: { viewers: (p) => store.sessionCount(p), rooms: async (p) => (await store.listRooms(p)).length },
+    clock,
+    log: log.child({ module: 'app-api' }),
+    intervalMs: Math.max(config.onAirRefreshMs, config.batchIntervalMs),
+    upcomingMax: 20,
+  });
+  const appRouteTable = appRoutes();
+  const appDocument = appOpenApiDocument(appRouteTable, '1');
+  const app = appHandler(
+    {
+      board,
+      records: recordStore,
+      onAirMaxAgeS: Math.max(1, Math.ceil(Math.max(config.onAirRefreshMs, config.batchIntervalMs) / 1000)),
+      openapi: () => appDocument,
+    },
+    appRouteTable,
+    {
+      corsOrigins: config.corsOrigins,
+      rate: config.appApiRate,
+      burst: config.appApiBurst,
+      clock,
+      address: (req) => clientAddress(req, req.socket.remoteAddress ?? '', config.trustProxy),
+      identify: identifier(parts.authenticator),
+      log: log.child({ module: 'app-api' }),
+      onRateLimited: () => metrics.rateLimited('app'),
+    },
+  );
+
   // ---- sockets: their handlers, their life, their handshake
   const attachHandlers = createHandlers({
     service,
@@ -252,6 +289,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       },
       metrics: () => metrics.text(),
       ...(admin ? { admin } : {}),
+      app,
     }),
   );
   // engine.io wraps the request listeners it finds, so the routes above never see (and never
@@ -272,10 +310,12 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       connections.serve(runtime);
     },
   });
+  const feed = new ProgrammesFeed(io, board);
 
   // ---- start
   await supervisor?.start();
   await programmes.start(parts.scheduleFile);
+  await board.start();
   connections.startHousekeeping();
 
   const steps = closeSteps({
@@ -292,6 +332,8 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
     connections,
     programmes,
     supervisor,
+    feed,
+    board,
   });
   let closed: Promise<void> | null = null;
 
@@ -336,6 +378,8 @@ interface Assembled {
   connections: Connections;
   programmes: Programmes;
   supervisor: ClusterSupervisor | null;
+  feed: ProgrammesFeed;
+  board: OnAirBoard;
 }
 
 /** The server's shutdown, step by step; each step may rely on the ones before it (the order is
@@ -345,6 +389,7 @@ function closeSteps(a: Assembled): CloseStep[] {
   const { httpServer, io, service, connections } = a;
   const shared = backends.shared;
   let spread: ReturnType<typeof spreadShutdown> | null = null;
+  let feedGone: Promise<void> | null = null;
   return [
     {
       name: 'refuse new connections',
@@ -360,9 +405,11 @@ function closeSteps(a: Assembled): CloseStep[] {
         log.info({ told: spread.told.length, seed: spread.seed, spreadMs: config.shutdownSpreadMs }, 'shutting down: sockets told, seed transports closing over the spread');
       },
     },
+    // Home screens come back on the other servers over the same spread.
+    { name: 'send the programmes feed elsewhere', run: () => void (feedGone = a.feed.release(config.shutdownSpreadMs)) },
     // State of its own dies with this process: its live aggros are ended and recorded.
     { name: 'stop the domain', run: () => service.stop(!shared) },
-    { name: 'wait out the spread', run: () => spread && Promise.all([spread.disconnectTold(), spread.done]) },
+    { name: 'wait out the spread', run: () => Promise.all([spread && Promise.all([spread.disconnectTold(), spread.done]), feedGone]) },
     {
       // Seed sockets were served while they waited: aggros they began meanwhile die with this
       // process's state, so they are recorded too.
@@ -373,6 +420,13 @@ function closeSteps(a: Assembled): CloseStep[] {
     { name: 'finish disconnect clean-ups', run: () => connections.drain() },
     { name: 'stop housekeeping', run: () => connections.stopHousekeeping() },
     { name: 'stop the schedule', run: () => a.programmes.stop() },
+    {
+      name: 'stop the programmes board',
+      run: () => {
+        a.feed.stop();
+        return a.board.stop();
+      },
+    },
     { name: 'leave the cluster', run: () => a.supervisor?.stop() },
     {
       name: 'close socket.io',

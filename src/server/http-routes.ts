@@ -1,4 +1,4 @@
-/** Plain HTTP routes beside socket.io: health for orchestrators, metrics, the admin API, the console. */
+/** Plain HTTP routes beside socket.io: health for orchestrators, metrics, the admin API, the app API, the console. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendError, sendJson as json } from '../operator/http.js';
 import { consoleRoute, isConsolePath } from './console-route.js';
@@ -15,6 +15,8 @@ export interface HttpSurface {
   metrics(): Promise<{ contentType: string; body: string }>;
   /** The `/admin` handler, when `ADMIN_TOKEN` enables it. */
   admin?: (req: IncomingMessage, res: ServerResponse, url: URL) => void;
+  /** The `/v1` handler (the app API). */
+  app?: (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 }
 
 export function httpRoutes(surface: HttpSurface) {
@@ -31,6 +33,8 @@ export function httpRoutes(surface: HttpSurface) {
     if (isConsolePath(path)) return serveConsole(req, res);
     // Without ADMIN_TOKEN the API is off: 404 whatever the method.
     if (path === '/admin' || path.startsWith('/admin/')) return surface.admin ? surface.admin(req, res, url) : sendError(res, 'NOT_FOUND');
+    // Before the method check: browsers' CORS preflights are OPTIONS.
+    if (surface.app && (path === '/v1' || path.startsWith('/v1/'))) return surface.app(req, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 'METHOD_NOT_ALLOWED');
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/readyz') {

@@ -4,7 +4,9 @@
  * and its ending (off air, under way). `dispose()` lets go of all of it at once, as a Colyseus
  * `Room` disposes its clock: nothing of a released programme stays behind on this server.
  *
- * `ProgrammeRuntimes` is the only maker of namespaces. Every namespace gets its middleware and
+ * `ProgrammeRuntimes` is the only maker of programmes' namespaces (the server's own, whose names
+ * start with `_` and which `SCHEDULE_UID_PATTERN` keeps from every programme, are made by their
+ * modules: `/_programs` by `app-api/feed.ts`). Every namespace gets its middleware and
  * its connection handler from `serve()` the moment it is made, whether a client asked for it or
  * the domain needs to broadcast to it (letting `io.of(name)` make one elsewhere would make a
  * namespace without middleware). A client's handshake into a programme with no runtime here yet
@@ -113,8 +115,8 @@ export class ProgrammeRuntimes {
   serve(serving: Serving): void {
     if (this.serving) throw new Error('ProgrammeRuntimes.serve() called twice');
     this.serving = serving;
-    // Dynamic namespaces: a valid name is made on demand; anything else gets socket.io's own
-    // "Invalid namespace".
+    // Dynamic namespaces: a valid name is made on demand; anything else, a reserved `_` name
+    // included, gets socket.io's own "Invalid namespace".
     this.io.of((name, auth, next) => {
       const program = name.slice(1);
       if (!SCHEDULE_UID_PATTERN.test(program)) return next(null, false);

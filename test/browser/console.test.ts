@@ -64,8 +64,12 @@ async function viewer(server: TestServer, program: string, name: string, userUID
   // Anything the page throws or logs as an error (a refused script, a CSP violation) fails the test.
   page.on('pageerror', (err) => pageErrors.push(`${name}: ${err.message}`));
   page.on('console', (msg) => msg.type() === 'error' && pageErrors.push(`${name}: ${msg.text()}`));
+  // The console opens on the programmes on air: the programme is put on the schedule, then picked.
+  if (!server.app.programmes.schedule.get(program)) {
+    await server.app.programmes.put({ scheduleUID: program, title: `Programme ${program}`, broadcaster: 'KBS', startAt: Date.now() - 60_000, endAt: Date.now() + 3_600_000 });
+  }
   await page.goto('/console/');
-  await page.getByTestId('program').fill(program);
+  await page.locator(`[data-testid="program-choice"][value="${program}"]`).check();
   await page.getByTestId('user-uid').fill(userUID);
   await page.getByTestId('display-name').fill(name);
   await page.getByTestId('connect').click();
@@ -187,12 +191,34 @@ describe('the web console', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('opens on the programmes on air, most viewers first, kept current by the feed', { timeout: 30_000 }, async () => {
+    const server = await startServer({ ON_AIR_REFRESH_MS: '100' });
+    const now = Date.now();
+    await server.app.programmes.put({ scheduleUID: 'quiz', title: 'Quiz Night', broadcaster: 'MBC', startAt: now - 60_000, endAt: now + 3_600_000 });
+    await server.app.programmes.put({ scheduleUID: 'match', title: 'The Match', broadcaster: 'KBS', startAt: now - 30_000, endAt: now + 3_600_000 });
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: server.url });
+    contexts.push(context);
+    const p = await context.newPage();
+    p.on('pageerror', (err) => pageErrors.push(err.message));
+    await p.goto('/console/');
+    // The file's servers share one database, whose schedule has the other tests' programmes too.
+    const titles = async () => (await p.getByTestId('program-title').allTextContents()).filter((t) => t === 'Quiz Night' || t === 'The Match');
+    await expect.poll(titles, { timeout: WAIT_MS }).toEqual(['Quiz Night', 'The Match']);
+    await joinProgram(server, 'match', user('fan'));
+    await expect.poll(titles, { timeout: WAIT_MS }).toEqual(['The Match', 'Quiz Night']);
+    await hasText(p.getByTestId('program-item').filter({ hasText: 'The Match' }).getByTestId('program-viewers'), '1 watching · 0 rooms');
+    await p.screenshot({ path: join(SHOTS, 'console-programs.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
   it('a refused sign-in is shown in words', { timeout: 30_000 }, async () => {
     const server = await startServer();
     const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: server.url });
     contexts.push(context);
     const p = await context.newPage();
     await p.goto('/console/');
+    // A programme the schedule does not list is named by hand.
+    await p.getByTestId('other-program').locator('summary').click();
     await p.getByTestId('program').fill('sport');
     await p.getByTestId('user-uid').fill('has space');
     await p.getByTestId('display-name').fill('Kai');

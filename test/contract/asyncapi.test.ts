@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConnectErrorCode, ErrorCode, SystemCode, connectErrorReconnect, errorMessages, systemReconnect } from '../../src/protocol/errors.js';
 import { clientEventNames, serverEventNames } from '../../src/protocol/events.js';
-import { clientAckFields, clientPayloadSchemas, serverEventFields, type Outline } from '../../src/protocol/fields.js';
+import { clientAckFields, clientPayloadSchemas, programsFeedEventNames, programsFeedFields, serverEventFields, type Outline } from '../../src/protocol/fields.js';
 import { createSchemas, identitySchema } from '../../src/protocol/schemas.js';
 
 const text = readFileSync(new URL('../../docs/asyncapi.yaml', import.meta.url), 'utf8');
@@ -73,12 +73,16 @@ interface DocumentedEvent {
   replies: (JsonSchema | undefined)[];
 }
 
-/** One entry per message of every operation with this action: an event may have several audiences. */
-function documented(action: 'send' | 'receive'): DocumentedEvent[] {
+/** The channel of the programmes feed `/_programs`, a namespace with events of its own. */
+const FEED_CHANNEL = 'programsFeed';
+
+/** One entry per message of every operation with this action: an event may have several audiences.
+ * `feed`: those of the programmes feed, else those of the programme namespaces. */
+function documented(action: 'send' | 'receive', feed = false): DocumentedEvent[] {
   return doc()
     .operations()
     .all()
-    .filter((op) => op.action() === action)
+    .filter((op) => op.action() === action && op.channels().all().some((c) => c.id() === FEED_CHANNEL) === feed)
     .flatMap((op) =>
       op
         .messages()
@@ -162,6 +166,19 @@ describe('docs/asyncapi.yaml', () => {
     }
   });
 
+  it('documents the programmes feed /_programs: exactly its events, all sent by the server', () => {
+    const channel = doc().channels().all().find((c) => c.id() === FEED_CHANNEL);
+    expect(channel?.address()).toBe('/_programs');
+    expect(documented('send', true)).toEqual([]);
+    expect(documented('receive', true).map((d) => d.event).sort()).toEqual([...programsFeedEventNames].sort());
+  });
+
+  it.each(programsFeedEventNames)('feed event %s has the payload fields of the protocol', (event) => {
+    const found = documented('receive', true).filter((d) => d.event === event);
+    expect(found).toHaveLength(1);
+    expect(outline(found[0]!.payload ?? {})).toEqual(canonical(programsFeedFields[event]));
+  });
+
   it('shows only examples with the fields of their message', () => {
     const messages = doc().messages().all();
     const examples = messages.flatMap((m) =>
@@ -173,6 +190,12 @@ describe('docs/asyncapi.yaml', () => {
     expect(examples).not.toEqual([]);
     for (const { where, value, schema } of examples) {
       expect(schema, `${where} has no payload to match`).toBeDefined();
+      // A map (the feed's `viewers`) has no fixed fields: each of its values fits its value schema.
+      const values = (schema as JsonSchema & { additionalProperties?: unknown }).additionalProperties;
+      if (typeof values === 'object' && values !== null && !(schema as JsonSchema).properties) {
+        expect(typeof value === 'object' && value !== null && Object.values(value).every((v) => fits(v, outline(values as JsonSchema))), where).toBe(true);
+        continue;
+      }
       expect(fits(value, outline(schema as JsonSchema)), where).toBe(true);
     }
   });

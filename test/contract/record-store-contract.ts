@@ -98,6 +98,34 @@ export function recordStoreContract(name: string, open: () => Promise<{ store: R
       expect(seen.map((r) => r.aggroUID)).toEqual(expected.map((r) => r.aggroUID));
     });
 
+    it('keeps the author\'s photoURL, and none when there was none', async () => {
+      const a = record({ photoURL: 'https://img.example/mina.png' });
+      const b = record();
+      await store.saveAggro(a);
+      await store.saveAggro(b);
+      expect((await store.listAggros(p, { limit: 10 })).items).toEqual([a, b]);
+    });
+
+    it("lists a user's aggros newest first across programmes, in pages that neither skip nor repeat, with rows arriving meanwhile", async () => {
+      const me = `me-${randomBytes(4).toString('hex')}`;
+      const mine = Array.from({ length: 7 }, (_, i) => record({ userUID: me, scheduleUID: `${p}-${i % 3}`, endedAt: 10_000 + (i % 4) * 1000 }));
+      for (const r of mine) await store.saveAggro(r);
+      await store.saveAggro(record({ userUID: 'someone-else', endedAt: 99_999 }));
+      const expected = [...mine].sort((x, y) => y.endedAt - x.endedAt || (x.aggroUID < y.aggroUID ? 1 : -1));
+      const seen: AggroRecord[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: Awaited<ReturnType<RecordStore['listUserAggros']>> = await store.listUserAggros(me, { limit: 3, cursor });
+        seen.push(...page.items);
+        // Newer rows written between pages belong before the cursor: the pages go on unchanged.
+        await store.saveAggro(record({ userUID: me, endedAt: 50_000 + seen.length }));
+        cursor = page.next;
+      } while (cursor);
+      expect(seen).toEqual(expected);
+      expect((await store.listUserAggros('nobody', { limit: 3 })).items).toEqual([]);
+      expect((await store.listUserAggros(me, { limit: 3, cursor: 'bm90IGpzb24' })).items).toHaveLength(3);
+    });
+
     it('answers an empty page for an unknown programme and ignores a forged cursor', async () => {
       expect(await store.listAggros('nobody', { limit: 5 })).toEqual({ items: [], next: null });
       await store.saveAggro(record());

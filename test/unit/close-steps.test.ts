@@ -56,6 +56,7 @@ describe('close steps', () => {
     expect(ran).toEqual([
       'refuse new connections',
       'tell every socket',
+      'send the programmes feed elsewhere',
       'stop the domain',
       'wait out the spread',
       'record what the spread began',
@@ -63,6 +64,7 @@ describe('close steps', () => {
       'finish disconnect clean-ups',
       'stop housekeeping',
       'stop the schedule',
+      'stop the programmes board',
       'leave the cluster',
       'close socket.io',
       'close the records',

@@ -402,6 +402,8 @@ describe('aggro helpers', () => {
       roomId: 'r1',
       userUID: 'u1',
       displayName: 'Kim',
+      // The public list of a programme's best shows it (spec section 10).
+      photoURL: 'https://x.example/k.png',
       msg: 'Goal!',
       type: 'AP',
       titleBroad: 'News_KBS',
@@ -413,6 +415,7 @@ describe('aggro helpers', () => {
       endReason: 'room_emptied',
     });
     expect(aggroRecord('p', newAggro({ ...base, author, titleBroad: undefined }), 2000, 'expired')).not.toHaveProperty('titleBroad');
+    expect(aggroRecord('p', newAggro({ ...base, author: { userUID: 'u2', displayName: 'Lee' }, titleBroad: undefined }), 2000, 'expired')).not.toHaveProperty('photoURL');
   });
 
   it('finalPointDelay keeps one interval after the last aggroPoint, and is 0 without batching', () => {
