@@ -183,12 +183,22 @@ export class OnAirClient {
     return created;
   }
 
-  /** Enter a room (leaving the current one). Resolves with the members loaded. */
-  async joinRoom(roomId: string, password?: string): Promise<{ roomId: string }> {
-    const joined = await this.call<{ roomId: string }>('joinRoom', password === undefined ? { roomId } : { roomId, password });
-    this.state.apply({ own: 'joined', roomId: joined.roomId });
+  /** Enter a room (leaving the current one). Resolves with the members loaded; `history` (the
+   * room's last messages, oldest first) is in `state.messages` too. */
+  async joinRoom(roomId: string, password?: string): Promise<{ roomId: string; history: ChatMessage[] }> {
+    const joined = await this.call<{ roomId: string; history?: ChatMessage[] }>('joinRoom', password === undefined ? { roomId } : { roomId, password });
+    // A server older than room history answers without it.
+    const history = joined.history ?? [];
+    this.state.apply({ own: 'joined', roomId: joined.roomId, history });
     await this.refreshMembers();
-    return joined;
+    return { roomId: joined.roomId, history };
+  }
+
+  /** Older messages of the current room, oldest first: the `limit` (1-50, default 20) just
+   * before the message `before` (an id; without it, the newest). */
+  async history(options: { before?: string; limit?: number } = {}): Promise<ChatMessage[]> {
+    const roomId = this.currentRoom();
+    return (await this.call<{ messages: ChatMessage[] }>('history', { roomId, ...options })).messages;
   }
 
   /** The room is entered whatever happens here; should `loadUsers` fail, members still follow

@@ -42,7 +42,7 @@ export type OwnAction =
   | { own: 'connected' }
   | { own: 'disconnected' }
   | { own: 'created'; room: RoomSummary }
-  | { own: 'joined'; roomId: string }
+  | { own: 'joined'; roomId: string; history?: readonly ChatMessage[] }
   | { own: 'left' }
   | { own: 'sent'; message: ChatMessage }
   | { own: 'voted'; aggroUID: string; point: number };
@@ -159,14 +159,19 @@ function reduceOwn(s: OnAirSnapshot, a: OwnAction): OnAirSnapshot {
         messages: [],
       };
     case 'joined': {
-      if (s.roomId === a.roomId) return s;
+      if (s.roomId === a.roomId && !a.history) return s;
+      // The room's history first, then what arrived live meanwhile; a message in both (sent
+      // during the join) is kept once.
+      const live = s.messages.filter((m) => m.roomId === a.roomId);
+      const seen = new Set((a.history ?? []).map((m) => m.id));
+      const messages = [...(a.history ?? []), ...live.filter((m) => !seen.has(m.id))];
       return {
         ...s,
         roomId: a.roomId,
         // Members come from `loadUsers`, asked for once the join is acknowledged.
-        members: [],
+        members: s.roomId === a.roomId ? s.members : [],
         aggro: s.aggro?.roomId === a.roomId ? s.aggro : null,
-        messages: s.messages.filter((m) => m.roomId === a.roomId),
+        messages: messages.length > MESSAGES_KEPT ? messages.slice(-MESSAGES_KEPT) : messages,
       };
     }
     case 'left':

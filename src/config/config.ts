@@ -74,6 +74,7 @@ const envSchema = z.object({
   AGGRO_TTL_MS: int(30_000, 10),
   AGGRO_COOLDOWN_MS: int(60_000, 0),
   KICK_COOLDOWN_MS: int(60_000, 0, 86_400_000),
+  HISTORY_SIZE: int(50, 0, 500),
   BATCH_INTERVAL_MS: int(500, 0, 60_000),
   EVENT_RATE: int(20, 1),
   EVENT_BURST: int(40, 1),
@@ -144,6 +145,8 @@ export interface Config {
   aggroCooldownMs: number;
   /** How long a kicked user's handshakes into that programme are refused (`KICKED`); 0: off. */
   kickCooldownMs: number;
+  /** Chat messages each room keeps for newcomers and `history` (0 keeps none). */
+  historySize: number;
   batchIntervalMs: number;
   eventRate: number;
   eventBurst: number;
@@ -277,6 +280,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     aggroTtlMs: e.AGGRO_TTL_MS,
     aggroCooldownMs: e.AGGRO_COOLDOWN_MS,
     kickCooldownMs: e.KICK_COOLDOWN_MS,
+    historySize: e.HISTORY_SIZE,
     batchIntervalMs: e.BATCH_INTERVAL_MS,
     eventRate: e.EVENT_RATE,
     eventBurst: e.EVENT_BURST,

@@ -6,7 +6,7 @@
  * servers matters, which the store announces inside the decision (see `StateStore`).
  */
 import type { Logger } from 'pino';
-import type { ChatMessage, RoomSummary, UserInfo } from '../protocol/index.js';
+import { HISTORY_PAGE_DEFAULT, type ChatMessage, type RoomSummary, type UserInfo } from '../protocol/index.js';
 import type { Deadline, DeadlineIndex } from './ports/cluster.js';
 import type { StateStore } from './ports/store.js';
 import { aggroRecord, finalPointDelay, newAggro } from './aggro.js';
@@ -32,6 +32,8 @@ export interface ServiceOptions {
   batchIntervalMs: number;
   /** How long a kicked user's handshakes into the programme are refused. @default 0 (off) */
   kickCooldownMs?: number;
+  /** How many chat messages each room keeps for newcomers (`HISTORY_SIZE`). @default 0 (none) */
+  historySize?: number;
 }
 
 export interface ServiceDeps {
@@ -293,11 +295,11 @@ export class OnAirService {
     p: string,
     m: Member,
     input: { roomId: string; password?: string | undefined },
-  ): Promise<Result<{ roomId: string }>> {
+  ): Promise<Result<{ roomId: string; history: ChatMessage[] }>> {
     const room = await this.deps.store.getRoom(p, input.roomId);
     if (!room) return fail('EJ001');
     // Re-joining one's own room succeeds as it is, password or not.
-    if ((await this.deps.store.roomOf(p, m.socketId)) === input.roomId) return { ok: true, roomId: input.roomId };
+    if ((await this.deps.store.roomOf(p, m.socketId)) === input.roomId) return { ok: true, roomId: input.roomId, history: await this.recent(p, input.roomId) };
     // A full room is refused before any hashing; the atomic join still decides the last seat.
     if (room.count >= room.max) return fail('EJ002');
     // A room's password never changes, so checking it before the atomic join is safe.
@@ -307,14 +309,30 @@ export class OnAirService {
     }
     const out = await this.deps.store.join(p, m, input.roomId);
     if (!out.ok) return fail(out.code);
-    if (out.already) return { ok: true, roomId: input.roomId };
+    if (out.already) return { ok: true, roomId: input.roomId, history: await this.recent(p, input.roomId) };
     this.deps.delivery.enterRoom(p, m.socketId, input.roomId);
     if (out.left) await this.afterLeave(p, out.left);
     this.deps.delivery.toRoom(p, input.roomId, null, 'joinRoom', userInfo(m));
     this.observer.joined(p);
     await this.batcher.countChanged(p, input.roomId, this.runtime(p).timers);
     this.deps.log.debug({ program: p, roomId: input.roomId, userUID: m.userUID, count: out.count }, 'joined room');
-    return { ok: true, roomId: input.roomId };
+    // Read once the joiner hears the room, so a message is in its history, live, or (a message
+    // kept just before and delivered just after) both: clients tell them apart by `id`.
+    return { ok: true, roomId: input.roomId, history: await this.recent(p, input.roomId) };
+  }
+
+  /** The room's history as a newcomer gets it. */
+  private async recent(p: string, roomId: string): Promise<ChatMessage[]> {
+    const size = this.options.historySize ?? 0;
+    return size > 0 ? this.deps.store.history(p, roomId, null, size) : [];
+  }
+
+  /** Older messages of the caller's room, oldest first. */
+  async history(p: string, m: Member, input: { roomId: string; before?: string | undefined; limit?: number | undefined }): Promise<Result<{ messages: ChatMessage[] }>> {
+    if ((await this.deps.store.roomOf(p, m.socketId)) !== input.roomId) return fail('EM001');
+    const limit = Math.min(input.limit ?? HISTORY_PAGE_DEFAULT, this.options.historySize ?? 0);
+    const messages = limit > 0 ? await this.deps.store.history(p, input.roomId, input.before ?? null, limit) : [];
+    return { ok: true, messages };
   }
 
   async leaveRoom(p: string, m: Member, roomId: string): Promise<Result> {
@@ -355,7 +373,6 @@ export class OnAirService {
   // ---- chat and aggro -------------------------------------------------------------------
 
   async chat(p: string, m: Member, input: { roomId: string; msg: string }): Promise<Result<{ id: string; ts: number }>> {
-    if ((await this.deps.store.roomOf(p, m.socketId)) !== input.roomId) return fail('EM001');
     const message: ChatMessage = {
       displayName: m.displayName,
       msg: input.msg,
@@ -366,6 +383,9 @@ export class OnAirService {
       ts: this.deps.clock.now(),
     };
     if (m.photoURL) message.photoURL = m.photoURL;
+    // Whether the author sits in the room and keeping the message are one decision: a message
+    // never lands in the history of a room its author has left.
+    if (!(await this.deps.store.chat(p, m.socketId, input.roomId, message, this.options.historySize ?? 0))) return fail('EM001');
     this.deps.delivery.toRoom(p, input.roomId, m.socketId, 'chat', message);
     this.observer.message(p);
     return { ok: true, id: message.id, ts: message.ts };

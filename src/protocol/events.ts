@@ -37,6 +37,14 @@ export interface JoinRoomPayload {
   roomId: string;
   password?: string;
 }
+/** new: a page of the caller's room history (section 4.1). */
+export interface HistoryPayload {
+  roomId: string;
+  /** The id of the oldest message the caller has; without it, the newest messages. */
+  before?: string;
+  /** 1-50, default 20. */
+  limit?: number;
+}
 export interface ChatPayload {
   roomId: string;
   msg: string;
@@ -79,7 +87,8 @@ export interface ClientToServerEvents {
   loadRooms: (ack?: Ack<{ rooms: RoomSummary[] }>) => void;
   loadUsers: (ack?: Ack<{ users: UserInfo[] }>) => void;
   createRoom: (payload: CreateRoomPayload, ack?: Ack<{ roomId: string; title: string }>) => void;
-  joinRoom: (payload: JoinRoomPayload, ack?: Ack<{ roomId: string }>) => void;
+  /** new in the ack: `history`, the room's last messages, oldest first (section 4.1). */
+  joinRoom: (payload: JoinRoomPayload, ack?: Ack<{ roomId: string; history: ChatMessage[] }>) => void;
   leaveRoom: (roomId: string | { roomId: string }, ack?: Ack) => void;
   chat: (
     payload: ChatPayload,
@@ -87,6 +96,8 @@ export interface ClientToServerEvents {
   ) => void;
   aggroUp: (aggroUID: string | { aggroUID: string }, ack?: Ack<{ point: number }>) => void;
   aggroDown: (aggroUID: string | { aggroUID: string }, ack?: Ack<{ point: number }>) => void;
+  /** new: older messages of the caller's room, oldest first. */
+  history: (payload: HistoryPayload, ack?: Ack<{ messages: ChatMessage[] }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -124,6 +135,7 @@ export const clientEventNames = [
   'chat',
   'aggroUp',
   'aggroDown',
+  'history',
 ] as const satisfies readonly ClientEventName[];
 
 /** Fails to compile when an event of `ClientToServerEvents` is missing from `clientEventNames`:

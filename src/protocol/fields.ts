@@ -115,7 +115,7 @@ export const clientAckFields = {
   loadRooms: { oneOf: [{ properties: { ok: 'required', rooms: 'required' } }, ackError] },
   loadUsers: { oneOf: [{ properties: { ok: 'required', users: 'required' } }, ackError] },
   createRoom: { oneOf: [{ properties: { ok: 'required', roomId: 'required', title: 'required' } }, ackError] },
-  joinRoom: { oneOf: [{ properties: { ok: 'required', roomId: 'required' } }, ackError] },
+  joinRoom: { oneOf: [{ properties: { ok: 'required', roomId: 'required', history: 'required' } }, ackError] },
   leaveRoom: { oneOf: [{ properties: { ok: 'required' } }, ackError] },
   chat: {
     oneOf: [
@@ -126,6 +126,7 @@ export const clientAckFields = {
   },
   aggroUp: { oneOf: [{ properties: { ok: 'required', point: 'required' } }, ackError] },
   aggroDown: { oneOf: [{ properties: { ok: 'required', point: 'required' } }, ackError] },
+  history: { oneOf: [{ properties: { ok: 'required', messages: 'required' } }, ackError] },
 } as const satisfies AckOutlines;
 type AckVariantsListed = ExpectNone<Unlisted<typeof clientAckFields, AckOutlines>>;
 
@@ -143,6 +144,7 @@ export const clientPayloadSchemas = {
   chat: 'chat',
   aggroUp: 'vote',
   aggroDown: 'vote',
+  history: 'history',
 } as const satisfies { [E in ClientEventName]: keyof Schemas | null };
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -26,6 +26,11 @@ export interface Limits {
   /** Longest chat message, in characters. @default 300 */
   chatMaxLength: number;
 }
+/** The most messages one `history` page may ask for (section 4.1). */
+export const HISTORY_PAGE_MAX = 50;
+/** A `history` page without `limit`. */
+export const HISTORY_PAGE_DEFAULT = 20;
+
 export const DEFAULT_LIMITS: Limits = { roomMaxLimit: 120, chatMaxLength: 300 };
 
 const id = z.string().regex(ID_PATTERN);
@@ -96,6 +101,11 @@ export function createSchemas(limits: Limits = DEFAULT_LIMITS) {
         .transform((t) => (t ? t : undefined)),
     }),
     vote: idOrObject('aggroUID'),
+    history: z.object({
+      roomId: id,
+      before: id.optional(),
+      limit: z.number().int().min(1).max(HISTORY_PAGE_MAX).optional(),
+    }),
   };
 }
 export type Schemas = ReturnType<typeof createSchemas>;

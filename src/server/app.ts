@@ -150,6 +150,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       aggroCooldownMs: config.aggroCooldownMs,
       batchIntervalMs: config.batchIntervalMs,
       kickCooldownMs: config.kickCooldownMs,
+      historySize: config.historySize,
     },
   );
   // This server declared dead while alive: its sockets' shared state was cleaned up elsewhere,

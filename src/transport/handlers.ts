@@ -191,6 +191,7 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
     ],
     ['aggroUp', parsed('aggroUp', schemas.vote, (_s, p, member, aggroUID) => service.vote(p, member, aggroUID, 1))],
     ['aggroDown', parsed('aggroDown', schemas.vote, (_s, p, member, aggroUID) => service.vote(p, member, aggroUID, -1))],
+    ['history', parsed('history', schemas.history, (_s, p, member, input) => service.history(p, member, input))],
   ];
 
   return function attach(socket: OnAirSocket): Member {

@@ -19,6 +19,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LiveAggro, Member, Room } from '../../src/domain/model.js';
 import { aggroMessage, roomSummary } from '../../src/domain/payloads.js';
 import type { StateStore } from '../../src/domain/ports/store.js';
+import type { ChatMessage } from '../../src/protocol/index.js';
 import type { Announcement } from '../helpers/announcements.js';
 import { liveAggroIn } from '../helpers/domain.js';
 
@@ -479,6 +480,88 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
     });
 
     // ---- leave / roomOf / members -------------------------------------------------------
+
+    describe('chat and history', () => {
+      let n = 0;
+      function msg(author: Member, roomId: string, extra: Partial<ChatMessage> = {}): ChatMessage {
+        n += 1;
+        return { displayName: author.displayName, msg: `m${n}`, roomId, type: 'N', userUID: author.userUID, id: uniq('m'), ts: h.clock.now() + n, ...extra };
+      }
+
+      it('keeps a message of a member of the room, refuses one from outside it and keeps nothing then', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const r = await roomBy(a);
+        const other = await roomBy(c);
+        const m1 = msg(a, r.roomId, { photoURL: 'https://example.com/a.png' });
+        expect(await store.chat(p, a.socketId, r.roomId, m1, 50)).toBe(true);
+        // b sits in no room; c sits in another one.
+        expect(await store.chat(p, b.socketId, r.roomId, msg(b, r.roomId), 50)).toBe(false);
+        expect(await store.chat(p, c.socketId, r.roomId, msg(c, r.roomId), 50)).toBe(false);
+        expect(await store.chat(p, a.socketId, 'no-such-room', msg(a, 'no-such-room'), 50)).toBe(false);
+        expect(await store.history(p, r.roomId, null, 50)).toEqual([m1]);
+        expect(await store.history(p, other.roomId, null, 50)).toEqual([]);
+      });
+
+      it('keeps the last historySize messages, oldest first; 0 keeps none but still checks the seat', async () => {
+        const a = mem('a');
+        const r = await roomBy(a);
+        const sent = Array.from({ length: 7 }, () => msg(a, r.roomId));
+        for (const m of sent) expect(await store.chat(p, a.socketId, r.roomId, m, 5)).toBe(true);
+        expect(await store.history(p, r.roomId, null, 50)).toEqual(sent.slice(2));
+        expect(await store.history(p, r.roomId, null, 2)).toEqual(sent.slice(5));
+        const quiet = await roomBy(mem('q'));
+        expect(await store.chat(p, 's-q', quiet.roomId, msg(mem('q'), quiet.roomId), 0)).toBe(true);
+        expect(await store.history(p, quiet.roomId, null, 50)).toEqual([]);
+      });
+
+      it('pages back from a message id; an id no longer kept (or unknown) gives nothing', async () => {
+        const a = mem('a');
+        const r = await roomBy(a);
+        const sent = Array.from({ length: 10 }, () => msg(a, r.roomId));
+        for (const m of sent) await store.chat(p, a.socketId, r.roomId, m, 8);
+        // Kept: sent[2..9].
+        expect(await store.history(p, r.roomId, sent[9]!.id, 3)).toEqual(sent.slice(6, 9));
+        expect(await store.history(p, r.roomId, sent[5]!.id, 3)).toEqual(sent.slice(2, 5));
+        expect(await store.history(p, r.roomId, sent[3]!.id, 3)).toEqual(sent.slice(2, 3));
+        expect(await store.history(p, r.roomId, sent[2]!.id, 3)).toEqual([]);
+        expect(await store.history(p, r.roomId, sent[0]!.id, 3)).toEqual([]);
+        expect(await store.history(p, r.roomId, 'never-sent', 3)).toEqual([]);
+      });
+
+      it('goes with its room: emptied, or deleted by an operator; a persistent room keeps it while it stands', async () => {
+        const [a, b] = [mem('a'), mem('b')];
+        const emptied = await roomBy(a);
+        await store.chat(p, a.socketId, emptied.roomId, msg(a, emptied.roomId), 50);
+        await store.leave(p, a.socketId);
+        expect(await store.history(p, emptied.roomId, null, 50)).toEqual([]);
+
+        const deleted = await roomBy(b);
+        await store.chat(p, b.socketId, deleted.roomId, msg(b, deleted.roomId), 50);
+        await store.deleteRoom(p, deleted.roomId);
+        expect(await store.history(p, deleted.roomId, null, 50)).toEqual([]);
+
+        const kept = newRoom({ persistent: true });
+        expectOk(await store.createRoom(p, kept, null, 1000));
+        await seat(kept.roomId, a);
+        const m = msg(a, kept.roomId);
+        await store.chat(p, a.socketId, kept.roomId, m, 50);
+        await store.leave(p, a.socketId);
+        expect(await store.history(p, kept.roomId, null, 50)).toEqual([m]);
+      });
+
+      it('concurrent messages of many members are all kept, up to the size, none twice', async () => {
+        const members = Array.from({ length: 12 }, (_, i) => mem(`c${i}`));
+        const r = await roomBy(members[0]!, { max: 20 });
+        await seat(r.roomId, ...members.slice(1));
+        const sent = members.flatMap((m) => [msg(m, r.roomId), msg(m, r.roomId)]);
+        const kept = await Promise.all(sent.map((m) => store.chat(p, m.userUID.replace('u-', 's-'), r.roomId, m, 20)));
+        expect(kept.every(Boolean)).toBe(true);
+        const history = await store.history(p, r.roomId, null, 50);
+        expect(history).toHaveLength(20);
+        expect(new Set(history.map((m) => m.id)).size).toBe(20);
+        for (const m of history) expect(sent).toContainEqual(m);
+      });
+    });
 
     describe('leave, roomOf and members', () => {
       it('returns null for a socket in no room (or an unknown programme)', async () => {

@@ -146,9 +146,28 @@ describe('calls', () => {
     const server = await startServer();
     const { b, roomId } = await pair(server);
     const before = b.state.snapshot;
-    expect(await b.joinRoom(roomId)).toEqual({ roomId });
+    expect(await b.joinRoom(roomId)).toEqual({ roomId, history: [] });
     expect(b.state.members).toEqual(before.members);
     expect(b.state.roomId).toBe(roomId);
+  });
+
+  it("joinRoom brings the room's history into state.messages; history() pages back", async () => {
+    const server = await startServer({ HISTORY_SIZE: '6' });
+    const { a, b, roomId } = await pair(server);
+    const texts = ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight'];
+    for (const t of texts) {
+      await a.chat(t);
+      await waitFor(b.state, (st) => st.messages.some((m) => m.msg === t));
+    }
+    const c = await sdk(server, PROGRAM);
+    const joined = await c.joinRoom(roomId);
+    expect(joined.history.map((m) => m.msg)).toEqual(texts.slice(2));
+    expect(c.state.messages).toEqual(joined.history);
+    const older = await c.history({ before: joined.history[3]!.id, limit: 2 });
+    expect(older.map((m) => m.msg)).toEqual(['four', 'five']);
+    expect(await c.history({ before: joined.history[0]!.id })).toEqual([]);
+    // The page is the caller's to show: the state keeps what the join brought.
+    expect(c.state.messages).toEqual(joined.history);
   });
 
   it('leaveRoom returns to the lobby with a fresh room list', async () => {

@@ -187,7 +187,7 @@ describe('joinRoom', () => {
     expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'Sesame' })).toEqual({ ok: false, code: 'EJ003' });
     expect(await ctx.store.roomOf(P, b.socketId)).toBeNull();
     expect(ctx.delivery.calls).toEqual([]);
-    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'sesame' })).toEqual({ ok: true, roomId: made.roomId });
+    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'sesame' })).toEqual({ ok: true, roomId: made.roomId, history: [] });
     expect(await ctx.store.roomOf(P, b.socketId)).toBe(made.roomId);
   });
 
@@ -204,7 +204,7 @@ describe('joinRoom', () => {
     const a = member('a');
     const b = member('b', { photoURL: 'https://example.com/b.png' });
     const r = await roomWith(ctx, a);
-    expect(await ctx.service.joinRoom(P, b, { roomId: r })).toEqual({ ok: true, roomId: r });
+    expect(await ctx.service.joinRoom(P, b, { roomId: r })).toEqual({ ok: true, roomId: r, history: [] });
     expect(ctx.delivery.calls.filter((c) => c.kind === 'enterRoom')).toMatchObject([{ socketId: b.socketId, roomId: r }]);
     expect(ctx.delivery.sent('joinRoom')).toMatchObject([
       { kind: 'toRoom', roomId: r, except: null, args: [{ userUID: b.userUID, displayName: 'b', photoURL: b.photoURL }] },
@@ -248,7 +248,7 @@ describe('joinRoom', () => {
     const ctx = setup();
     const [a, b] = [member('a'), member('b')];
     const r = await roomWith(ctx, a, b);
-    expect(await ctx.service.joinRoom(P, b, { roomId: r })).toEqual({ ok: true, roomId: r });
+    expect(await ctx.service.joinRoom(P, b, { roomId: r })).toEqual({ ok: true, roomId: r, history: [] });
     await advance(BATCH * 3);
     expect(ctx.delivery.calls).toEqual([]);
   });
@@ -261,7 +261,7 @@ describe('joinRoom', () => {
     expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'sesame' })).toMatchObject({ ok: true });
     await advance(BATCH * 2);
     ctx.delivery.clear();
-    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId })).toEqual({ ok: true, roomId: made.roomId });
+    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId })).toEqual({ ok: true, roomId: made.roomId, history: [] });
     expect(ctx.delivery.calls).toEqual([]);
   });
 

@@ -15,6 +15,7 @@
  * synchronously to an `Announcer` (its broker); the Redis store appends them to the socket.io
  * adapter's stream. Their payloads are made from one table (`domain/payloads.ts`).
  */
+import type { ChatMessage } from '../../protocol/index.js';
 import type { LiveAggro, LeaveOutcome, Member, Room, RoomView } from '../model.js';
 
 export type CreateRoomOutcome =
@@ -84,6 +85,17 @@ export interface StateStore {
   roomOf(p: string, socketId: string): Promise<string | null>;
 
   members(p: string, roomId: string): Promise<Member[]>;
+
+  /**
+   * A chat message from the socket to `roomId`: kept as the newest of the room's history (which
+   * holds its last `historySize` messages; 0 keeps none) if the socket sits in that room, in
+   * the same step. `false` (nothing kept) when it does not. A room's history goes with the room.
+   */
+  chat(p: string, socketId: string, roomId: string, message: ChatMessage, historySize: number): Promise<boolean>;
+
+  /** At most `limit` messages of the room's history just before the message `before` (an id;
+   * `null`: the newest), oldest first; none when `before` is no longer in the history. */
+  history(p: string, roomId: string, before: string | null, limit: number): Promise<ChatMessage[]>;
 
   /**
    * Make `aggro` the live aggro of its room if the author's socket sits in that room (EM001),

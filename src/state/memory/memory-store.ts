@@ -5,6 +5,7 @@
  */
 import type { Clock } from '../../domain/clock.js';
 import type { LeaveOutcome, LiveAggro, Member, Room, RoomView } from '../../domain/model.js';
+import type { ChatMessage } from '../../protocol/index.js';
 import { aggroMessage, countUpdate, pointUpdate, roomGone, roomSummary } from '../../domain/payloads.js';
 import type { CreateRoomOutcome, DeleteRoomOutcome, JoinOutcome, StartAggroOutcome, StateStore, VoteOutcome } from '../../domain/ports/store.js';
 import { MemoryBroker } from './memory-broker.js';
@@ -13,6 +14,8 @@ interface RoomState {
   room: Room;
   members: Map<string, Member>;
   countSent: number;
+  /** The last messages, oldest first; it goes with the room. */
+  history: ChatMessage[];
 }
 
 interface AggroState {
@@ -95,7 +98,7 @@ export class MemoryStore implements StateStore {
     if (existing) return { ok: true, room: view(existing), existed: true };
     if (s.rooms.size >= roomLimit) return { ok: false, code: 'EC002' };
     const left = creator ? this.leaveNow(p, s, creator.socketId) : null;
-    const r: RoomState = { room: { ...room }, members: new Map(), countSent: creator ? 1 : 0 };
+    const r: RoomState = { room: { ...room }, members: new Map(), countSent: creator ? 1 : 0, history: [] };
     s.rooms.set(room.roomId, r);
     if (creator) this.seat(s, r, creator);
     this.broker.toLobby(p, creator?.socketId ?? null, 'addRoom', roomSummary(view(r)));
@@ -161,6 +164,26 @@ export class MemoryStore implements StateStore {
     const r = this.state.get(p)?.rooms.get(roomId);
     return r ? [...r.members.values()].map((m) => ({ ...m })) : [];
   }
+
+  async chat(p: string, socketId: string, roomId: string, message: ChatMessage, historySize: number): Promise<boolean> {
+    const s = this.state.get(p);
+    if (!s || s.seatOf.get(socketId) !== roomId) return false;
+    const r = s.rooms.get(roomId);
+    if (!r) return false;
+    if (historySize > 0) {
+      r.history.push({ ...message });
+      if (r.history.length > historySize) r.history.splice(0, r.history.length - historySize);
+    }
+    return true;
+  }
+
+  async history(p: string, roomId: string, before: string | null, limit: number): Promise<ChatMessage[]> {
+    const h = this.state.get(p)?.rooms.get(roomId)?.history ?? [];
+    const end = before === null ? h.length : h.findIndex((m) => m.id === before);
+    if (end < 0) return [];
+    return h.slice(Math.max(0, end - limit), end).map((m) => ({ ...m }));
+  }
+
 
   async startAggro(p: string, socketId: string, aggro: LiveAggro, cooldownMs: number): Promise<StartAggroOutcome> {
     const s = this.program(p);

@@ -5,6 +5,7 @@
  * refresh (`touchProgram`, called while it has sockets).
  */
 import { createHash } from 'node:crypto';
+import type { ChatMessage } from '../../protocol/index.js';
 import type { LeaveOutcome, LiveAggro, Member, Room, RoomView } from '../../domain/model.js';
 import type { CreateRoomOutcome, DeleteRoomOutcome, JoinOutcome, StartAggroOutcome, StateStore, VoteOutcome } from '../../domain/ports/store.js';
 import * as S from './scripts.js';
@@ -122,6 +123,14 @@ export class RedisStore implements StateStore {
   async members(p: string, roomId: string): Promise<Member[]> {
     return (await this.redis.hVals(this.key(p, `members:${roomId}`))).map((m) => JSON.parse(m) as Member);
   }
+  async chat(p: string, socketId: string, roomId: string, message: ChatMessage, historySize: number): Promise<boolean> {
+    return (await this.run(S.CHAT, p, roomId, socketId, JSON.stringify(message), historySize)) === 'true';
+  }
+
+  async history(p: string, roomId: string, before: string | null, limit: number): Promise<ChatMessage[]> {
+    return this.json<ChatMessage[]>(S.HISTORY, p, roomId, before ?? '', limit);
+  }
+
 
   async startAggro(p: string, socketId: string, aggro: LiveAggro, cooldownMs: number): Promise<StartAggroOutcome> {
     const reply = await this.run(S.START_AGGRO, p, socketId, JSON.stringify(aggro), cooldownMs);

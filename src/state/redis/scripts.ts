@@ -108,7 +108,7 @@ local function leave(sid, only)
     local a = take_aggro(rid)
     if a then out.endedAggro = a end
     if redis.call('HGET', base .. 'room:' .. rid, 'persistent') ~= '1' then
-      redis.call('DEL', base .. 'room:' .. rid, base .. 'members:' .. rid, count_window(rid))
+      redis.call('DEL', base .. 'room:' .. rid, base .. 'members:' .. rid, base .. 'history:' .. rid, count_window(rid))
       redis.call('ZREM', base .. 'rooms', rid)
       out.deleted = true
       announce(lobby_channel, 'deleteRoom', cjson.encode({ roomId = rid }))
@@ -157,7 +157,7 @@ for _, sid in ipairs(redis.call('HKEYS', base .. 'members:' .. rid)) do redis.ca
 local out = { members = members }
 local a = take_aggro(rid)
 if a then out.endedAggro = a end
-redis.call('DEL', base .. 'room:' .. rid, base .. 'members:' .. rid, count_window(rid))
+redis.call('DEL', base .. 'room:' .. rid, base .. 'members:' .. rid, base .. 'history:' .. rid, count_window(rid))
 redis.call('ZREM', base .. 'rooms', rid)
 announce(lobby_channel, 'deleteRoom', cjson.encode({ roomId = rid }))
 return cjson.encode(out)
@@ -172,6 +172,38 @@ for _, rid in ipairs(redis.call('ZRANGE', base .. 'rooms', 0, -1)) do
 end
 if #out == 0 then return '[]' end
 return cjson.encode(out)
+`);
+
+/** A chat message kept as the newest of its room's history if its author sits in the room; the
+ * history is a list trimmed to its size in the same step. ARGV: ttl, lobby, roomPrefix, roomId,
+ * socketId, messageJson, historySize. */
+export const CHAT = script(`
+local rid, sid, msg, size = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
+if redis.call('HGET', base .. 'seats', sid) ~= rid then return 'false' end
+if size > 0 then
+  redis.call('RPUSH', base .. 'history:' .. rid, msg)
+  redis.call('LTRIM', base .. 'history:' .. rid, -size, -1)
+  touch('history:' .. rid)
+end
+return 'true'
+`);
+
+/** A page of a room's history, oldest first: the `limit` messages before the one with id
+ * `before` ('' for the newest). ARGV: ttl, lobby, roomPrefix, roomId, before, limit. */
+export const HISTORY = script(`
+local rid, before, limit = ARGV[4], ARGV[5], tonumber(ARGV[6])
+local all = redis.call('LRANGE', base .. 'history:' .. rid, 0, -1)
+local stop = #all
+if before ~= '' then
+  stop = nil
+  for i = #all, 1, -1 do
+    if cjson.decode(all[i]).id == before then stop = i - 1; break end
+  end
+  if not stop then return '[]' end
+end
+local parts = {}
+for i = math.max(1, stop - limit + 1), stop do parts[#parts + 1] = all[i] end
+return '[' .. table.concat(parts, ',') .. ']'
 `);
 
 /** ARGV: ttl, lobby, roomPrefix, roomId. */
@@ -312,7 +344,7 @@ return 'true'
 export const TOUCH_PROGRAM = script(`
 touch('rooms', 'seq', 'seats', 'sessions', 'aggros')
 for _, rid in ipairs(redis.call('ZRANGE', base .. 'rooms', 0, -1)) do
-  touch('room:' .. rid, 'members:' .. rid, 'aggro:' .. rid)
+  touch('room:' .. rid, 'members:' .. rid, 'aggro:' .. rid, 'history:' .. rid)
   local id = redis.call('HGET', base .. 'aggro:' .. rid, 'aggroUID')
   if id then touch('voters:' .. id) end
 end
