@@ -4,6 +4,7 @@
  * snapshot and tells subscribers, like `OnAirState` does for a programme.
  */
 import type { ProgramOnAir, ProgramsFeedEvents, ProgramUpcoming } from '../protocol/programs.js';
+import { ReducedState, waitForState } from './reduced-state.js';
 
 export interface ProgramsSnapshot {
   readonly connected: boolean;
@@ -65,13 +66,11 @@ export function reducePrograms(s: ProgramsSnapshot, a: ProgramsAction): Programs
 
 export type ProgramsListener = (state: ProgramsState) => void;
 
-export class ProgramsState {
-  private current: ProgramsSnapshot = initialPrograms();
-  private readonly listeners = new Set<ProgramsListener>();
-
-  get snapshot(): ProgramsSnapshot {
-    return this.current;
+export class ProgramsState extends ReducedState<ProgramsSnapshot, ProgramsAction> {
+  constructor() {
+    super(initialPrograms(), reducePrograms);
   }
+
   get programs(): readonly ProgramOnAir[] {
     return this.current.programs;
   }
@@ -84,44 +83,9 @@ export class ProgramsState {
   get connected(): boolean {
     return this.current.connected;
   }
-
-  apply(action: ProgramsAction): void {
-    const next = reducePrograms(this.current, action);
-    if (next === this.current) return;
-    this.current = next;
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(this);
-      } catch (err) {
-        // As in OnAirState: reported, without starving the other listeners.
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
-  }
-
-  subscribe(listener: ProgramsListener): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
-  }
 }
 
 /** Resolves once `predicate` holds (now or after a change); rejects after `timeoutMs`. */
 export function waitForPrograms(state: ProgramsState, predicate: (state: ProgramsState) => boolean, timeoutMs = 5000): Promise<ProgramsState> {
-  if (predicate(state)) return Promise.resolve(state);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`programmes did not reach the expected condition within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const off = state.subscribe((s) => {
-      if (!predicate(s)) return;
-      clearTimeout(timer);
-      off();
-      resolve(s);
-    });
-  });
+  return waitForState(state, predicate, timeoutMs, 'programmes');
 }

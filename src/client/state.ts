@@ -12,6 +12,7 @@ import type {
   UserInfo,
 } from '../protocol/events.js';
 import type { SystemCode } from '../protocol/errors.js';
+import { ReducedState, waitForState } from './reduced-state.js';
 
 /** How many chat messages of the current room are kept. */
 export const MESSAGES_KEPT = 200;
@@ -192,19 +193,11 @@ export function reduce(s: OnAirSnapshot, action: StateAction): OnAirSnapshot {
 export type StateListener = (state: OnAirState) => void;
 
 /** The current snapshot, its fields as properties, and change notifications. */
-export class OnAirState {
-  private current: OnAirSnapshot;
-  private readonly listeners = new Set<StateListener>();
-
+export class OnAirState extends ReducedState<OnAirSnapshot, StateAction> {
   constructor(initial: OnAirSnapshot = initialSnapshot()) {
-    this.current = initial;
+    super(initial, reduce);
   }
 
-  /** The whole state as one immutable value: a new object after each change (what
-   * `useSyncExternalStore` and similar want). */
-  get snapshot(): OnAirSnapshot {
-    return this.current;
-  }
   get connected(): boolean {
     return this.current.connected;
   }
@@ -229,48 +222,10 @@ export class OnAirState {
   get lastSystem(): { code: SystemCode; message: string; retryAfterMs?: number } | null {
     return this.current.lastSystem;
   }
-
-  /** Apply an action; listeners are called only when the state changed. */
-  apply(action: StateAction): void {
-    const next = reduce(this.current, action);
-    if (next === this.current) return;
-    this.current = next;
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(this);
-      } catch (err) {
-        // One faulty listener must neither starve the others nor break the socket's dispatch;
-        // its error is still reported, as an uncaught one.
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
-  }
-
-  /** Called after every change; returns the unsubscribe function. */
-  subscribe(listener: StateListener): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
-  }
 }
 
 /** Resolves once `predicate` holds (checked now and after every change); rejects after
  * `timeoutMs`. */
 export function waitFor(state: OnAirState, predicate: (state: OnAirState) => boolean, timeoutMs = 5000): Promise<OnAirState> {
-  if (predicate(state)) return Promise.resolve(state);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`state did not reach the expected condition within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const off = state.subscribe((s) => {
-      if (!predicate(s)) return;
-      clearTimeout(timer);
-      off();
-      resolve(s);
-    });
-  });
+  return waitForState(state, predicate, timeoutMs, 'state');
 }
