@@ -70,7 +70,8 @@ export interface ModerationStore {
 
   slowModes(p: string): Promise<SlowMode[]>;
 
-  /** The indexed message, unless it was removed or has left the index. */
+  /** The indexed message, removed or not (reports of a hidden message still count), unless it
+   * has left the index. */
   message(p: string, id: string): Promise<IndexedMessage | null>;
 
   /** Mark the message removed: it comes back once to exactly one caller, then never again

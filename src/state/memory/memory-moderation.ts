@@ -97,7 +97,7 @@ export class MemoryModeration implements ModerationStore {
 
   async message(p: string, id: string): Promise<IndexedMessage | null> {
     const m = this.state.get(p)?.index.get(id);
-    if (!m || m.removed) return null;
+    if (!m) return null;
     return { id: m.id, roomId: m.roomId, userUID: m.userUID, msg: m.msg, ts: m.ts };
   }
 

@@ -44,7 +44,9 @@ if keep > 0 then redis.call('SET', lastKey, tostring(now) .. '|' .. key, 'PX', k
 redis.call('HSET', base .. 'msg', msg.id, ARGV[2])
 redis.call('RPUSH', base .. 'msgs', msg.id)
 while redis.call('LLEN', base .. 'msgs') > size do
-  redis.call('HDEL', base .. 'msg', redis.call('LPOP', base .. 'msgs'))
+  local old = redis.call('LPOP', base .. 'msgs')
+  redis.call('HDEL', base .. 'msg', old)
+  redis.call('HDEL', base .. 'removed', old)
 end
 redis.call('PEXPIRE', base .. 'msg', ttl)
 redis.call('PEXPIRE', base .. 'msgs', ttl)
@@ -103,7 +105,8 @@ return 'null'
 const CLAIM_REMOVAL = `${LIB}
 local raw = redis.call('HGET', base .. 'msg', ARGV[2])
 if not raw then return 'null' end
-redis.call('HDEL', base .. 'msg', ARGV[2])
+if redis.call('HSETNX', base .. 'removed', ARGV[2], '1') == 0 then return 'null' end
+redis.call('PEXPIRE', base .. 'removed', ttl)
 return raw
 `;
 
@@ -178,6 +181,6 @@ export class RedisModeration implements ModerationStore {
 
   async forget(p: string): Promise<void> {
     const b = this.base(p);
-    await this.redis.del([`${b}mutes`, `${b}slow`, `${b}msg`, `${b}msgs`]);
+    await this.redis.del([`${b}mutes`, `${b}slow`, `${b}msg`, `${b}msgs`, `${b}removed`]);
   }
 }
