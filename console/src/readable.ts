@@ -21,6 +21,8 @@ const systemMessages: Record<SystemCode, string> = {
   PROGRAM_ENDED: 'The programme has ended',
   KICKED: 'An operator removed you from this programme',
   BANNED: 'You are banned from this programme',
+  MUTED: 'A moderator muted you for a while: you can read but not post',
+  SLOW_MODE: 'Slow mode changed in this room',
 };
 
 function sentence(text: string): string {

@@ -148,7 +148,7 @@ export class OnAirClient {
       }
       throw new OnAirConnectError('DISCONNECTED', `disconnected before "${event}" was answered`, { cause: err });
     }
-    if (!res.ok) throw new OnAirError(res.code, res.message);
+    if (!res.ok) throw new OnAirError(res.code, res.message, { until: res.until, retryAfterMs: res.retryAfterMs });
     const { ok: _ok, ...result } = res;
     return result as unknown as T;
   }
@@ -196,6 +196,13 @@ export class OnAirClient {
 
   /** Older messages of the current room, oldest first: the `limit` (1-50, default 20) just
    * before the message `before` (an id; without it, the newest). */
+  /** Report a message (`id`), the live aggro (`aggroUID`) or a member (`userUID`) of the current
+   * room (spec 9); `false` when this user had reported it already. */
+  async report(target: { id: string } | { aggroUID: string } | { userUID: string }, reason: string): Promise<boolean> {
+    const roomId = this.currentRoom();
+    return (await this.call<{ reported: boolean }>('report', { roomId, ...target, reason })).reported;
+  }
+
   async history(options: { before?: string; limit?: number } = {}): Promise<ChatMessage[]> {
     const roomId = this.currentRoom();
     return (await this.call<{ messages: ChatMessage[] }>('history', { roomId, ...options })).messages;

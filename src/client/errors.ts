@@ -4,15 +4,21 @@
  */
 import { ConnectErrorCode, connectErrorReconnect, type ErrorCode, type ReconnectAdvice } from '../protocol/errors.js';
 
-/** The server refused a call; `code` is one of the protocol's documented error codes. */
+/** The server refused a call; `code` is one of the protocol's documented error codes.
+ * `until` comes with `EM004` (muted until, epoch ms), `retryAfterMs` with `EM005` (slow mode). */
 export class OnAirError extends Error {
   override readonly name = 'OnAirError';
+  readonly until?: number;
+  readonly retryAfterMs?: number;
 
   constructor(
     readonly code: ErrorCode,
     message: string,
+    extra: { until?: number | undefined; retryAfterMs?: number | undefined } = {},
   ) {
     super(message);
+    if (extra.until !== undefined) this.until = extra.until;
+    if (extra.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs;
   }
 }
 

@@ -11,8 +11,10 @@ import type {
   ServerToClientEvents,
   UserInfo,
 } from '../protocol/events.js';
-import type { SystemCode } from '../protocol/errors.js';
 import { ReducedState, waitForState } from './reduced-state.js';
+
+/** A `system` notice as the server sends it (with `until` for MUTED, `seconds` for SLOW_MODE). */
+export type SystemNotice = Parameters<ServerToClientEvents['system']>[0];
 
 /** How many chat messages of the current room are kept. */
 export const MESSAGES_KEPT = 200;
@@ -29,7 +31,7 @@ export interface OnAirSnapshot {
   readonly members: readonly UserInfo[];
   readonly aggro: AggroMessage | null;
   readonly messages: readonly ChatMessage[];
-  readonly lastSystem: { code: SystemCode; message: string; retryAfterMs?: number } | null;
+  readonly lastSystem: SystemNotice | null;
 }
 
 /** A server event as the socket delivered it. */
@@ -129,6 +131,11 @@ function reduceEvent(s: OnAirSnapshot, a: ServerEvent): OnAirSnapshot {
     case 'stopAggro':
     case 'deleteAggro':
       return s.aggro?.aggroUID === a.data ? { ...s, aggro: null } : s;
+    case 'deleteChat': {
+      // Removed by a moderator or hidden by reports (section 9): it leaves the conversation.
+      const messages = s.messages.filter((m) => m.id !== a.data.id);
+      return messages.length === s.messages.length ? s : { ...s, messages };
+    }
     case 'system':
       return { ...s, lastSystem: a.data };
     case 'createRoomReq':
@@ -219,7 +226,7 @@ export class OnAirState extends ReducedState<OnAirSnapshot, StateAction> {
   get messages(): readonly ChatMessage[] {
     return this.current.messages;
   }
-  get lastSystem(): { code: SystemCode; message: string; retryAfterMs?: number } | null {
+  get lastSystem(): SystemNotice | null {
     return this.current.lastSystem;
   }
 }

@@ -75,6 +75,10 @@ const envSchema = z.object({
   AGGRO_COOLDOWN_MS: int(60_000, 0),
   KICK_COOLDOWN_MS: int(60_000, 0, 86_400_000),
   HISTORY_SIZE: int(50, 0, 500),
+  MODERATOR_TOKENS: optionalText,
+  REPORT_HIDE_THRESHOLD: int(5, 1, 1000),
+  DUPLICATE_WINDOW_MS: int(10_000, 0, 86_400_000),
+  FILTER_REFRESH_MS: int(500, 50, 60_000),
   BATCH_INTERVAL_MS: int(500, 0, 60_000),
   EVENT_RATE: int(20, 1),
   EVENT_BURST: int(40, 1),
@@ -169,6 +173,14 @@ export interface Config {
   databaseUrl?: string;
   dataDir: string;
   adminToken?: string;
+  /** `MODERATOR_TOKENS` (`name:token,…`): who may use the moderation routes of the admin API. */
+  moderators: { name: string; token: string }[];
+  /** Distinct reporters that hide a message at once. @default 5 */
+  reportHideThreshold: number;
+  /** The same text from the same user in the same room within this is EM006. @default 10000 */
+  duplicateWindowMs: number;
+  /** How often the word filter's version is read from the database. @default 500 */
+  filterRefreshMs: number;
   scheduleFile?: string;
   scheduleMode: 'open' | 'strict';
   /** How often each server reloads the schedule from the database. */
@@ -254,6 +266,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
 
+  const moderators: Config['moderators'] = [];
+  for (const item of (e.MODERATOR_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean)) {
+    const at = item.indexOf(':');
+    const name = at > 0 ? item.slice(0, at) : '';
+    const token = at > 0 ? item.slice(at + 1) : '';
+    // The token itself never appears in a message: it is a credential.
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(name)) problems.push('MODERATOR_TOKENS: each entry is name:token, the name 1-32 of A-Z a-z 0-9 _ -');
+    else if (token.length < 24 || /\s/.test(token)) problems.push(`MODERATOR_TOKENS: the token of "${name}" must be at least 24 characters without spaces`);
+    else if (moderators.some((m) => m.name === name)) problems.push(`MODERATOR_TOKENS: "${name}" is listed twice`);
+    else if (moderators.some((m) => m.token === token) || token === e.ADMIN_TOKEN) problems.push(`MODERATOR_TOKENS: the token of "${name}" is not unique`);
+    else moderators.push({ name, token });
+  }
+  if (moderators.length > 0 && !e.ADMIN_TOKEN) problems.push('MODERATOR_TOKENS: needs ADMIN_TOKEN (the admin API is enabled by it)');
+
   // The spread is waited out inside the shutdown, which is forced to end at the timeout.
   if (e.SHUTDOWN_SPREAD_MS >= e.SHUTDOWN_TIMEOUT_MS) {
     problems.push(`SHUTDOWN_SPREAD_MS: must be smaller than SHUTDOWN_TIMEOUT_MS (${e.SHUTDOWN_TIMEOUT_MS})`);
@@ -315,6 +341,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     appApiRate: e.APP_API_RATE,
     appApiBurst: e.APP_API_BURST,
     onAirRefreshMs: e.ON_AIR_REFRESH_MS,
+    moderators,
+    reportHideThreshold: e.REPORT_HIDE_THRESHOLD,
+    duplicateWindowMs: e.DUPLICATE_WINDOW_MS,
+    filterRefreshMs: e.FILTER_REFRESH_MS,
   };
   if (e.REDIS_URL) config.redisUrl = e.REDIS_URL;
   if (e.DATABASE_URL) config.databaseUrl = e.DATABASE_URL;

@@ -83,7 +83,10 @@ export interface LeaveOutcome {
   endedAggro?: LiveAggro;
 }
 
-export type Result<T extends object = object> = ({ ok: true } & T) | { ok: false; code: ErrorCode };
+/** A refusal; EM004 carries `until` (the end of the mute), EM005 `retryAfterMs` (spec 9). */
+export type Failure = { ok: false; code: ErrorCode; until?: number; retryAfterMs?: number };
+
+export type Result<T extends object = object> = ({ ok: true } & T) | Failure;
 
 export function fail(code: ErrorCode): { ok: false; code: ErrorCode } {
   return { ok: false, code };

@@ -20,6 +20,7 @@ import { defaultPasswordLimits, PasswordGuard } from './password-guard.js';
 import { aggroMessage, roomSummary } from './payloads.js';
 import type { RecordSink } from './ports/records.js';
 import { TimerSet } from './timers.js';
+import type { ChatGuard } from './moderation/moderation.js';
 
 export interface ServiceOptions {
   /** @default 500 */
@@ -51,6 +52,8 @@ export interface ServiceDeps {
   observer?: DomainObserver;
   /** Every password hash goes through it; bounded with the default limits when absent. */
   passwords?: PasswordGuard;
+  /** Moderation (spec 9): the word filter on every text, mutes, slow mode, duplicates. */
+  guard?: ChatGuard;
 }
 
 /** Timers of one programme on this process, stopped together when it is released. */
@@ -166,6 +169,9 @@ export class OnAirService {
     input: { title: string; max: number; password?: string | undefined; scheduleUID?: string | undefined },
   ): Promise<Result<{ roomId: string; title: string }>> {
     if (input.scheduleUID !== undefined && input.scheduleUID !== p) return fail('EC001');
+    const title = this.deps.guard ? this.deps.guard.screen(p, input.title) : input.title;
+    if (title === null) return fail('EC001');
+    input = { ...input, title };
     let passwordHash: string | null = null;
     if (input.password) {
       // Hashing is the costly step, so what refuses cheaply comes first; the atomic create
@@ -373,9 +379,12 @@ export class OnAirService {
   // ---- chat and aggro -------------------------------------------------------------------
 
   async chat(p: string, m: Member, input: { roomId: string; msg: string }): Promise<Result<{ id: string; ts: number }>> {
+    const guard = this.deps.guard;
+    const msg = guard ? guard.screen(p, input.msg) : input.msg;
+    if (msg === null) return fail('EM003');
     const message: ChatMessage = {
       displayName: m.displayName,
-      msg: input.msg,
+      msg,
       roomId: input.roomId,
       type: 'N',
       userUID: m.userUID,
@@ -383,6 +392,12 @@ export class OnAirService {
       ts: this.deps.clock.now(),
     };
     if (m.photoURL) message.photoURL = m.photoURL;
+    if (guard) {
+      // An outsider is refused before its post could open a slow-mode window.
+      if ((await this.deps.store.roomOf(p, m.socketId)) !== input.roomId) return fail('EM001');
+      const refused = await guard.admit(p, message);
+      if (refused) return refused;
+    }
     // Whether the author sits in the room and keeping the message are one decision: a message
     // never lands in the history of a room its author has left.
     if (!(await this.deps.store.chat(p, m.socketId, input.roomId, message, this.options.historySize ?? 0))) return fail('EM001');
@@ -396,11 +411,16 @@ export class OnAirService {
     m: Member,
     input: { roomId: string; msg: string; type: 'A' | 'AP'; titleBroad?: string | undefined },
   ): Promise<Result<{ aggroUID: string; ts: number; expiresAt: number }>> {
+    const guard = this.deps.guard;
+    const msg = guard ? guard.screen(p, input.msg) : input.msg;
+    if (msg === null) return fail('EM003');
+    const muted = guard ? await guard.muted(p, m.userUID) : null;
+    if (muted) return muted;
     const aggro = newAggro({
       aggroUID: this.deps.ids.aggroUID(),
       roomId: input.roomId,
       author: m,
-      msg: input.msg,
+      msg,
       type: input.type,
       titleBroad: this.deps.titleBroadOf?.(p) ?? input.titleBroad,
       now: this.deps.clock.now(),
@@ -425,6 +445,8 @@ export class OnAirService {
   }
 
   async vote(p: string, m: Member, aggroUID: string, delta: 1 | -1): Promise<Result<{ point: number }>> {
+    const muted = this.deps.guard ? await this.deps.guard.muted(p, m.userUID) : null;
+    if (muted) return muted;
     const out = await this.deps.store.vote(p, m.socketId, m.userUID, aggroUID, delta);
     if (!out.ok) return fail(out.code);
     this.observer.voted(p, delta);

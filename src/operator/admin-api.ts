@@ -17,9 +17,17 @@ import * as S from './admin-schemas.js';
 import { bearerMatches, readJson, sendEmpty, sendError, sendJson } from './http.js';
 import { HttpError, httpErrors, type HttpErrorCode } from './http-errors.js';
 import type { Programmes } from './programmes.js';
+import type { Moderation } from '../domain/moderation/moderation.js';
+import type { FilterSync } from './filter-sync.js';
+import { moderationRoutes } from './moderation-routes.js';
 
 export interface AdminDeps {
   token: string;
+  /** `MODERATOR_TOKENS`: these open the moderation routes only. */
+  moderators: readonly { name: string; token: string }[];
+  /** The moderation rules (spec 9) and this server's copy of the word filter. */
+  moderation: Moderation;
+  filters: Pick<FilterSync, 'refresh'>;
   service: OnAirService;
   /** The live state, read as it is (the live view decides nothing). */
   state: Pick<StateStore, 'sessionCount' | 'listRooms' | 'liveAggros'>;
@@ -34,6 +42,8 @@ export interface AdminDeps {
 }
 
 interface Call {
+  /** Who calls, as the audit log names them: `admin` or `moderator:<name>`. */
+  actor: string;
   params: Record<string, string>;
   query: URLSearchParams;
   body: unknown;
@@ -46,6 +56,8 @@ export interface AdminRoute {
   /** With `:name` parameters. */
   path: string;
   summary: string;
+  /** A moderation route (spec 9): open to moderators' tokens too. */
+  moderation?: true;
   body?: ZodType;
   /** The body may be left out. */
   bodyOptional?: true;
@@ -58,7 +70,7 @@ export interface AdminRoute {
   handle(deps: AdminDeps, call: Call): Promise<Reply>;
 }
 
-const params: Record<string, ZodType> = { scheduleUID: S.scheduleUID, roomId: S.objectId, aggroUID: S.objectId, userUID: S.userUID };
+const params: Record<string, ZodType> = { scheduleUID: S.scheduleUID, roomId: S.objectId, aggroUID: S.objectId, userUID: S.userUID, id: S.objectId };
 
 function parse<T extends ZodType>(schema: T, value: unknown): z.output<T> {
   const r = schema.safeParse(value);
@@ -67,6 +79,11 @@ function parse<T extends ZodType>(schema: T, value: unknown): z.output<T> {
 }
 
 const notFound = () => new HttpError('NOT_FOUND');
+
+/** The audit log keeps the operator's moderation actions too (spec 9), beside the moderators'. */
+function audit(d: AdminDeps, actor: string, action: string, p: string | null, target: string | null, reason: string | null = null, detail: Record<string, unknown> | null = null) {
+  return d.records.moderation.audit({ at: d.clock.now(), actor, action, scheduleUID: p, target, reason, detail });
+}
 
 function programmeReply(p: Programme, now: number) {
   return { ...p, onAir: isOnAir(p, now) };
@@ -166,11 +183,12 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       summary: 'Delete a room: members get leaveRoom for each other and return to the lobby; the lobby gets deleteRoom',
       ok: [204],
       errors: ['NOT_FOUND'],
-      async handle(d, { params }) {
+      async handle(d, { params, actor }) {
         const p = params.scheduleUID!;
         const stored = await d.records.deleteRoom(p, params.roomId!);
         const live = await d.service.deleteRoom(p, params.roomId!);
         if (!stored && !live) throw notFound();
+        await audit(d, actor, 'delete_room', p, params.roomId!);
         return { status: 204 };
       },
     },
@@ -180,8 +198,9 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       summary: 'Remove a live aggro: its room gets deleteAggro; recorded as removed',
       ok: [204],
       errors: ['NOT_FOUND'],
-      async handle(d, { params }) {
+      async handle(d, { params, actor }) {
         if (!(await d.service.removeAggro(params.scheduleUID!, params.aggroUID!))) throw notFound();
+        await audit(d, actor, 'remove_aggro', params.scheduleUID!, params.aggroUID!);
         return { status: 204 };
       },
     },
@@ -224,8 +243,9 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       body: S.kickBody,
       ok: [204],
       errors: ['NOT_FOUND'],
-      async handle(d, { params, body }) {
+      async handle(d, { params, body, actor }) {
         const { userUID } = parse(S.kickBody, body);
+        await audit(d, actor, 'kick', params.scheduleUID!, userUID);
         // 404 when offline, though the kick's cooldown (KICK_COOLDOWN_MS) is kept all the same.
         if (!(await d.service.kick(params.scheduleUID!, userUID, 'An operator removed you from this programme.'))) throw notFound();
         return { status: 204 };
@@ -247,11 +267,12 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       body: S.banBody,
       bodyOptional: true,
       ok: [204],
-      async handle(d, { params, body }) {
+      async handle(d, { params, body, actor }) {
         const input = parse(S.banBody, body ?? {});
         const userUID = params.userUID!;
         const now = d.clock.now();
         await d.records.putBan({ userUID, createdAt: now, ...input });
+        await audit(d, actor, 'ban', input.scheduleUID ?? null, userUID, input.reason ?? null, input.until === undefined ? null : { until: input.until });
         if (input.until === undefined || input.until > now) {
           const programmes = input.scheduleUID ? [input.scheduleUID] : await d.activePrograms();
           for (const p of programmes) await d.service.endSession(p, userUID, 'BANNED', 'An operator banned you.');
@@ -267,9 +288,10 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       query: S.unbanQuery,
       ok: [204],
       errors: ['NOT_FOUND'],
-      async handle(d, { params, query }) {
+      async handle(d, { params, query, actor }) {
         const q = parse(S.unbanQuery, Object.fromEntries(query));
         if (!(await d.records.deleteBan(params.userUID!, q.scheduleUID))) throw notFound();
+        await audit(d, actor, 'unban', q.scheduleUID ?? null, params.userUID!);
         return { status: 204 };
       },
     },
@@ -277,12 +299,24 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       method: 'GET',
       path: '/admin/openapi.json',
       summary: 'This API as an OpenAPI 3.1 document',
+      moderation: true,
       ok: [200, z.object({}).passthrough()],
       async handle(d) {
         return { status: 200, body: d.openapi() };
       },
     },
+    ...moderationRoutes(),
   ];
+}
+
+/** Who the bearer is. Every token is compared, each in constant time, so the time taken tells
+ * nothing of which one (if any) matched; no token is ever logged. */
+function actorOf(header: string | undefined, deps: Pick<AdminDeps, 'token' | 'moderators'>): { actor: string; moderator: boolean } | null {
+  let found: { actor: string; moderator: boolean } | null = bearerMatches(header, deps.token) ? { actor: 'admin', moderator: false } : null;
+  for (const m of deps.moderators) {
+    if (bearerMatches(header, m.token) && !found) found = { actor: `moderator:${m.name}`, moderator: true };
+  }
+  return found;
 }
 
 interface Compiled {
@@ -304,7 +338,8 @@ function compile(route: AdminRoute): Compiled {
 export function adminHandler(deps: AdminDeps, routes: AdminRoute[]) {
   const compiled = routes.map(compile);
   return (req: IncomingMessage, res: ServerResponse, url: URL): void => {
-    if (!bearerMatches(req.headers.authorization, deps.token)) {
+    const who = actorOf(req.headers.authorization, deps);
+    if (!who) {
       res.setHeader('www-authenticate', 'Bearer');
       return sendError(res, 'UNAUTHORIZED');
     }
@@ -314,13 +349,14 @@ export function adminHandler(deps: AdminDeps, routes: AdminRoute[]) {
       if (!m) continue;
       allowed = true;
       if (c.route.method !== req.method) continue;
-      void run(c, m, url, req, res);
+      if (who.moderator && !c.route.moderation) return sendError(res, 'FORBIDDEN');
+      void run(c, m, url, req, res, who.actor);
       return;
     }
     sendError(res, allowed ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND');
   };
 
-  async function run(c: Compiled, m: RegExpExecArray, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function run(c: Compiled, m: RegExpExecArray, url: URL, req: IncomingMessage, res: ServerResponse, actor: string): Promise<void> {
     try {
       const values: Record<string, string> = {};
       c.names.forEach((name, i) => {
@@ -333,7 +369,7 @@ export function adminHandler(deps: AdminDeps, routes: AdminRoute[]) {
         values[name] = parse(params[name] ?? z.string(), raw) as string;
       });
       const body = req.method === 'PUT' || req.method === 'POST' ? await readJson(req) : undefined;
-      const reply = await c.route.handle(deps, { params: values, query: url.searchParams, body });
+      const reply = await c.route.handle(deps, { actor, params: values, query: url.searchParams, body });
       if (reply.status === 204) sendEmpty(res, 204);
       else sendJson(res, reply.status, reply.body);
     } catch (err) {

@@ -14,6 +14,7 @@ export interface HttpErrorSpec {
 export const httpErrors = {
   BAD_REQUEST: { status: 400, message: 'invalid body, query or path parameter' },
   UNAUTHORIZED: { status: 401, message: 'missing or wrong credentials: the admin token, or on /v1/me the user\'s own' },
+  FORBIDDEN: { status: 403, message: "a moderator's token: only the moderation routes are open to it" },
   NOT_FOUND: { status: 404, message: 'no such thing' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'this path does not take this method' },
   TOO_MANY_ROOMS: { status: 409, message: 'the programme has ROOMS_PER_PROGRAM_MAX rooms' },

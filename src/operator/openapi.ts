@@ -15,6 +15,7 @@ export function schemaOf(schema: ZodType, io: 'input' | 'output'): unknown {
 /** Every error a route can answer: those of every route, those of its input, and its own. */
 export function errorsOf(r: AdminRoute, hasPathParameters = /:[A-Za-z]/.test(r.path)): HttpErrorCode[] {
   const errors: HttpErrorCode[] = ['UNAUTHORIZED'];
+  if (!r.moderation) errors.push('FORBIDDEN');
   if (r.body || r.query || hasPathParameters) errors.push('BAD_REQUEST');
   // Any body is read (and bounded) before it is parsed.
   if (r.method === 'PUT' || r.method === 'POST') errors.push('PAYLOAD_TOO_LARGE');
@@ -62,7 +63,7 @@ export function openApiDocument(routes: AdminRoute[], version: string): unknown 
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN (every route), or a token of MODERATOR_TOKENS (the routes marked as moderation routes; 403 FORBIDDEN elsewhere)' } },
       schemas: { Error: schemaOf(errorReply, 'output') },
     },
     paths,

@@ -13,6 +13,10 @@ export const ErrorCode = {
   EC002: 'EC002',
   EM001: 'EM001',
   EM002: 'EM002',
+  EM003: 'EM003',
+  EM004: 'EM004',
+  EM005: 'EM005',
+  EM006: 'EM006',
   EA001: 'EA001',
   EA002: 'EA002',
   EA003: 'EA003',
@@ -31,6 +35,10 @@ export const errorMessages: Record<ErrorCode, string> = {
   EC002: 'this programme has too many rooms',
   EM001: 'not in that room',
   EM002: 'invalid message (empty, too long or unknown type)',
+  EM003: "refused by the programme's word filter",
+  EM004: 'you are muted in this programme until `until`',
+  EM005: 'slow mode: wait `retryAfterMs` before your next message',
+  EM006: 'the same text again within the duplicate window',
   EA001: 'another aggro is live in this room',
   EA002: 'you posted an aggro too recently',
   EA003: 'no such live aggro in your room',
@@ -58,6 +66,8 @@ export const SystemCode = {
   PROGRAM_ENDED: 'PROGRAM_ENDED',
   KICKED: 'KICKED',
   BANNED: 'BANNED',
+  MUTED: 'MUTED',
+  SLOW_MODE: 'SLOW_MODE',
 } as const;
 export type SystemCode = (typeof SystemCode)[keyof typeof SystemCode];
 
@@ -94,4 +104,7 @@ export const systemReconnect: Record<SystemCode, ReconnectAdvice> = {
   PROGRAM_ENDED: 'never',
   KICKED: 'never',
   BANNED: 'never',
+  // Moderation notices (spec 9) leave the socket connected: there is nothing to reconnect.
+  MUTED: 'never',
+  SLOW_MODE: 'never',
 };

@@ -7,7 +7,7 @@ import type { ErrorCode, SystemCode } from './errors.js';
 /** What every acknowledgement receives: a result or a documented error code. */
 export type AckResult<T extends object = object> =
   | ({ ok: true } & T)
-  | { ok: false; code: ErrorCode; message: string };
+  | { ok: false; code: ErrorCode; message: string; until?: number; retryAfterMs?: number };
 export type Ack<T extends object = object> = (result: AckResult<T>) => void;
 
 export interface UserInfo {
@@ -44,6 +44,16 @@ export interface HistoryPayload {
   before?: string;
   /** 1-50, default 20. */
   limit?: number;
+}
+/** new: a viewer reports a message (`id`), an aggro (`aggroUID`) or a member (`userUID`) of
+ * the room it sits in (section 9); exactly one of the three. */
+export interface ReportPayload {
+  roomId: string;
+  id?: string;
+  aggroUID?: string;
+  userUID?: string;
+  /** 1-200 characters. */
+  reason: string;
 }
 export interface ChatPayload {
   roomId: string;
@@ -98,6 +108,8 @@ export interface ClientToServerEvents {
   aggroDown: (aggroUID: string | { aggroUID: string }, ack?: Ack<{ point: number }>) => void;
   /** new: older messages of the caller's room, oldest first. */
   history: (payload: HistoryPayload, ack?: Ack<{ messages: ChatMessage[] }>) => void;
+  /** new: `reported: false` when this viewer had reported the same target already. */
+  report: (payload: ReportPayload, ack?: Ack<{ reported: boolean }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -117,7 +129,11 @@ export interface ServerToClientEvents {
   stopAggro: (aggroUID: string) => void;
   deleteAggro: (aggroUID: string) => void;
   /** `retryAfterMs` comes with `SERVER_SHUTDOWN`: wait that long before reconnecting (section 7.1). */
-  system: (notice: { code: SystemCode; message: string; retryAfterMs?: number }) => void;
+  /** new with moderation: `until` comes with `MUTED`, `seconds` (0: ended) and `roomId` (absent:
+   * every room of the programme) with `SLOW_MODE`. */
+  system: (notice: { code: SystemCode; message: string; retryAfterMs?: number; until?: number; seconds?: number; roomId?: string }) => void;
+  /** new: a message was removed (by a moderator, or hidden by viewers' reports). */
+  deleteChat: (removed: { roomId: string; id: string }) => void;
   /** new: sent only to seed-protocol sockets, just before a disconnect they must not undo at
    * once; the seed's client gives up on it (its reconnect-at-once would otherwise loop). */
   insufficient: (notice: { code: SystemCode; message: string }) => void;
@@ -136,6 +152,7 @@ export const clientEventNames = [
   'aggroUp',
   'aggroDown',
   'history',
+  'report',
 ] as const satisfies readonly ClientEventName[];
 
 /** Fails to compile when an event of `ClientToServerEvents` is missing from `clientEventNames`:
@@ -162,4 +179,5 @@ export const serverEventNames = [
   'deleteAggro',
   'system',
   'insufficient',
+  'deleteChat',
 ] as const satisfies readonly ServerEventName[];

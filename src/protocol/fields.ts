@@ -55,7 +55,7 @@ const roomSummary = {
   properties: { roomId: 'required', title: 'required', max: 'required', count: 'required', password: 'optional' },
 } as const;
 const userInfo = { properties: { userUID: 'required', displayName: 'required', photoURL: 'optional' } } as const;
-const ackError = { properties: { ok: 'required', code: 'required', message: 'required' } } as const;
+const ackError = { properties: { ok: 'required', code: 'required', message: 'required', until: 'optional', retryAfterMs: 'optional' } } as const;
 
 /** The payload of every server event. */
 export const serverEventFields = {
@@ -105,8 +105,9 @@ export const serverEventFields = {
   aggroPoint: { properties: { aggroUID: 'required', point: 'required' } },
   stopAggro: 'scalar',
   deleteAggro: 'scalar',
-  system: { properties: { code: 'required', message: 'required', retryAfterMs: 'optional' } },
+  system: { properties: { code: 'required', message: 'required', retryAfterMs: 'optional', until: 'optional', seconds: 'optional', roomId: 'optional' } },
   insufficient: { properties: { code: 'required', message: 'required' } },
+  deleteChat: { properties: { roomId: 'required', id: 'required' } },
 } as const satisfies ServerOutlines;
 type ServerVariantsListed = ExpectNone<Unlisted<typeof serverEventFields, ServerOutlines>>;
 
@@ -127,6 +128,7 @@ export const clientAckFields = {
   aggroUp: { oneOf: [{ properties: { ok: 'required', point: 'required' } }, ackError] },
   aggroDown: { oneOf: [{ properties: { ok: 'required', point: 'required' } }, ackError] },
   history: { oneOf: [{ properties: { ok: 'required', messages: 'required' } }, ackError] },
+  report: { oneOf: [{ properties: { ok: 'required', reported: 'required' } }, ackError] },
 } as const satisfies AckOutlines;
 type AckVariantsListed = ExpectNone<Unlisted<typeof clientAckFields, AckOutlines>>;
 
@@ -145,6 +147,7 @@ export const clientPayloadSchemas = {
   aggroUp: 'vote',
   aggroDown: 'vote',
   history: 'history',
+  report: 'report',
 } as const satisfies { [E in ClientEventName]: keyof Schemas | null };
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -19,6 +19,7 @@ export const TITLE_BROAD_MAX = 100;
 export const USER_UID_MAX = 128;
 export const DISPLAY_NAME_MAX = 30;
 export const PHOTO_URL_MAX = 512;
+export const REPORT_REASON_MAX = 200;
 
 export interface Limits {
   /** Largest `max` a room may have. @default 120 */
@@ -101,6 +102,11 @@ export function createSchemas(limits: Limits = DEFAULT_LIMITS) {
         .transform((t) => (t ? t : undefined)),
     }),
     vote: idOrObject('aggroUID'),
+    // Exactly one target; the reason is a line, so it shows as written in the queue.
+    report: z
+      .object({ roomId: id, id: id.optional(), aggroUID: id.optional(), userUID: z.string().min(1).max(USER_UID_MAX * 2).optional(), reason: line(REPORT_REASON_MAX) })
+      .strict()
+      .refine((r) => [r.id, r.aggroUID, r.userUID].filter((t) => t !== undefined).length === 1, 'exactly one of id, aggroUID, userUID'),
     history: z.object({
       roomId: id,
       before: id.optional(),

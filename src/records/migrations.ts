@@ -73,6 +73,51 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX aggros_mine ON aggros (user_uid, ended_at DESC, aggro_uid DESC)`,
     ],
   },
+  {
+    version: 4,
+    name: 'moderation: word filter, audit log, reports',
+    statements: [
+      // The whole filter list is one document, replaced by one UPDATE: a server polling the
+      // version never reads half a list.
+      `CREATE TABLE filter_list (
+        id         INTEGER PRIMARY KEY,
+        version    BIGINT NOT NULL,
+        entries    TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+      `INSERT INTO filter_list (id, version, entries, updated_at) VALUES (1, 0, '[]', 0)`,
+      `CREATE TABLE audit_log (
+        id           TEXT PRIMARY KEY,
+        at           BIGINT NOT NULL,
+        actor        TEXT NOT NULL,
+        action       TEXT NOT NULL,
+        schedule_uid TEXT,
+        target       TEXT,
+        reason       TEXT,
+        detail       TEXT
+      )`,
+      `CREATE INDEX audit_newest ON audit_log (at DESC, id DESC)`,
+      `CREATE INDEX audit_program ON audit_log (schedule_uid, at DESC, id DESC)`,
+      `CREATE TABLE reports (
+        id           TEXT PRIMARY KEY,
+        schedule_uid TEXT NOT NULL,
+        room_id      TEXT NOT NULL,
+        target_kind  TEXT NOT NULL,
+        target_id    TEXT NOT NULL,
+        target_user  TEXT,
+        text         TEXT,
+        reporter     TEXT NOT NULL,
+        reason       TEXT NOT NULL,
+        created_at   BIGINT NOT NULL,
+        status       TEXT NOT NULL,
+        resolution   TEXT,
+        resolved_by  TEXT,
+        resolved_at  BIGINT,
+        UNIQUE (schedule_uid, target_kind, target_id, reporter)
+      )`,
+      `CREATE INDEX reports_queue ON reports (status, created_at DESC, id DESC)`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.at(-1)!.version;

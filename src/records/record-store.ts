@@ -7,6 +7,7 @@
 import type { Ban } from '../domain/bans.js';
 import type { AggroRecord, EndReason, Room } from '../domain/model.js';
 import type { Programme } from '../domain/schedule.js';
+import type { ModerationRecords } from '../domain/ports/moderation-records.js';
 
 export interface AggroPage {
   items: AggroRecord[];
@@ -46,6 +47,9 @@ export interface RecordStore {
   listBans(now: number): Promise<Ban[]>;
   /** The ban keeping the user out of the programme at `now`, if any. */
   findBan(userUID: string, scheduleUID: string, now: number): Promise<Ban | null>;
+
+  /** The word filter, the audit log and reports (spec section 9). */
+  readonly moderation: ModerationRecords;
 
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -9,6 +9,8 @@ import type { AggroRecord } from '../domain/model.js';
 import type { Programme } from '../domain/schedule.js';
 import { decodeUserCursor, encodeUserCursor, type AggroPage, type RecordStore } from './record-store.js';
 import { rowToRecord, type AggroRow } from './rows.js';
+import { SqlModerationRecords } from './moderation-records.js';
+import type { ModerationRecords } from '../domain/ports/moderation-records.js';
 
 export interface SqlRunner {
   all<T>(sql: string, params: unknown[]): Promise<T[]>;
@@ -51,6 +53,12 @@ function banFromRow(r: BanRow): Ban {
 export abstract class SqlRecordStore implements RecordStore {
   protected abstract readonly sql: SqlRunner;
   abstract migrate(): Promise<void>;
+  private moderationRecords?: SqlModerationRecords;
+
+  /** Made on first use: `sql` is the subclass's, not there yet while this class initialises. */
+  get moderation(): ModerationRecords {
+    return (this.moderationRecords ??= new SqlModerationRecords(this.sql));
+  }
   abstract saveAggro(record: AggroRecord): Promise<boolean>;
   abstract listAggros(scheduleUID: string, page: { limit: number; cursor?: string | null }): Promise<AggroPage>;
 

@@ -43,6 +43,12 @@ import { ConnectGate } from '../transport/connect-gate.js';
 import { Connections } from '../transport/connections.js';
 import { SocketIoDelivery } from '../transport/delivery.js';
 import { createHandlers } from '../transport/handlers.js';
+import { Moderation } from '../domain/moderation/moderation.js';
+import { FilterSync } from '../operator/filter-sync.js';
+
+/** Recent messages per programme that can be removed or reported by id: at 100 messages a
+ * second, the last 100 seconds. */
+const MESSAGE_INDEX_SIZE = 10_000;
 import { Handshake } from '../transport/handshake.js';
 import { httpRoutes } from './http-routes.js';
 import { originWarning } from '../transport/origin.js';
@@ -127,6 +133,21 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
     liveAggros: async (p) => (await store.liveAggros(p)).length,
   });
 
+  // ---- moderation (spec 9): the word filter kept from the database, the rules over shared state
+  const filters = new FilterSync(recordStore.moderation, config.filterRefreshMs, log.child({ module: 'filters' }));
+  const moderation = new Moderation(
+    {
+      store: backends.moderation,
+      state: store,
+      records: recordStore.moderation,
+      delivery,
+      clock,
+      log: log.child({ module: 'moderation' }),
+      filter: () => filters.current,
+    },
+    { duplicateWindowMs: config.duplicateWindowMs, reportHideThreshold: config.reportHideThreshold, messageIndexSize: MESSAGE_INDEX_SIZE },
+  );
+
   // ---- domain
   const schedule = new Schedule(config.scheduleMode);
   const passwords = new PasswordGuard(config.passwords, clock, metrics);
@@ -143,6 +164,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       observer: metrics,
       passwords,
       deadlines: backends.deadlines,
+      guard: moderation,
     },
     {
       roomsPerProgramMax: config.roomsPerProgramMax,
@@ -188,6 +210,9 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
     ? adminHandler(
         {
           token: config.adminToken,
+          moderators: config.moderators,
+          moderation,
+          filters,
           service,
           state: store,
           records: recordStore,
@@ -236,6 +261,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
   // ---- sockets: their handlers, their life, their handshake
   const attachHandlers = createHandlers({
     service,
+    moderation,
     schemas: createSchemas({ roomMaxLimit: config.roomMaxLimit, chatMaxLength: config.chatMaxLength }),
     clock,
     log: log.child({ module: 'handlers' }),
@@ -315,6 +341,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
 
   // ---- start
   await supervisor?.start();
+  await filters.start();
   await programmes.start(parts.scheduleFile);
   await board.start();
   connections.startHousekeeping();
@@ -332,6 +359,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
     service,
     connections,
     programmes,
+    filters,
     supervisor,
     feed,
     board,
@@ -378,6 +406,7 @@ interface Assembled {
   service: OnAirService;
   connections: Connections;
   programmes: Programmes;
+  filters: FilterSync;
   supervisor: ClusterSupervisor | null;
   feed: ProgrammesFeed;
   board: OnAirBoard;
@@ -420,7 +449,7 @@ function closeSteps(a: Assembled): CloseStep[] {
     { name: 'disconnect the rest', run: () => a.delivery.disconnectHere() },
     { name: 'finish disconnect clean-ups', run: () => connections.drain() },
     { name: 'stop housekeeping', run: () => connections.stopHousekeeping() },
-    { name: 'stop the schedule', run: () => a.programmes.stop() },
+    { name: 'stop the schedule', run: () => Promise.all([a.programmes.stop(), a.filters.stop()]) },
     {
       name: 'stop the programmes board',
       run: () => {

@@ -16,11 +16,16 @@ import { MemoryDeadlineIndex, MemoryNodeRegistry } from '../state/memory/memory-
 import { MemoryStore } from '../state/memory/memory-store.js';
 import { RedisDeadlineIndex, RedisNodeRegistry, type RedisClusterCommands } from '../state/redis/redis-cluster.js';
 import { RedisStore, type RedisCommands } from '../state/redis/redis-store.js';
+import { MemoryModeration } from '../state/memory/memory-moderation.js';
+import { RedisModeration } from '../state/redis/redis-moderation.js';
+import type { ModerationStore } from '../domain/ports/moderation-store.js';
 import type { StateStore } from '../domain/ports/store.js';
 import { LOBBY, roomChannel } from '../transport/channels.js';
 
 export interface Backends {
   store: StateStore;
+  /** Mutes, slow mode, duplicates and recent messages (spec 9), beside the store. */
+  moderation: ModerationStore;
   /** Shared backends only: true when state outlives this process. */
   shared: boolean;
   /** socket.io adapter factory for cross-server delivery. */
@@ -62,6 +67,7 @@ export function ownBackends(store: StateStore): Backends {
   const broker: MemoryBroker | null = store instanceof MemoryStore ? store.broker : null;
   return {
     store,
+    moderation: new MemoryModeration(),
     announceThrough: (announcer) => broker?.handle(announcer),
     shared: store.shared,
     nodes: new MemoryNodeRegistry(newNodeId()),
@@ -107,6 +113,7 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
   redisLog.info({ nodeId, prefix: config.redisPrefix }, 'shared state in redis');
   return {
     store,
+    moderation: new RedisModeration(state as never, { prefix: config.redisPrefix, ttlMs: config.stateIdleTtlMs }),
     shared: true,
     adapter: createAdapter(pub, { streamName: stream, channelPrefix: stream }),
     nodes: new RedisNodeRegistry(commands, config.redisPrefix, nodeId),

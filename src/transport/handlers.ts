@@ -9,6 +9,7 @@ import type { z, ZodType } from 'zod';
 import { fail, type Member, type Result } from '../domain/model.js';
 import { TokenBucket } from '../domain/rate-limit.js';
 import type { OnAirService } from '../domain/service.js';
+import type { Moderation } from '../domain/moderation/moderation.js';
 import type { Clock } from '../domain/clock.js';
 import {
   clientEventNames,
@@ -23,6 +24,8 @@ import type { OnAirSocket } from './types.js';
 
 export interface HandlerContext {
   service: OnAirService;
+  /** Viewers' reports (spec 9). */
+  moderation: Pick<Moderation, 'report'>;
   schemas: Schemas;
   clock: Clock;
   log: Logger;
@@ -53,7 +56,11 @@ function isClientEvent(event: unknown): event is ClientEventName {
 }
 
 function ackBody(result: Result): AckResult {
-  return result.ok ? result : { ok: false, code: result.code, message: errorMessages[result.code] };
+  if (result.ok) return result;
+  const body: AckResult = { ok: false, code: result.code, message: errorMessages[result.code] };
+  if (result.until !== undefined) body.until = result.until;
+  if (result.retryAfterMs !== undefined) body.retryAfterMs = result.retryAfterMs;
+  return body;
 }
 
 /** The seed's reply events, sent beside the ack so clients without acks keep working. */
@@ -192,6 +199,7 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
     ['aggroUp', parsed('aggroUp', schemas.vote, (_s, p, member, aggroUID) => service.vote(p, member, aggroUID, 1))],
     ['aggroDown', parsed('aggroDown', schemas.vote, (_s, p, member, aggroUID) => service.vote(p, member, aggroUID, -1))],
     ['history', parsed('history', schemas.history, (_s, p, member, input) => service.history(p, member, input))],
+    ['report', parsed('report', schemas.report, (_s, p, member, input) => ctx.moderation.report(p, member, input))],
   ];
 
   return function attach(socket: OnAirSocket): Member {

@@ -354,6 +354,58 @@ export function recordStoreContract(name: string, open: () => Promise<{ store: R
       });
     });
 
+    describe('moderation records', () => {
+      it('keeps the filter list as one document; every put bumps the version', async () => {
+        const before = await store.moderation.filterVersion();
+        const entries = [
+          { text: "시발 ' ; DROP TABLE reports; --", action: 'block' as const },
+          { text: 'idiot', action: 'mask' as const, scheduleUID: p },
+        ];
+        const v = await store.moderation.putFilters(entries, NOW);
+        expect(v).toBe(before + 1);
+        expect(await store.moderation.filterVersion()).toBe(v);
+        expect(await store.moderation.filters()).toEqual({ version: v, entries, updatedAt: NOW });
+        expect(await store.moderation.putFilters([], NOW + 1)).toBe(v + 1);
+        expect((await store.moderation.filters()).entries).toEqual([]);
+      });
+
+      it('pages the audit log newest first, one programme or all; a foreign cursor is null', async () => {
+        for (let i = 0; i < 5; i++) {
+          await store.moderation.audit({ at: NOW + i, actor: i % 2 ? 'admin' : 'moderator:mia', action: 'mute', scheduleUID: i < 4 ? p : `${p}-other`, target: `u${i}`, reason: i ? 'spam' : null, detail: { seconds: i } });
+        }
+        const first = (await store.moderation.listAudit({ limit: 2, scheduleUID: p }))!;
+        expect(first.items.map((e) => e.target)).toEqual(['u3', 'u2']);
+        expect(first.items[0]).toMatchObject({ actor: 'admin', action: 'mute', scheduleUID: p, reason: 'spam', detail: { seconds: 3 } });
+        const second = (await store.moderation.listAudit({ limit: 2, scheduleUID: p, cursor: first.next! }))!;
+        expect(second.items.map((e) => e.target)).toEqual(['u1', 'u0']);
+        expect(second.next).toBeNull();
+        const mine = (await store.moderation.listAudit({ limit: 100 }))!.items.filter((e) => e.scheduleUID?.startsWith(p));
+        expect(mine.map((e) => e.target)).toEqual(['u4', 'u3', 'u2', 'u1', 'u0']);
+        expect(await store.moderation.listAudit({ limit: 2, cursor: 'not-a-cursor' })).toBeNull();
+      });
+
+      it('keeps one report per reporter and target, counts distinct reporters, resolves a target at once', async () => {
+        const base = { scheduleUID: p, roomId: 'r1', kind: 'message' as const, targetId: `m-${p}`, targetUserUID: 'author', text: 'the text', reason: 'abuse', createdAt: NOW };
+        const a = await store.moderation.addReport({ ...base, reporterUID: 'v1' });
+        expect(a).toMatchObject({ created: true, reporters: 1 });
+        expect((await store.moderation.addReport({ ...base, reporterUID: 'v1', reason: 'again' })).created).toBe(false);
+        const many = await Promise.all(['v2', 'v3', 'v4', 'v2'].map((v, i) => store.moderation.addReport({ ...base, reporterUID: v, createdAt: NOW + 1 + i })));
+        expect(many.filter((m) => m.created)).toHaveLength(3);
+        expect((await store.moderation.addReport({ ...base, reporterUID: 'v5', createdAt: NOW + 9 })).reporters).toBe(5);
+        const got = await store.moderation.getReport(a.id);
+        expect(got).toMatchObject({ id: a.id, text: 'the text', reporterUID: 'v1', status: 'open', resolution: null });
+        const open = (await store.moderation.listReports({ status: 'open', limit: 100 }))!.items.filter((r) => r.scheduleUID === p);
+        expect(open.map((r) => r.reporterUID)).toEqual(['v5', 'v4', 'v3', 'v2', 'v1']);
+        const both = await Promise.all([store.moderation.resolveReports(a.id, 'remove', 'admin', NOW + 20), store.moderation.resolveReports(a.id, 'dismiss', 'moderator:x', NOW + 20)]);
+        expect(both.filter(Boolean)).toHaveLength(1);
+        expect(await store.moderation.resolveReports(a.id, 'dismiss', 'admin', NOW + 21)).toBe(false);
+        const resolved = (await store.moderation.listReports({ status: 'resolved', limit: 100 }))!.items.filter((r) => r.scheduleUID === p);
+        expect(resolved).toHaveLength(5);
+        expect(await store.moderation.getReport('nope')).toBeNull();
+        expect(await store.moderation.listReports({ status: 'open', limit: 2, cursor: '!!' })).toBeNull();
+      });
+    });
+
     it('migrating again, and after a reopen, keeps the schedule, rooms, bans and aggros', async () => {
       await store.putProgram(programme({ scheduleUID: p }), NOW);
       await store.saveRoom(p, persistentRoom());

@@ -528,6 +528,18 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.history(p, r.roomId, 'never-sent', 3)).toEqual([]);
       });
 
+      it('removes one message from the history (spec 9), once; unknown ids and rooms change nothing', async () => {
+        const a = mem('a');
+        const r = await roomBy(a);
+        const sent = Array.from({ length: 4 }, () => msg(a, r.roomId));
+        for (const m of sent) await store.chat(p, a.socketId, r.roomId, m, 50);
+        expect(await store.removeChat(p, r.roomId, sent[1]!.id)).toBe(true);
+        expect(await store.removeChat(p, r.roomId, sent[1]!.id)).toBe(false);
+        expect(await store.removeChat(p, r.roomId, 'never-sent')).toBe(false);
+        expect(await store.removeChat(p, 'no-such-room', sent[2]!.id)).toBe(false);
+        expect(await store.history(p, r.roomId, null, 50)).toEqual([sent[0], sent[2], sent[3]]);
+      });
+
       it('goes with its room: emptied, or deleted by an operator; a persistent room keeps it while it stands', async () => {
         const [a, b] = [mem('a'), mem('b')];
         const emptied = await roomBy(a);

@@ -97,6 +97,10 @@ export interface StateStore {
    * `null`: the newest), oldest first; none when `before` is no longer in the history. */
   history(p: string, roomId: string, before: string | null, limit: number): Promise<ChatMessage[]>;
 
+  /** Take the message out of the room's history (spec 9: a removed message leaves it); `false`
+   * when it is not there (any more). */
+  removeChat(p: string, roomId: string, id: string): Promise<boolean>;
+
   /**
    * Make `aggro` the live aggro of its room if the author's socket sits in that room (EM001),
    * the room has no live aggro (EA001) and the author posted none in the last `cooldownMs`

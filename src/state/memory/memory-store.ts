@@ -185,6 +185,14 @@ export class MemoryStore implements StateStore {
   }
 
 
+  async removeChat(p: string, roomId: string, id: string): Promise<boolean> {
+    const h = this.state.get(p)?.rooms.get(roomId)?.history;
+    const i = h ? h.findIndex((m) => m.id === id) : -1;
+    if (i < 0) return false;
+    h!.splice(i, 1);
+    return true;
+  }
+
   async startAggro(p: string, socketId: string, aggro: LiveAggro, cooldownMs: number): Promise<StartAggroOutcome> {
     const s = this.program(p);
     if (s.seatOf.get(socketId) !== aggro.roomId) return { ok: false, code: 'EM001' };

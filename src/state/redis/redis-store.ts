@@ -127,6 +127,10 @@ export class RedisStore implements StateStore {
     return (await this.run(S.CHAT, p, roomId, socketId, JSON.stringify(message), historySize)) === 'true';
   }
 
+  async removeChat(p: string, roomId: string, id: string): Promise<boolean> {
+    return (await this.run(S.REMOVE_CHAT, p, roomId, id)) === 'true';
+  }
+
   async history(p: string, roomId: string, before: string | null, limit: number): Promise<ChatMessage[]> {
     return this.json<ChatMessage[]>(S.HISTORY, p, roomId, before ?? '', limit);
   }

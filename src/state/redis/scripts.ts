@@ -188,6 +188,20 @@ end
 return 'true'
 `);
 
+/** A message out of its room's history (removed by a moderator or hidden by reports). ARGV:
+ * ttl, lobby, roomPrefix, roomId, id. */
+export const REMOVE_CHAT = script(`
+local rid, id = ARGV[4], ARGV[5]
+local key = base .. 'history:' .. rid
+for _, raw in ipairs(redis.call('LRANGE', key, 0, -1)) do
+  if cjson.decode(raw).id == id then
+    redis.call('LREM', key, 1, raw)
+    return 'true'
+  end
+end
+return 'false'
+`);
+
 /** A page of a room's history, oldest first: the `limit` messages before the one with id
  * `before` ('' for the newest). ARGV: ttl, lobby, roomPrefix, roomId, before, limit. */
 export const HISTORY = script(`
