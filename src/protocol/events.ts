@@ -27,6 +27,37 @@ export interface RoomSummary {
 
 export type ChatType = 'N' | 'A' | 'AP';
 
+/** new (spec 3.1): a page of every room of the programme. */
+export interface ListRoomsPayload {
+  /** `next` of the previous page; without it, the first page. */
+  cursor?: string;
+  /** 1-100, default 20. */
+  limit?: number;
+  /** Titles containing this, compared after NFKC and case folding. */
+  q?: string;
+  /** Only rooms with a free seat and no password. */
+  open?: boolean;
+}
+export interface RoomPage {
+  rooms: RoomSummary[];
+  /** Opaque; `null` when there is nothing after this page. */
+  next: string | null;
+}
+/** new (spec 3.1): seat me in the fullest open room (titles containing `q`); with `create`,
+ * make this room when none is free. */
+export interface QuickJoinPayload {
+  q?: string;
+  create?: { title: string; max: number };
+}
+/** `roomCounts` (batched lobby mode): what changed in the featured view and the watched rooms
+ * since the socket's last frame or list. */
+export interface RoomCounts {
+  counts: Record<string, number>;
+  added: RoomSummary[];
+  deleted: string[];
+}
+export type LobbyMode = 'batched' | 'rooms';
+
 export interface CreateRoomPayload {
   title: string;
   max: number;
@@ -98,6 +129,15 @@ export interface ClientToServerEvents {
   aggroDown: (aggroUID: string | { aggroUID: string }, ack?: Ack<{ point: number }>) => void;
   /** new: older messages of the caller's room, oldest first. */
   history: (payload: HistoryPayload, ack?: Ack<{ messages: ChatMessage[] }>) => void;
+  /** new (spec 3.1): every room of the programme, paged. */
+  listRooms: (payload?: ListRoomsPayload, ack?: Ack<RoomPage>) => void;
+  /** new: also get the lobby events of these rooms (at most 100; `[]` to stop). */
+  watchRooms: (roomIds: string[], ack?: Ack) => void;
+  /** new: `batched` for one `roomCounts` frame per interval instead of per-room events; the ack
+   * carries the featured view as it is now. */
+  setLobbyMode: (mode: LobbyMode | { mode: LobbyMode }, ack?: Ack<{ mode: LobbyMode; rooms: RoomSummary[] }>) => void;
+  /** new: seat me in the fullest open room. `created`: none was free and `create` made one. */
+  quickJoin: (payload: QuickJoinPayload, ack?: Ack<{ roomId: string; title: string; history: ChatMessage[]; created?: true }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -116,6 +156,8 @@ export interface ServerToClientEvents {
   aggroPoint: (update: { aggroUID: string; point: number }) => void;
   stopAggro: (aggroUID: string) => void;
   deleteAggro: (aggroUID: string) => void;
+  /** new: batched lobby mode's frame, at most one per interval. */
+  roomCounts: (frame: RoomCounts) => void;
   /** `retryAfterMs` comes with `SERVER_SHUTDOWN`: wait that long before reconnecting (section 7.1). */
   system: (notice: { code: SystemCode; message: string; retryAfterMs?: number }) => void;
   /** new: sent only to seed-protocol sockets, just before a disconnect they must not undo at
@@ -136,6 +178,10 @@ export const clientEventNames = [
   'aggroUp',
   'aggroDown',
   'history',
+  'listRooms',
+  'watchRooms',
+  'setLobbyMode',
+  'quickJoin',
 ] as const satisfies readonly ClientEventName[];
 
 /** Fails to compile when an event of `ClientToServerEvents` is missing from `clientEventNames`:
@@ -160,6 +206,7 @@ export const serverEventNames = [
   'aggroPoint',
   'stopAggro',
   'deleteAggro',
+  'roomCounts',
   'system',
   'insufficient',
 ] as const satisfies readonly ServerEventName[];

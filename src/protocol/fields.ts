@@ -105,6 +105,7 @@ export const serverEventFields = {
   aggroPoint: { properties: { aggroUID: 'required', point: 'required' } },
   stopAggro: 'scalar',
   deleteAggro: 'scalar',
+  roomCounts: { properties: { counts: 'required', added: 'required', deleted: 'required' } },
   system: { properties: { code: 'required', message: 'required', retryAfterMs: 'optional' } },
   insufficient: { properties: { code: 'required', message: 'required' } },
 } as const satisfies ServerOutlines;
@@ -127,6 +128,12 @@ export const clientAckFields = {
   aggroUp: { oneOf: [{ properties: { ok: 'required', point: 'required' } }, ackError] },
   aggroDown: { oneOf: [{ properties: { ok: 'required', point: 'required' } }, ackError] },
   history: { oneOf: [{ properties: { ok: 'required', messages: 'required' } }, ackError] },
+  listRooms: { oneOf: [{ properties: { ok: 'required', rooms: 'required', next: 'required' } }, ackError] },
+  watchRooms: { oneOf: [{ properties: { ok: 'required' } }, ackError] },
+  setLobbyMode: { oneOf: [{ properties: { ok: 'required', mode: 'required', rooms: 'required' } }, ackError] },
+  quickJoin: {
+    oneOf: [{ properties: { ok: 'required', roomId: 'required', title: 'required', history: 'required', created: 'optional' } }, ackError],
+  },
 } as const satisfies AckOutlines;
 type AckVariantsListed = ExpectNone<Unlisted<typeof clientAckFields, AckOutlines>>;
 
@@ -145,6 +152,10 @@ export const clientPayloadSchemas = {
   aggroUp: 'vote',
   aggroDown: 'vote',
   history: 'history',
+  listRooms: 'listRooms',
+  watchRooms: 'watchRooms',
+  setLobbyMode: 'setLobbyMode',
+  quickJoin: 'quickJoin',
 } as const satisfies { [E in ClientEventName]: keyof Schemas | null };
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
