@@ -24,6 +24,11 @@ const ui = {
   roomTotal: byId('room-total'),
   noRooms: byId('no-rooms'),
   createForm: byId<HTMLFormElement>('create-room'),
+  quickJoin: byId<HTMLButtonElement>('quick-join'),
+  searchForm: byId<HTMLFormElement>('search'),
+  searchResults: byId('search-results'),
+  searchNone: byId('search-none'),
+  searchMore: byId<HTMLButtonElement>('search-more'),
   room: byId('room'),
   roomTitle: byId('room-title'),
   leave: byId<HTMLButtonElement>('leave'),
@@ -192,7 +197,9 @@ function render(state: OnAirState): void {
   show(ui.noRooms, rooms === 0);
 
   if (!inRoom) return;
-  ui.roomTitle.textContent = state.rooms.get(state.roomId!)?.title ?? 'Room';
+  // A room outside the lobby's featured view (found by search or quick join) is not in
+  // `state.rooms`: its title is the one the search or the join answered.
+  ui.roomTitle.textContent = state.rooms.get(state.roomId!)?.title ?? titles.get(state.roomId!) ?? 'Room';
   ui.memberTotal.textContent = `(${renderMembers(ui.members, state.members, me?.userUID)})`;
   renderChat(ui.chatLog, state.messages, me?.userUID);
   renderAggro(state);
@@ -275,6 +282,44 @@ ui.createForm.addEventListener('submit', (event) => {
   const room = { title: f.title ?? '', max: Number(f.max), ...(f.password ? { password: f.password } : {}) };
   void act(ui.createForm.querySelector('button'), () => client!.createRoom(room)).then((ok) => ok && ui.createForm.reset());
 });
+
+/** The search's pages, kept in order so that "More rooms" appends the next one (spec 3.1: the
+ * lobby lists the featured view only; every room is reached by pages). */
+const titles = new Map<string, string>();
+let search: { q?: string; open?: boolean; next: string | null; rooms: RoomSummary[] } | null = null;
+
+async function searchPage(more: boolean): Promise<void> {
+  if (!search) return;
+  const page = await client!.listRooms({
+    limit: 10,
+    ...(search.q ? { q: search.q } : {}),
+    ...(search.open ? { open: true } : {}),
+    ...(more && search.next ? { cursor: search.next } : {}),
+  });
+  search.rooms = more ? [...search.rooms, ...page.rooms] : page.rooms;
+  search.next = page.next;
+  for (const r of page.rooms) titles.set(r.roomId, r.title);
+  const n = renderRooms(ui.searchResults, search.rooms, joinFromList);
+  show(ui.searchNone, n === 0 && page.next === null);
+  show(ui.searchMore, page.next !== null);
+}
+
+ui.searchForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const f = fields(ui.searchForm);
+  search = { next: null, rooms: [], ...(f.q ? { q: f.q } : {}), ...(f.open ? { open: true } : {}) };
+  void act(ui.searchForm.querySelector('button[type="submit"]'), () => searchPage(false));
+});
+ui.searchMore.addEventListener('click', () => void act(ui.searchMore, () => searchPage(true)));
+// The fullest room with a free seat; the room's history shows on entry as after any join.
+ui.quickJoin.addEventListener('click', () => void act(ui.quickJoin, () => quickJoin()));
+
+async function quickJoin(): Promise<void> {
+  const c = client!;
+  const { roomId, title } = await c.quickJoin();
+  titles.set(roomId, title);
+  render(c.state);
+}
 
 ui.leave.addEventListener('click', () => void act(ui.leave, () => client!.leaveRoom()));
 

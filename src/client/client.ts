@@ -9,6 +9,10 @@ import type {
   AggroMessage,
   ChatMessage,
   ClientEventName,
+  ListRoomsPayload,
+  LobbyMode,
+  QuickJoinPayload,
+  RoomPage,
   ClientToServerEvents,
   RoomSummary,
   ServerToClientEvents,
@@ -32,6 +36,9 @@ export interface ConnectOptions {
   /** Dev mode: the identity, sent in `auth`. In JWT mode, `displayName` and `photoURL` are
    * used by the server when the token lacks `name` and `picture`. */
   identity?: UserInfo;
+  /** `batched`: one `roomCounts` frame per interval instead of per-room lobby events, from the
+   * handshake on (`auth.lobby`; spec 3.1). `state.rooms` follows either way. */
+  lobby?: LobbyMode;
   /** socket.io path. @default '/socket.io' */
   path?: string;
   /** @default socket.io's: ['polling', 'websocket'] */
@@ -66,6 +73,7 @@ export class OnAirClient {
     this.state = new OnAirState(initialSnapshot(expectedIdentity(opts)));
     const auth: Record<string, unknown> = { ...opts.identity };
     if (opts.token !== undefined) auth.token = opts.token;
+    if (opts.lobby === 'batched') auth.lobby = 'batched';
     this.socket = io(`${opts.url.replace(/\/+$/, '')}/${encodeURIComponent(opts.program)}`, {
       path: opts.path ?? '/socket.io',
       auth,
@@ -192,6 +200,41 @@ export class OnAirClient {
     this.state.apply({ own: 'joined', roomId: joined.roomId, history });
     await this.refreshMembers();
     return { roomId: joined.roomId, history };
+  }
+
+  /** A page of every room of the programme (spec 3.1): pass `next` back as `cursor` for the
+   * following page (`null` after the last). `q` searches titles; `open` keeps walk-in rooms. */
+  async listRooms(query: ListRoomsPayload = {}): Promise<RoomPage> {
+    const { rooms, next } = await this.call<RoomPage>('listRooms', query);
+    return { rooms, next };
+  }
+
+  /** Also follow these rooms' counts and deletion from the lobby (at most 100; `[]` stops), e.g.
+   * the page a list shows. Their summaries (from `listRooms`) join `state.rooms`, where the
+   * events then keep them current. Entering a room ends the watches. */
+  async watchRooms(rooms: readonly RoomSummary[]): Promise<void> {
+    await this.call('watchRooms', rooms.map((r) => r.roomId));
+    for (const room of rooms) this.state.apply({ event: 'addRoom', data: room });
+  }
+
+  /** Switch between per-room lobby events and batched `roomCounts` frames; `state.rooms` starts
+   * again from the featured view the server answers with. */
+  async setLobbyMode(mode: LobbyMode): Promise<RoomSummary[]> {
+    const { rooms } = await this.call<{ rooms: RoomSummary[] }>('setLobbyMode', mode);
+    this.state.apply({ event: 'loadRooms', data: rooms });
+    return rooms;
+  }
+
+  /** Be seated in the fullest open room (titles containing `q`); with `create`, make that room
+   * when none is free. Rejects with `EJ004` when none is and there is no `create`. The history
+   * lands in `state.messages` as with `joinRoom`. */
+  async quickJoin(options: QuickJoinPayload = {}): Promise<{ roomId: string; title: string; history: ChatMessage[]; created: boolean }> {
+    const out = await this.call<{ roomId: string; title: string; history?: ChatMessage[]; created?: true }>('quickJoin', options);
+    const history = out.history ?? [];
+    if (out.created && options.create) this.state.apply({ own: 'created', room: { roomId: out.roomId, title: out.title, max: options.create.max, count: 1 } });
+    else this.state.apply({ own: 'joined', roomId: out.roomId, history });
+    await this.refreshMembers();
+    return { roomId: out.roomId, title: out.title, history, created: out.created === true };
   }
 
   /** Older messages of the current room, oldest first: the `limit` (1-50, default 20) just

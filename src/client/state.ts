@@ -96,6 +96,17 @@ function reduceEvent(s: OnAirSnapshot, a: ServerEvent): OnAirSnapshot {
     }
     case 'addRoom':
       return { ...s, rooms: withRoom(s.rooms, a.data) };
+    case 'roomCounts': {
+      // Batched lobby mode: one frame carries what per-room events would have.
+      const rooms = new Map(s.rooms);
+      for (const id of a.data.deleted) rooms.delete(id);
+      for (const r of a.data.added) rooms.set(r.roomId, r);
+      for (const [id, count] of Object.entries(a.data.counts)) {
+        const room = rooms.get(id);
+        if (room && room.count !== count) rooms.set(id, { ...room, count });
+      }
+      return { ...s, rooms };
+    }
     case 'count': {
       const room = s.rooms.get(a.data.roomId);
       if (!room || room.count === a.data.count) return s;

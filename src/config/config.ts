@@ -69,7 +69,8 @@ const envSchema = z.object({
   JWT_AUDIENCE: optionalText,
   JWT_CLOCK_TOLERANCE_S: int(30, 0, 300),
   ROOM_MAX_LIMIT: int(120, 2, 10_000),
-  ROOMS_PER_PROGRAM_MAX: int(500, 1, 100_000),
+  ROOMS_PER_PROGRAM_MAX: int(20_000, 1, 100_000),
+  LOBBY_VIEW_SIZE: int(100, 1, 1000),
   CHAT_MAX_LENGTH: int(300, 1, 2000),
   AGGRO_TTL_MS: int(30_000, 10),
   AGGRO_COOLDOWN_MS: int(60_000, 0),
@@ -144,6 +145,8 @@ export interface Config {
     | { mode: 'jwt'; key: JwtKeySource; issuer?: string; audience?: string; clockToleranceS: number };
   roomMaxLimit: number;
   roomsPerProgramMax: number;
+  /** Rooms in a programme's featured view (spec 3.1): what `loadRooms` lists. */
+  lobbyViewSize: number;
   chatMaxLength: number;
   aggroTtlMs: number;
   aggroCooldownMs: number;
@@ -302,6 +305,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auth,
     roomMaxLimit: e.ROOM_MAX_LIMIT,
     roomsPerProgramMax: e.ROOMS_PER_PROGRAM_MAX,
+    lobbyViewSize: e.LOBBY_VIEW_SIZE,
     chatMaxLength: e.CHAT_MAX_LENGTH,
     aggroTtlMs: e.AGGRO_TTL_MS,
     aggroCooldownMs: e.AGGRO_COOLDOWN_MS,

@@ -6,7 +6,8 @@
  * servers matters, which the store announces inside the decision (see `StateStore`).
  */
 import type { Logger } from 'pino';
-import { HISTORY_PAGE_DEFAULT, type ChatMessage, type RoomSummary, type UserInfo } from '../protocol/index.js';
+import { HISTORY_PAGE_DEFAULT, ROOM_PAGE_DEFAULT, type ChatMessage, type RoomSummary, type UserInfo } from '../protocol/index.js';
+import { decodeCursor, encodeCursor, searchKey } from './lobby.js';
 import type { Deadline, DeadlineIndex } from './ports/cluster.js';
 import type { StateStore } from './ports/store.js';
 import { aggroRecord, finalPointDelay, newAggro } from './aggro.js';
@@ -23,7 +24,7 @@ import { TimerSet } from './timers.js';
 import type { ChatGuard } from './moderation/moderation.js';
 
 export interface ServiceOptions {
-  /** @default 500 */
+  /** @default 20000 */
   roomsPerProgramMax: number;
   /** @default 30000 */
   aggroTtlMs: number;
@@ -154,8 +155,70 @@ export class OnAirService {
 
   // ---- lobby and rooms ------------------------------------------------------------------
 
+  /** What the lobby lists (`loadRooms`): the featured view, which in a programme with no more
+   * rooms than the view is every room. */
   async listRooms(p: string): Promise<RoomSummary[]> {
-    return (await this.deps.store.listRooms(p)).map(roomSummary);
+    return (await this.deps.store.viewRooms(p)).map(roomSummary);
+  }
+
+  // ---- a big programme's lobby (spec 3.1) ----------------------------------------------------
+
+  /** How often the featured view may be recomputed: the batching interval (a tenth of a second
+   * when batching is off, so the view still settles). */
+  get lobbyIntervalMs(): number {
+    return this.options.batchIntervalMs > 0 ? this.options.batchIntervalMs : 100;
+  }
+
+  /** Once per interval on each server serving the programme: the view recomputed when due (by
+   * whichever server comes first), and as it then is. */
+  async lobbyTick(p: string): Promise<RoomSummary[]> {
+    return (await this.deps.store.refreshView(p, this.deps.clock.now(), this.lobbyIntervalMs)).map(roomSummary);
+  }
+
+  async roomCounts(p: string, roomIds: readonly string[]): Promise<Record<string, number | null>> {
+    return this.deps.store.roomCounts(p, roomIds);
+  }
+
+  /** A page of every room; a cursor that is none of ours is EV001. */
+  async pageRooms(
+    p: string,
+    input: { cursor?: string | undefined; limit?: number | undefined; q?: string | undefined; open?: boolean | undefined },
+  ): Promise<Result<{ rooms: RoomSummary[]; next: string | null }>> {
+    const after = input.cursor === undefined ? null : decodeCursor(input.cursor);
+    if (input.cursor !== undefined && after === null) return fail('EV001');
+    const page = await this.deps.store.pageRooms(p, {
+      after,
+      limit: input.limit ?? ROOM_PAGE_DEFAULT,
+      q: input.q ? searchKey(input.q) : null,
+      open: input.open ?? false,
+    });
+    return { ok: true, rooms: page.rooms.map(roomSummary), next: page.next === null ? null : encodeCursor(page.next) };
+  }
+
+  /**
+   * Seat the caller in the fullest open room (the store decides which, and the seat, in one
+   * step); what follows is a join's. With `create` and no room free, the room is made as by
+   * `createRoom` (`created`). Not atomic with the search: two callers finding nothing may make
+   * two rooms, which is what they asked for.
+   */
+  async quickJoin(
+    p: string,
+    m: Member,
+    input: { q?: string | undefined; create?: { title: string; max: number } | undefined },
+  ): Promise<Result<{ roomId: string; title: string; history: ChatMessage[]; created?: true }>> {
+    const out = await this.deps.store.quickJoin(p, m, input.q ? searchKey(input.q) : null);
+    if (!out.ok) {
+      if (!input.create) return fail('EJ004');
+      const made = await this.createRoom(p, m, input.create);
+      return made.ok ? { ok: true, roomId: made.roomId, title: made.title, history: [], created: true } : made;
+    }
+    this.deps.delivery.enterRoom(p, m.socketId, out.roomId);
+    if (out.left) await this.afterLeave(p, out.left);
+    this.deps.delivery.toRoom(p, out.roomId, null, 'joinRoom', userInfo(m));
+    this.observer.joined(p);
+    await this.batcher.countChanged(p, out.roomId, this.runtime(p).timers);
+    this.deps.log.debug({ program: p, roomId: out.roomId, userUID: m.userUID, count: out.count }, 'quick-joined room');
+    return { ok: true, roomId: out.roomId, title: out.title, history: await this.recent(p, out.roomId) };
   }
 
   async listUsers(p: string, socketId: string): Promise<UserInfo[]> {

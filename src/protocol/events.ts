@@ -27,6 +27,37 @@ export interface RoomSummary {
 
 export type ChatType = 'N' | 'A' | 'AP';
 
+/** new (spec 3.1): a page of every room of the programme. */
+export interface ListRoomsPayload {
+  /** `next` of the previous page; without it, the first page. */
+  cursor?: string;
+  /** 1-100, default 20. */
+  limit?: number;
+  /** Titles containing this, compared after NFKC and case folding. */
+  q?: string;
+  /** Only rooms with a free seat and no password. */
+  open?: boolean;
+}
+export interface RoomPage {
+  rooms: RoomSummary[];
+  /** Opaque; `null` when there is nothing after this page. */
+  next: string | null;
+}
+/** new (spec 3.1): seat me in the fullest open room (titles containing `q`); with `create`,
+ * make this room when none is free. */
+export interface QuickJoinPayload {
+  q?: string;
+  create?: { title: string; max: number };
+}
+/** `roomCounts` (batched lobby mode): what changed in the featured view and the watched rooms
+ * since the socket's last frame or list. */
+export interface RoomCounts {
+  counts: Record<string, number>;
+  added: RoomSummary[];
+  deleted: string[];
+}
+export type LobbyMode = 'batched' | 'rooms';
+
 export interface CreateRoomPayload {
   title: string;
   max: number;
@@ -110,6 +141,15 @@ export interface ClientToServerEvents {
   history: (payload: HistoryPayload, ack?: Ack<{ messages: ChatMessage[] }>) => void;
   /** new: `reported: false` when this viewer had reported the same target already. */
   report: (payload: ReportPayload, ack?: Ack<{ reported: boolean }>) => void;
+  /** new (spec 3.1): every room of the programme, paged. */
+  listRooms: (payload?: ListRoomsPayload, ack?: Ack<RoomPage>) => void;
+  /** new: also get the lobby events of these rooms (at most 100; `[]` to stop). */
+  watchRooms: (roomIds: string[], ack?: Ack) => void;
+  /** new: `batched` for one `roomCounts` frame per interval instead of per-room events; the ack
+   * carries the featured view as it is now. */
+  setLobbyMode: (mode: LobbyMode | { mode: LobbyMode }, ack?: Ack<{ mode: LobbyMode; rooms: RoomSummary[] }>) => void;
+  /** new: seat me in the fullest open room. `created`: none was free and `create` made one. */
+  quickJoin: (payload: QuickJoinPayload, ack?: Ack<{ roomId: string; title: string; history: ChatMessage[]; created?: true }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -128,6 +168,8 @@ export interface ServerToClientEvents {
   aggroPoint: (update: { aggroUID: string; point: number }) => void;
   stopAggro: (aggroUID: string) => void;
   deleteAggro: (aggroUID: string) => void;
+  /** new: batched lobby mode's frame, at most one per interval. */
+  roomCounts: (frame: RoomCounts) => void;
   /** `retryAfterMs` comes with `SERVER_SHUTDOWN`: wait that long before reconnecting (section 7.1). */
   /** new with moderation: `until` comes with `MUTED`, `seconds` (0: ended) and `roomId` (absent:
    * every room of the programme) with `SLOW_MODE`. */
@@ -153,6 +195,10 @@ export const clientEventNames = [
   'aggroDown',
   'history',
   'report',
+  'listRooms',
+  'watchRooms',
+  'setLobbyMode',
+  'quickJoin',
 ] as const satisfies readonly ClientEventName[];
 
 /** Fails to compile when an event of `ClientToServerEvents` is missing from `clientEventNames`:
@@ -177,6 +223,7 @@ export const serverEventNames = [
   'aggroPoint',
   'stopAggro',
   'deleteAggro',
+  'roomCounts',
   'system',
   'insufficient',
   'deleteChat',

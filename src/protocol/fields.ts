@@ -105,6 +105,7 @@ export const serverEventFields = {
   aggroPoint: { properties: { aggroUID: 'required', point: 'required' } },
   stopAggro: 'scalar',
   deleteAggro: 'scalar',
+  roomCounts: { properties: { counts: 'required', added: 'required', deleted: 'required' } },
   system: { properties: { code: 'required', message: 'required', retryAfterMs: 'optional', until: 'optional', seconds: 'optional', roomId: 'optional' } },
   insufficient: { properties: { code: 'required', message: 'required' } },
   deleteChat: { properties: { roomId: 'required', id: 'required' } },
@@ -129,6 +130,12 @@ export const clientAckFields = {
   aggroDown: { oneOf: [{ properties: { ok: 'required', point: 'required' } }, ackError] },
   history: { oneOf: [{ properties: { ok: 'required', messages: 'required' } }, ackError] },
   report: { oneOf: [{ properties: { ok: 'required', reported: 'required' } }, ackError] },
+  listRooms: { oneOf: [{ properties: { ok: 'required', rooms: 'required', next: 'required' } }, ackError] },
+  watchRooms: { oneOf: [{ properties: { ok: 'required' } }, ackError] },
+  setLobbyMode: { oneOf: [{ properties: { ok: 'required', mode: 'required', rooms: 'required' } }, ackError] },
+  quickJoin: {
+    oneOf: [{ properties: { ok: 'required', roomId: 'required', title: 'required', history: 'required', created: 'optional' } }, ackError],
+  },
 } as const satisfies AckOutlines;
 type AckVariantsListed = ExpectNone<Unlisted<typeof clientAckFields, AckOutlines>>;
 
@@ -148,6 +155,10 @@ export const clientPayloadSchemas = {
   aggroDown: 'vote',
   history: 'history',
   report: 'report',
+  listRooms: 'listRooms',
+  watchRooms: 'watchRooms',
+  setLobbyMode: 'setLobbyMode',
+  quickJoin: 'quickJoin',
 } as const satisfies { [E in ClientEventName]: keyof Schemas | null };
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -32,6 +32,12 @@ export const HISTORY_PAGE_MAX = 50;
 /** A `history` page without `limit`. */
 export const HISTORY_PAGE_DEFAULT = 20;
 
+/** The largest `listRooms` page, and one without `limit` (section 3.1). */
+export const ROOM_PAGE_MAX = 100;
+export const ROOM_PAGE_DEFAULT = 20;
+/** How many rooms one `watchRooms` takes. */
+export const WATCH_ROOMS_MAX = 100;
+
 export const DEFAULT_LIMITS: Limits = { roomMaxLimit: 120, chatMaxLength: 300 };
 
 const id = z.string().regex(ID_PATTERN);
@@ -107,6 +113,20 @@ export function createSchemas(limits: Limits = DEFAULT_LIMITS) {
       .object({ roomId: id, id: id.optional(), aggroUID: id.optional(), userUID: z.string().min(1).max(USER_UID_MAX * 2).optional(), reason: line(REPORT_REASON_MAX) })
       .strict()
       .refine((r) => [r.id, r.aggroUID, r.userUID].filter((t) => t !== undefined).length === 1, 'exactly one of id, aggroUID, userUID'),
+    listRooms: z
+      .object({
+        cursor: z.string().max(64).optional(),
+        limit: z.number().int().min(1).max(ROOM_PAGE_MAX).optional(),
+        q: line(TITLE_MAX).optional(),
+        open: z.boolean().optional(),
+      }),
+    watchRooms: z.array(id).max(WATCH_ROOMS_MAX),
+    setLobbyMode: z.union([z.enum(['batched', 'rooms']), z.object({ mode: z.enum(['batched', 'rooms']) })]).transform((m) => (typeof m === 'string' ? m : m.mode)),
+    quickJoin: z
+      .object({
+        q: line(TITLE_MAX).optional(),
+        create: z.object({ title: line(TITLE_MAX), max: z.number().int().min(2).max(limits.roomMaxLimit) }).optional(),
+      }),
     history: z.object({
       roomId: id,
       before: id.optional(),

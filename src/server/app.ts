@@ -41,6 +41,7 @@ import { clientAddress } from '../transport/client-address.js';
 import { runCloseSteps, type CloseStep } from './close-steps.js';
 import { ConnectGate } from '../transport/connect-gate.js';
 import { Connections } from '../transport/connections.js';
+import { LobbyFeed } from '../transport/lobby-feed.js';
 import { SocketIoDelivery } from '../transport/delivery.js';
 import { createHandlers } from '../transport/handlers.js';
 import { Moderation } from '../domain/moderation/moderation.js';
@@ -259,7 +260,9 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
   );
 
   // ---- sockets: their handlers, their life, their handshake
+  const lobby = new LobbyFeed({ service, runtimes, log: netLog });
   const attachHandlers = createHandlers({
+    lobby,
     service,
     moderation,
     schemas: createSchemas({ roomMaxLimit: config.roomMaxLimit, chatMaxLength: config.chatMaxLength }),
@@ -272,6 +275,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
     metrics,
   });
   const connections = new Connections({
+    lobby,
     service,
     store,
     nodes: backends.nodes,

@@ -81,7 +81,7 @@ export function ownBackends(store: StateStore): Backends {
 
 /** `onError` hears every failure of a Redis connection (for the metrics). */
 export async function createBackends(config: Config, clock: Clock, log: Logger, onError: () => void = () => {}): Promise<Backends> {
-  if (!config.redisUrl) return ownBackends(new MemoryStore(clock));
+  if (!config.redisUrl) return ownBackends(new MemoryStore(clock, undefined, config.lobbyViewSize));
   const redisLog = log.child({ module: 'redis' });
   const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1000);
   // State calls fail at once while Redis is away (ES001 to the caller) instead of queueing.
@@ -108,6 +108,7 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     prefix: config.redisPrefix,
     idleTtlMs: config.stateIdleTtlMs,
     announce: { stream, lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') },
+    viewSize: config.lobbyViewSize,
   });
   const commands = state as unknown as RedisClusterCommands;
   redisLog.info({ nodeId, prefix: config.redisPrefix }, 'shared state in redis');

@@ -13,7 +13,8 @@ import type { Member } from '../domain/model.js';
 import type { OnAirService } from '../domain/service.js';
 import type { NodeRegistry, SocketEntry } from '../domain/ports/cluster.js';
 import type { StateStore } from '../domain/ports/store.js';
-import { AUTH_CLIENTS, LOBBY } from './channels.js';
+import { AUTH_CLIENTS } from './channels.js';
+import { LobbyFeed } from './lobby-feed.js';
 import { isSeedProtocol } from './client-kind.js';
 import type { ProgrammeRuntime, ProgrammeRuntimes } from './programme-runtime.js';
 import type { OnAirSocket } from './types.js';
@@ -37,6 +38,8 @@ export interface ConnectionsDeps {
   };
   log: Logger;
   housekeepingMs: number;
+  /** Ticks with housekeeping. */
+  lobby?: Pick<LobbyFeed, 'start' | 'stop'>;
   /** How long a programme's shared keys live without a touch. */
   stateIdleTtlMs: number;
 }
@@ -59,7 +62,8 @@ export class Connections {
   private open(socket: OnAirSocket, program: string): void {
     const { deps } = this;
     const member: Member = deps.attachHandlers(socket);
-    void socket.join(isSeedProtocol(socket) ? [LOBBY] : [LOBBY, AUTH_CLIENTS]);
+    const lobby = LobbyFeed.lobbyChannel(socket);
+    void socket.join(isSeedProtocol(socket) ? [lobby] : [lobby, AUTH_CLIENTS]);
     // With many servers, the socket is listed for clean-up should this server die.
     const entry = { p: program, socketId: socket.id, userUID: member.userUID, displayName: member.displayName };
     const registered = deps.nodes.addSocket(entry).catch((err: unknown) => deps.log.warn({ err }, 'socket registry failed'));
@@ -123,6 +127,7 @@ export class Connections {
       }
       if (!deps.store.shared) void this.releaseLeftovers().catch(() => {});
     }, deps.housekeepingMs).unref();
+    deps.lobby?.start();
   }
 
   /** State of this process's own store that outlived its programme's runtime (cooldowns still
@@ -147,5 +152,6 @@ export class Connections {
   stopHousekeeping(): void {
     if (this.housekeeping) clearInterval(this.housekeeping);
     this.housekeeping = null;
+    this.deps.lobby?.stop();
   }
 }

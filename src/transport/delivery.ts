@@ -4,7 +4,7 @@
  * spread) touch sockets directly. */
 import type { Delivery, EventArgs, ProgrammeEnd, Reach, SessionEnd } from '../domain/ports/delivery.js';
 import type { ServerEventName } from '../protocol/index.js';
-import { AUTH_CLIENTS, LOBBY, roomChannel } from './channels.js';
+import { AUTH_CLIENTS, LOBBY, LOBBY_BATCHED, roomChannel, watchChannel } from './channels.js';
 import { endFinally } from './final-disconnect.js';
 import type { ProgrammeRuntimes } from './programme-runtime.js';
 import type { OnAirNamespace } from './types.js';
@@ -21,6 +21,10 @@ export class SocketIoDelivery implements Delivery {
   toLobby<E extends ServerEventName>(p: string, except: string | null, event: E, ...args: EventArgs<E>): void {
     const target = this.nsp(p).to(LOBBY);
     (((except ? target.except(except) : target) as unknown) as Emitter).emit(event, ...args);
+  }
+
+  toLobbyOf<E extends ServerEventName>(p: string, roomId: string, inView: boolean, event: E, ...args: EventArgs<E>): void {
+    ((this.nsp(p).to(inView ? LOBBY : watchChannel(roomId)) as unknown) as Emitter).emit(event, ...args);
   }
 
   toRoom<E extends ServerEventName>(p: string, roomId: string, except: string | null, event: E, ...args: EventArgs<E>): void {
@@ -67,8 +71,11 @@ export class SocketIoDelivery implements Delivery {
     const nsp = this.nsp(p);
     const socket = nsp.sockets.get(socketId);
     if (socket) {
-      for (const r of socket.rooms) if (r !== socketId && r !== channel && r !== AUTH_CLIENTS) void socket.leave(r);
-      void socket.join(channel);
+      // A batched-mode socket's lobby is its own channel; watches end on entering a room.
+      const target = channel === LOBBY && socket.data.lobby?.batched ? LOBBY_BATCHED : channel;
+      if (target !== LOBBY && target !== LOBBY_BATCHED && socket.data.lobby) socket.data.lobby.watched.clear();
+      for (const r of socket.rooms) if (r !== socketId && r !== target && r !== AUTH_CLIENTS) void socket.leave(r);
+      void socket.join(target);
       return;
     }
     // A socket on another server: ask its server through the adapter.

@@ -20,6 +20,7 @@ import {
   type ErrorCode,
   type Schemas,
 } from '../protocol/index.js';
+import type { LobbyFeed } from './lobby-feed.js';
 import type { OnAirSocket } from './types.js';
 
 export interface HandlerContext {
@@ -35,6 +36,8 @@ export interface HandlerContext {
    * bucket when absent. */
   loadRate?: number;
   loadBurst?: number;
+  /** Lobby modes and watched rooms (spec 3.1). */
+  lobby: Pick<LobbyFeed, 'setMode' | 'watch'>;
   /** What the operator's metrics hear of each call (`operator/metrics.ts` implements it). */
   metrics?: {
     refused(code: string): void;
@@ -72,6 +75,11 @@ function seedReply(socket: OnAirSocket, event: ClientEventName, result: Result, 
     } else socket.emit('createRoomReq', { result: false, err: result.code });
   } else if (event === 'joinRoom') {
     socket.emit('joinRoomReq', result.ok ? { result: true } : { result: false, err: result.code });
+  } else if (event === 'quickJoin') {
+    // As the join or the create it turned out to be.
+    const r = result as unknown as { roomId: string; title: string; created?: true };
+    if (result.ok && r.created) socket.emit('createRoomReq', { result: true, roomId: r.roomId, title: r.title });
+    else socket.emit('joinRoomReq', result.ok ? { result: true } : { result: false, err: result.code });
   } else if (event === 'chat' && !result.ok) {
     const type = raw !== null && typeof raw === 'object' ? (raw as { type?: unknown }).type : undefined;
     if (type === 'A' || type === 'AP') socket.emit('aggroErr', result.code);
@@ -139,9 +147,11 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
     event: ClientEventName,
     schema: S,
     run: (socket: OnAirSocket, p: string, member: Member, input: z.output<S>) => Promise<Result>,
+    /** What a call without a payload means, for events whose payload is all optional. */
+    absent?: unknown,
   ) {
     return handler(event, async (socket, p, member, raw) => {
-      const r = parsePayload(schema, raw);
+      const r = parsePayload(schema, raw === undefined && absent !== undefined ? absent : raw);
       if (r.ok) return run(socket, p, member, r.value);
       log(socket).debug({ event, reason: r.reason }, 'malformed payload');
       return fail(ownInvalidCode[event] ?? 'EV001');
@@ -200,6 +210,24 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
     ['aggroDown', parsed('aggroDown', schemas.vote, (_s, p, member, aggroUID) => service.vote(p, member, aggroUID, -1))],
     ['history', parsed('history', schemas.history, (_s, p, member, input) => service.history(p, member, input))],
     ['report', parsed('report', schemas.report, (_s, p, member, input) => ctx.moderation.report(p, member, input))],
+    // Spec 3.1. `listRooms()` and `quickJoin()` without a payload are the empty one.
+    ['listRooms', parsed('listRooms', schemas.listRooms, (_s, p, _m, input) => service.pageRooms(p, input), {})],
+    [
+      'watchRooms',
+      parsed('watchRooms', schemas.watchRooms, async (socket, _p, _m, roomIds) => {
+        ctx.lobby.watch(socket, roomIds);
+        return { ok: true };
+      }),
+    ],
+    [
+      'setLobbyMode',
+      parsed('setLobbyMode', schemas.setLobbyMode, async (socket, p, _m, mode) => {
+        ctx.lobby.setMode(socket, mode);
+        // The list as it is now, so the client's state starts from what its frames change.
+        return { ok: true, mode, rooms: await service.listRooms(p) };
+      }),
+    ],
+    ['quickJoin', parsed('quickJoin', schemas.quickJoin, (_s, p, member, input) => service.quickJoin(p, member, input), {})],
   ];
 
   return function attach(socket: OnAirSocket): Member {

@@ -156,6 +156,41 @@ describe('the web console', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('finds rooms beyond the lobby\'s view by search and paging, and quick join seats the viewer with the history shown', { timeout: 60_000 }, async () => {
+    // A view of 3 rooms: the lobby lists 3 of the 12, the search reaches them all.
+    const server = await startServer({ LOBBY_VIEW_SIZE: '3', HISTORY_SIZE: '10' });
+    const program = 'election-2026';
+    const page = await viewer(server, program, 'Mina');
+    const owners = await Promise.all(Array.from({ length: 12 }, (_, i) => joinProgram(server, program, user(`owner${i}`))));
+    const ids: string[] = [];
+    for (const [i, o] of owners.entries()) {
+      const res = (await call<{ roomId: string }>(o, 'createRoom', { title: `개표 방송 ${i + 1}`, max: 20 })) as { roomId: string };
+      ids.push(res.roomId);
+    }
+    await call(await joinProgram(server, program, user('forecaster')), 'createRoom', { title: 'Weather', max: 20 });
+    // The busiest room, with something said in it.
+    const guest = await joinProgram(server, program, user('guest'));
+    await call(guest, 'joinRoom', { roomId: ids[4] });
+    await call(owners[4]!, 'chat', { roomId: ids[4], msg: '출구조사 나왔어요', type: 'N' });
+    await expect.poll(() => page.getByTestId('room-list').getByTestId('room-item').count(), { timeout: WAIT_MS }).toBe(3);
+
+    await page.getByTestId('search-input').fill('개표');
+    await page.getByTestId('search-submit').click();
+    const results = page.getByTestId('search-results').getByTestId('room-item');
+    await expect.poll(() => results.count(), { timeout: WAIT_MS }).toBe(10);
+    await page.getByTestId('search-more').click();
+    await expect.poll(() => results.count(), { timeout: WAIT_MS }).toBe(12);
+    await page.getByTestId('search-more').waitFor({ state: 'hidden' });
+    expect(await page.getByTestId('search-results').getByTestId('room-name').allTextContents()).toEqual(Array.from({ length: 12 }, (_, i) => `개표 방송 ${i + 1}`));
+    await page.screenshot({ path: join(SHOTS, 'console-search.png') });
+
+    await page.getByTestId('quick-join').click();
+    await hasText(page.getByTestId('room-title'), '개표 방송 5');
+    await page.getByTestId('chat-text').filter({ hasText: '출구조사 나왔어요' }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'console-quick-join.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
   it('a locked room asks for its password, refuses a wrong one in words, and lets the right one in', { timeout: 30_000 }, async () => {
     const server = await startServer();
     const owner = await joinProgram(server, 'quiz', user('Host'));

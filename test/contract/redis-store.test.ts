@@ -8,6 +8,7 @@ import { LOBBY, roomChannel } from '../../src/transport/channels.js';
 import { RedisStore, type RedisCommands } from '../../src/state/redis/redis-store.js';
 import { streamAnnouncements } from '../helpers/announcements.js';
 import { startRedis, type PrivateRedis } from '../helpers/redis.js';
+import { lobbyContract } from './lobby-contract.js';
 import { storeContract } from './store-contract.js';
 
 let redis: PrivateRedis;
@@ -25,6 +26,22 @@ storeContract('redis', async () => {
   // Announcing as production does (`createBackends`): into a stream of the test's own.
   const announce = { stream: `${prefix}socket.io`, lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') };
   const store = new RedisStore(client as unknown as RedisCommands, { prefix, idleTtlMs: 60_000, announce });
+  return {
+    store,
+    clock: systemClock,
+    announced: (p) => streamAnnouncements(client, announce.stream, announce, p),
+    close: async () => {
+      if (client.isOpen) await client.close();
+    },
+  };
+});
+
+lobbyContract('redis', async (viewSize) => {
+  const client = createClient({ url: redis.url });
+  await client.connect();
+  const prefix = `lobby-${randomBytes(3).toString('hex')}:`;
+  const announce = { stream: `${prefix}socket.io`, lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') };
+  const store = new RedisStore(client as unknown as RedisCommands, { prefix, idleTtlMs: 60_000, announce, viewSize });
   return {
     store,
     clock: systemClock,

@@ -43,7 +43,8 @@ async function overflows(server: TestServer, transport: string): Promise<number>
 
 describe('a client that stops reading is cut once MAX_SOCKET_BUFFER_BYTES is queued for it', () => {
   it('websocket: paused readers flooding loadRooms are cut and counted; a normal client carries on', async () => {
-    const server = await startServer({ MAX_SOCKET_BUFFER_BYTES: String(CAP) });
+    // A featured view as large as the programme, so that loadRooms carries all 300 rooms.
+    const server = await startServer({ MAX_SOCKET_BUFFER_BYTES: String(CAP), LOBBY_VIEW_SIZE: '300' });
     const p = programme('ws-loadrooms');
     const normal = await join(server, p, user('normal'));
     await seedRooms(server, p, 300);

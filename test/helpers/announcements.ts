@@ -9,7 +9,9 @@ import type { ServerEventName } from '../../src/protocol/index.js';
 export type Announcement =
   | { to: 'lobby'; except: string | null; event: string; args: unknown[] }
   | { to: 'room'; roomId: string; except: string | null; event: string; args: unknown[] }
-  | { to: 'socket'; socketId: string; event: string; args: unknown[] };
+  | { to: 'socket'; socketId: string; event: string; args: unknown[] }
+  /** A room's lobby news while it is out of the featured view: its watchers only. */
+  | { to: 'watchers'; roomId: string; event: string; args: unknown[] };
 
 /** A broker handler that keeps every announcement, by programme. */
 export class RecordingAnnouncer implements Announcer {
@@ -22,6 +24,10 @@ export class RecordingAnnouncer implements Announcer {
   }
   toLobby<E extends ServerEventName>(p: string, except: string | null, event: E, ...args: EventArgs<E>): void {
     this.push(p, { to: 'lobby', except, event, args });
+  }
+  /** In view: the lobby (its watchers sit there); out of it, its watchers alone. */
+  toLobbyOf<E extends ServerEventName>(p: string, roomId: string, inView: boolean, event: E, ...args: EventArgs<E>): void {
+    this.push(p, inView ? { to: 'lobby', except: null, event, args } : { to: 'watchers', roomId, event, args });
   }
   toRoom<E extends ServerEventName>(p: string, roomId: string, except: string | null, event: E, ...args: EventArgs<E>): void {
     this.push(p, { to: 'room', roomId, except, event, args });
@@ -50,13 +56,17 @@ export async function streamAnnouncements(
   for (const { message } of (await redis.xRange(stream, '-', '+')) ?? []) {
     if (message.nsp !== `/${p}` || message.uid !== 'emitter' || message.type !== '3') continue;
     const entry = JSON.parse(message.data!) as EmitterEntry;
-    if (entry.packet.type !== 2 || entry.packet.nsp !== `/${p}` || entry.opts.rooms.length !== 1) {
+    const [event, ...args] = entry.packet.data;
+    // A room's lobby news out of the featured view goes to its watchers' channel.
+    const watch = `${channels.lobbyChannel}/`;
+    const rooms = entry.opts.rooms;
+    if (entry.packet.type !== 2 || entry.packet.nsp !== `/${p}` || rooms.length !== 1) {
       throw new Error(`not an emitter broadcast to one channel: ${message.data}`);
     }
-    const [event, ...args] = entry.packet.data;
-    const channel = entry.opts.rooms[0]!;
+    const channel = rooms[0]!;
     const except = entry.opts.except[0] ?? null;
-    if (channel === channels.lobbyChannel) out.push({ to: 'lobby', except, event, args });
+    if (channel.startsWith(watch)) out.push({ to: 'watchers', roomId: channel.slice(watch.length), event, args });
+    else if (channel === channels.lobbyChannel) out.push({ to: 'lobby', except, event, args });
     else if (channel.startsWith(channels.roomChannelPrefix)) {
       out.push({ to: 'room', roomId: channel.slice(channels.roomChannelPrefix.length), except, event, args });
     } else {

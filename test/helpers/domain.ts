@@ -6,7 +6,7 @@ import type { ServerEventName } from '../../src/protocol/index.js';
 import type { StateStore } from '../../src/domain/ports/store.js';
 
 export interface Call {
-  kind: 'toLobby' | 'toRoom' | 'toSocket' | 'toProgramme' | 'enterRoom' | 'enterLobby' | 'endSession' | 'endProgramme' | 'disconnectHere';
+  kind: 'toLobby' | 'toWatchers' | 'toRoom' | 'toSocket' | 'toProgramme' | 'enterRoom' | 'enterLobby' | 'endSession' | 'endProgramme' | 'disconnectHere';
   reach?: Reach;
   at: number;
   p: string;
@@ -22,6 +22,11 @@ export class RecordingDelivery implements Delivery {
 
   toLobby<E extends ServerEventName>(p: string, except: string | null, event: E, ...args: EventArgs<E>): void {
     this.calls.push({ kind: 'toLobby', at: Date.now(), p, except, event, args });
+  }
+  /** In view it reads as `toLobby` (what it was before there was a view); out of it, `toWatchers`. */
+  toLobbyOf<E extends ServerEventName>(p: string, roomId: string, inView: boolean, event: E, ...args: EventArgs<E>): void {
+    if (inView) this.calls.push({ kind: 'toLobby', at: Date.now(), p, except: null, event, args });
+    else this.calls.push({ kind: 'toWatchers', at: Date.now(), p, roomId, event, args });
   }
   toRoom<E extends ServerEventName>(p: string, roomId: string, except: string | null, event: E, ...args: EventArgs<E>): void {
     this.calls.push({ kind: 'toRoom', at: Date.now(), p, roomId, except, event, args });

@@ -33,6 +33,27 @@ export interface DeleteRoomOutcome {
   endedAggro?: LiveAggro;
 }
 
+/** A page of `pageRooms`: the rooms in creation order, and the sequence to carry on after
+ * (`null`: nothing after). */
+export interface RoomPage {
+  rooms: RoomView[];
+  next: number | null;
+}
+
+/** What `pageRooms` pages: after the room of creation sequence `after` (`null`: from the
+ * start); `q`, a `searchKey`, keeps titles that contain it; `open` rooms with a free seat and
+ * no password. */
+export interface RoomPageQuery {
+  after: number | null;
+  limit: number;
+  q: string | null;
+  open: boolean;
+}
+
+export type QuickJoinOutcome =
+  | { ok: true; roomId: string; title: string; count: number; left?: LeaveOutcome; aggro?: LiveAggro }
+  | { ok: false; code: 'EJ004' };
+
 export type StartAggroOutcome = { ok: true } | { ok: false; code: 'EM001' | 'EA001' | 'EA002' };
 
 export type VoteOutcome = { ok: true; point: number; roomId: string } | { ok: false; code: 'EA003' | 'EA004' };
@@ -65,6 +86,40 @@ export interface StateStore {
   listRooms(p: string): Promise<RoomView[]>;
 
   getRoom(p: string, roomId: string): Promise<RoomView | null>;
+
+  // ---- the lobby of a big programme (spec 3.1; the rules are `domain/lobby.ts`) -----------
+  //
+  // Every store keeps one featured view per programme of at most its `viewSize` rooms. A room
+  // made while the view has a free place enters it at once (its `addRoom` goes to the lobby); a
+  // room deleted leaves it at once (its `deleteRoom` goes to the lobby). `count` and
+  // `deleteRoom` of a room go to the lobby only while it is in the view, and always to the
+  // room's watchers (`Announcer.toLobbyOf`). A programme with no more rooms than `viewSize`
+  // therefore announces exactly what it did before there was a view.
+
+  /** The featured view, in creation order. */
+  viewRooms(p: string): Promise<RoomView[]>;
+
+  /**
+   * Recompute the featured view unless it was recomputed less than `intervalMs` before `now`
+   * (by any server): free places are filled, clearly beaten rooms swapped (`nextView`), and
+   * each room entering is announced to the lobby (`addRoom`), each leaving (`deleteRoom`), in
+   * the same step. Returns the view as it then is, in creation order.
+   */
+  refreshView(p: string, now: number, intervalMs: number): Promise<RoomView[]>;
+
+  /** A page of the programme's rooms in creation order, looking at no more than `SCAN_BUDGET`. */
+  pageRooms(p: string, query: RoomPageQuery): Promise<RoomPage>;
+
+  /**
+   * Seat `member` in the open room (free seat, no password; not the one it sits in) with the
+   * most members, among those whose title contains `q` (a `searchKey`) when given, as `join`
+   * would, in one step: with N free seats left, N concurrent calls get one each. EJ004 when
+   * there is none (among the `SCAN_BUDGET` fullest open rooms, with `q`).
+   */
+  quickJoin(p: string, member: Member, q: string | null): Promise<QuickJoinOutcome>;
+
+  /** The member counts of these rooms; `null` for a room that no longer exists. */
+  roomCounts(p: string, roomIds: readonly string[]): Promise<Record<string, number | null>>;
 
   /**
    * Seat `member` in `roomId` if the room exists and has a free seat; if the member sat in

@@ -22,6 +22,10 @@ export class MemoryBroker implements Announcer {
     this.handler?.toLobby(p, except, event, ...args);
   }
 
+  toLobbyOf<E extends ServerEventName>(p: string, roomId: string, inView: boolean, event: E, ...args: EventArgs<E>): void {
+    this.handler?.toLobbyOf(p, roomId, inView, event, ...args);
+  }
+
   toRoom<E extends ServerEventName>(p: string, roomId: string, except: string | null, event: E, ...args: EventArgs<E>): void {
     this.handler?.toRoom(p, roomId, except, event, ...args);
   }

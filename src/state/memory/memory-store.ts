@@ -7,7 +7,18 @@ import type { Clock } from '../../domain/clock.js';
 import type { LeaveOutcome, LiveAggro, Member, Room, RoomView } from '../../domain/model.js';
 import type { ChatMessage } from '../../protocol/index.js';
 import { aggroMessage, countUpdate, pointUpdate, roomGone, roomSummary } from '../../domain/payloads.js';
-import type { CreateRoomOutcome, DeleteRoomOutcome, JoinOutcome, StartAggroOutcome, StateStore, VoteOutcome } from '../../domain/ports/store.js';
+import type {
+  CreateRoomOutcome,
+  DeleteRoomOutcome,
+  JoinOutcome,
+  QuickJoinOutcome,
+  RoomPage,
+  RoomPageQuery,
+  StartAggroOutcome,
+  StateStore,
+  VoteOutcome,
+} from '../../domain/ports/store.js';
+import { DEFAULT_VIEW_SIZE, isOpen, nextView, openScore, rankScore, SCAN_BUDGET, searchKey } from '../../domain/lobby.js';
 import { MemoryBroker } from './memory-broker.js';
 
 interface RoomState {
@@ -16,6 +27,10 @@ interface RoomState {
   countSent: number;
   /** The last messages, oldest first; it goes with the room. */
   history: ChatMessage[];
+  /** Creation sequence in the programme: the order of `listRooms` and the cursor of pages. */
+  seq: number;
+  /** The title's `searchKey`. */
+  search: string;
 }
 
 interface AggroState {
@@ -33,7 +48,27 @@ class ProgramState {
   /** Open batching windows, by `windowKey`, with the time each closes by itself. */
   readonly windows = new Map<string, number>();
   readonly sessions = new Map<string, string>();
+  /** The rooms by creation sequence, for pages (a binary search finds a cursor's place). */
+  order: RoomState[] = [];
+  seq = 0;
+  /** The featured view (room ids) and when it was last recomputed. */
+  readonly view = new Set<string>();
+  viewAt = Number.NEGATIVE_INFINITY;
 }
+
+/** The index of the first room of `order` with a sequence above `seq`. */
+function after(order: readonly RoomState[], seq: number): number {
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (order[mid]!.seq <= seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const rankOf = (r: RoomState) => rankScore({ ...r.room, count: r.members.size, seq: r.seq });
 
 /** The one place the names of batching windows are made. */
 const countWindow = (roomId: string) => `count:${roomId}`;
@@ -47,11 +82,24 @@ export class MemoryStore implements StateStore {
   readonly shared = false;
   private readonly state = new Map<string, ProgramState>();
 
-  /** `broker`: where announcements go; the transport registers with it (`Backends.announceThrough`). */
+  /** `broker`: where announcements go; the transport registers with it (`Backends.announceThrough`).
+   * `viewSize`: the featured view's size (`LOBBY_VIEW_SIZE`). */
   constructor(
     private readonly clock: Clock,
     readonly broker: MemoryBroker = new MemoryBroker(),
+    private readonly viewSize: number = DEFAULT_VIEW_SIZE,
   ) {}
+
+  /** The room goes, with its place in the view; its `deleteRoom` is announced. */
+  private dropRoom(p: string, s: ProgramState, r: RoomState): void {
+    const roomId = r.room.roomId;
+    s.rooms.delete(roomId);
+    const i = after(s.order, r.seq) - 1;
+    if (s.order[i] === r) s.order.splice(i, 1);
+    s.windows.delete(countWindow(roomId));
+    const inView = s.view.delete(roomId);
+    this.broker.toLobbyOf(p, roomId, inView, 'deleteRoom', roomGone(roomId));
+  }
 
   private program(p: string): ProgramState {
     let s = this.state.get(p);
@@ -78,10 +126,8 @@ export class MemoryStore implements StateStore {
         outcome.endedAggro = { ...live.aggro };
       }
       if (!r.room.persistent) {
-        s.rooms.delete(roomId);
-        s.windows.delete(countWindow(roomId));
         outcome.deleted = true;
-        this.broker.toLobby(p, null, 'deleteRoom', roomGone(roomId));
+        this.dropRoom(p, s, r);
       }
     }
     return outcome;
@@ -98,10 +144,15 @@ export class MemoryStore implements StateStore {
     if (existing) return { ok: true, room: view(existing), existed: true };
     if (s.rooms.size >= roomLimit) return { ok: false, code: 'EC002' };
     const left = creator ? this.leaveNow(p, s, creator.socketId) : null;
-    const r: RoomState = { room: { ...room }, members: new Map(), countSent: creator ? 1 : 0, history: [] };
+    const r: RoomState = { room: { ...room }, members: new Map(), countSent: creator ? 1 : 0, history: [], seq: ++s.seq, search: searchKey(room.title) };
     s.rooms.set(room.roomId, r);
+    s.order.push(r);
     if (creator) this.seat(s, r, creator);
-    this.broker.toLobby(p, creator?.socketId ?? null, 'addRoom', roomSummary(view(r)));
+    // A full view takes the room at its next recompute, if the room earns a place.
+    if (s.view.size < this.viewSize) {
+      s.view.add(room.roomId);
+      this.broker.toLobby(p, creator?.socketId ?? null, 'addRoom', roomSummary(view(r)));
+    }
     return left ? { ok: true, room: view(r), left } : { ok: true, room: view(r) };
   }
 
@@ -117,9 +168,7 @@ export class MemoryStore implements StateStore {
       s.windows.delete(pointWindow(live.aggro.aggroUID));
       outcome.endedAggro = { ...live.aggro };
     }
-    s.rooms.delete(roomId);
-    s.windows.delete(countWindow(roomId));
-    this.broker.toLobby(p, null, 'deleteRoom', roomGone(roomId));
+    this.dropRoom(p, s, r);
     return outcome;
   }
 
@@ -131,6 +180,88 @@ export class MemoryStore implements StateStore {
   async getRoom(p: string, roomId: string): Promise<RoomView | null> {
     const r = this.state.get(p)?.rooms.get(roomId);
     return r ? view(r) : null;
+  }
+
+  async viewRooms(p: string): Promise<RoomView[]> {
+    const s = this.state.get(p);
+    if (!s) return [];
+    return [...s.view].map((id) => s.rooms.get(id)!).sort((a, b) => a.seq - b.seq).map(view);
+  }
+
+  /** One pass over the programme's rooms per interval: 20,000 rooms take about a millisecond. */
+  async refreshView(p: string, now: number, intervalMs: number): Promise<RoomView[]> {
+    const s = this.state.get(p);
+    if (!s) return [];
+    if (now - s.viewAt >= intervalMs) {
+      s.viewAt = now;
+      if (s.rooms.size > s.view.size) {
+        const best = [...s.rooms.values()]
+          .map((r) => ({ roomId: r.room.roomId, score: rankOf(r) }))
+          .sort((a, b) => b.score - a.score)
+          .slice(0, this.viewSize);
+        const { enter, leave } = nextView(s.view, best, (id) => rankOf(s.rooms.get(id)!), this.viewSize);
+        for (const id of leave) {
+          s.view.delete(id);
+          this.broker.toLobby(p, null, 'deleteRoom', roomGone(id));
+        }
+        for (const id of enter) {
+          const r = s.rooms.get(id)!;
+          s.view.add(id);
+          // The room's count as announced now; a window still open sends any change later.
+          r.countSent = r.members.size;
+          this.broker.toLobby(p, null, 'addRoom', roomSummary(view(r)));
+        }
+      }
+    }
+    return this.viewRooms(p);
+  }
+
+  async pageRooms(p: string, query: RoomPageQuery): Promise<RoomPage> {
+    const s = this.state.get(p);
+    if (!s) return { rooms: [], next: null };
+    const rooms: RoomView[] = [];
+    const start = query.after === null ? 0 : after(s.order, query.after);
+    const end = Math.min(s.order.length, start + SCAN_BUDGET);
+    let i = start;
+    for (; i < end && rooms.length < query.limit; i++) {
+      const r = s.order[i]!;
+      const v = view(r);
+      if (query.open && !isOpen(v)) continue;
+      if (query.q !== null && !r.search.includes(query.q)) continue;
+      rooms.push(v);
+    }
+    return { rooms, next: i < s.order.length ? s.order[i - 1]!.seq : null };
+  }
+
+  /** A pass over the programme's rooms: in memory that is cheaper than keeping them sorted by
+   * count on every join and leave. */
+  async quickJoin(p: string, member: Member, q: string | null): Promise<QuickJoinOutcome> {
+    const s = this.state.get(p);
+    if (!s) return { ok: false, code: 'EJ004' };
+    const mine = s.seatOf.get(member.socketId);
+    let best: RoomState | null = null;
+    let bestScore = -1;
+    for (const r of s.rooms.values()) {
+      if (r.room.roomId === mine || !isOpen(view(r))) continue;
+      if (q !== null && !r.search.includes(q)) continue;
+      const score = openScore({ count: r.members.size, seq: r.seq });
+      if (score > bestScore) {
+        best = r;
+        bestScore = score;
+      }
+    }
+    if (!best) return { ok: false, code: 'EJ004' };
+    const out = await this.join(p, member, best.room.roomId);
+    if (!out.ok) return { ok: false, code: 'EJ004' };
+    const { ok: _ok, already: _already, ...rest } = out;
+    return { ok: true, roomId: best.room.roomId, title: best.room.title, ...rest };
+  }
+
+  async roomCounts(p: string, roomIds: readonly string[]): Promise<Record<string, number | null>> {
+    const s = this.state.get(p);
+    const out: Record<string, number | null> = {};
+    for (const id of roomIds) out[id] = s?.rooms.get(id)?.members.size ?? null;
+    return out;
   }
 
   async join(p: string, member: Member, roomId: string): Promise<JoinOutcome> {
@@ -260,7 +391,7 @@ export class MemoryStore implements StateStore {
     const r = s.rooms.get(roomId);
     if (!r || r.members.size === r.countSent) return null;
     r.countSent = r.members.size;
-    this.broker.toLobby(p, null, 'count', countUpdate(roomId, r.countSent));
+    this.broker.toLobbyOf(p, roomId, s.view.has(roomId), 'count', countUpdate(roomId, r.countSent));
     return r.countSent;
   }
 
@@ -315,6 +446,8 @@ export class MemoryStore implements StateStore {
     if (s.sessions.size > 0) return false;
     for (const r of s.rooms.values()) if (r.members.size > 0 || !r.room.persistent) return false;
     s.rooms.clear();
+    s.order = [];
+    s.view.clear();
     // Cooldowns and kicks outlive the programme's last socket: a user reconnecting at once must
     // not post again early, nor a kicked one get back in. Keep them until they have run out.
     const now = this.clock.now();

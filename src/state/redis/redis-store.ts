@@ -7,7 +7,19 @@
 import { createHash } from 'node:crypto';
 import type { ChatMessage } from '../../protocol/index.js';
 import type { LeaveOutcome, LiveAggro, Member, Room, RoomView } from '../../domain/model.js';
-import type { CreateRoomOutcome, DeleteRoomOutcome, JoinOutcome, StartAggroOutcome, StateStore, VoteOutcome } from '../../domain/ports/store.js';
+import type {
+  CreateRoomOutcome,
+  DeleteRoomOutcome,
+  JoinOutcome,
+  QuickJoinOutcome,
+  RoomPage,
+  RoomPageQuery,
+  StartAggroOutcome,
+  StateStore,
+  VoteOutcome,
+} from '../../domain/ports/store.js';
+import { DEFAULT_VIEW_SIZE, SCAN_BUDGET, searchKey, VIEW_SWAPS_PER_TICK } from '../../domain/lobby.js';
+import * as L from './lobby-scripts.js';
 import * as S from './scripts.js';
 
 /** The slice of a node-redis client this store uses. */
@@ -36,6 +48,8 @@ export interface RedisStoreOptions {
   /** Where ordered events are announced: the socket.io adapter's stream and its channel names
    * (see `scripts.ts`). */
   announce: { stream: string; lobbyChannel: string; roomChannelPrefix: string };
+  /** The featured view's size (`LOBBY_VIEW_SIZE`). @default 100 */
+  viewSize?: number;
 }
 
 export class RedisStore implements StateStore {
@@ -84,10 +98,11 @@ export class RedisStore implements StateStore {
       S.CREATE_ROOM,
       p,
       room.roomId,
-      JSON.stringify(room),
+      JSON.stringify({ ...room, search: searchKey(room.title) }),
       roomLimit,
       creator?.socketId ?? '',
       creator ? JSON.stringify(creator) : '',
+      this.viewSize,
     );
     if (out.ok) await this.redis.sAdd(this.programsKey, p);
     return out;
@@ -106,6 +121,34 @@ export class RedisStore implements StateStore {
 
   async getRoom(p: string, roomId: string): Promise<RoomView | null> {
     return this.json<RoomView | null>(S.GET_ROOM, p, roomId);
+  }
+
+  private get viewSize(): number {
+    return this.options.viewSize ?? DEFAULT_VIEW_SIZE;
+  }
+
+  async viewRooms(p: string): Promise<RoomView[]> {
+    return this.json<RoomView[]>(L.VIEW_ROOMS, p);
+  }
+
+  async refreshView(p: string, now: number, intervalMs: number): Promise<RoomView[]> {
+    return this.json<RoomView[]>(L.REFRESH_VIEW, p, now, intervalMs, this.viewSize, VIEW_SWAPS_PER_TICK);
+  }
+
+  async pageRooms(p: string, query: RoomPageQuery): Promise<RoomPage> {
+    const page = await this.json<RoomPage>(L.PAGE_ROOMS, p, query.after ?? '', query.limit, query.q ?? '', query.open ? '1' : '0', SCAN_BUDGET);
+    // cjson encodes an empty list as `{}`.
+    if (!Array.isArray(page.rooms)) page.rooms = [];
+    return page;
+  }
+
+  async quickJoin(p: string, member: Member, q: string | null): Promise<QuickJoinOutcome> {
+    return this.json<QuickJoinOutcome>(L.QUICK_JOIN, p, member.socketId, JSON.stringify(member), q ?? '', SCAN_BUDGET);
+  }
+
+  async roomCounts(p: string, roomIds: readonly string[]): Promise<Record<string, number | null>> {
+    if (roomIds.length === 0) return {};
+    return this.json<Record<string, number | null>>(L.ROOM_COUNTS, p, JSON.stringify(roomIds));
   }
 
   async join(p: string, member: Member, roomId: string): Promise<JoinOutcome> {

@@ -17,6 +17,7 @@
  */
 import { AGGRO_MESSAGE, ROOM_SUMMARY } from '../../domain/payloads.js';
 import { LUA_PRESENT, luaPayload } from './payload-lua.js';
+import { LOBBY_LIB } from './lobby-lua.js';
 
 /** The batching windows' keys under a programme's prefix: the one place their names are made,
  * for the scripts (which close them) and for `RedisStore`'s claims (which open them). */
@@ -92,6 +93,8 @@ local function room_view(rid)
   return r
 end
 
+${LOBBY_LIB}
+
 -- The member leaves its room; the last one out ends the live aggro and deletes a user room.
 local function leave(sid, only)
   local rid = redis.call('HGET', base .. 'seats', sid)
@@ -108,12 +111,12 @@ local function leave(sid, only)
     local a = take_aggro(rid)
     if a then out.endedAggro = a end
     if redis.call('HGET', base .. 'room:' .. rid, 'persistent') ~= '1' then
-      redis.call('DEL', base .. 'room:' .. rid, base .. 'members:' .. rid, base .. 'history:' .. rid, count_window(rid))
-      redis.call('ZREM', base .. 'rooms', rid)
       out.deleted = true
-      announce(lobby_channel, 'deleteRoom', cjson.encode({ roomId = rid }))
+      drop_room(rid)
+      return out
     end
   end
+  rerank(rid)
   return out
 end
 
@@ -121,16 +124,18 @@ local function seat(rid, sid, member_json)
   redis.call('HSET', base .. 'members:' .. rid, sid, member_json)
   redis.call('HSET', base .. 'seats', sid, rid)
   touch('members:' .. rid, 'seats')
+  rerank(rid)
 end
 `;
 
-function script(body: string): string {
+export function script(body: string): string {
   return `${LIB}\n${body}`;
 }
 
-/** ARGV: ttl, lobby, roomPrefix, roomId, roomJson, roomLimit, creatorSocketId ('' for none), creatorJson. */
+/** ARGV: ttl, lobby, roomPrefix, roomId, roomJson (with its `search` key), roomLimit,
+ * creatorSocketId ('' for none), creatorJson, viewSize. */
 export const CREATE_ROOM = script(`
-local rid, room, limit, sid, mjson = ARGV[4], cjson.decode(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
+local rid, room, limit, sid, mjson, view_size = ARGV[4], cjson.decode(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8], tonumber(ARGV[9])
 local existing = room_view(rid)
 if existing then return cjson.encode({ ok = true, room = existing, existed = true }) end
 if redis.call('ZCARD', base .. 'rooms') >= limit then return cjson.encode({ ok = false, code = 'EC002' }) end
@@ -139,11 +144,17 @@ if sid ~= '' then left = leave(sid, '') end
 local seq = redis.call('INCR', base .. 'seq')
 redis.call('ZADD', base .. 'rooms', seq, rid)
 redis.call('HSET', base .. 'room:' .. rid, 'title', room.title, 'max', room.max, 'pw', room.passwordHash or '',
-  'persistent', room.persistent and '1' or '0', 'createdAt', room.createdAt, 'countSent', sid ~= '' and 1 or 0)
+  'persistent', room.persistent and '1' or '0', 'createdAt', room.createdAt, 'countSent', sid ~= '' and 1 or 0,
+  'norm', room.search or '')
 touch('rooms', 'seq', 'room:' .. rid)
-if sid ~= '' then seat(rid, sid, mjson) end
+if sid ~= '' then seat(rid, sid, mjson) else rerank(rid) end
 local view = room_view(rid)
-announce(lobby_channel, 'addRoom', summary(view), sid)
+-- A full view takes the room at its next recompute, if the room earns a place.
+if redis.call('SCARD', base .. 'view') < view_size then
+  redis.call('SADD', base .. 'view', rid)
+  touch('view')
+  announce(lobby_channel, 'addRoom', summary(view), sid)
+end
 return cjson.encode({ ok = true, room = view, left = left })
 `);
 
@@ -157,9 +168,7 @@ for _, sid in ipairs(redis.call('HKEYS', base .. 'members:' .. rid)) do redis.ca
 local out = { members = members }
 local a = take_aggro(rid)
 if a then out.endedAggro = a end
-redis.call('DEL', base .. 'room:' .. rid, base .. 'members:' .. rid, base .. 'history:' .. rid, count_window(rid))
-redis.call('ZREM', base .. 'rooms', rid)
-announce(lobby_channel, 'deleteRoom', cjson.encode({ roomId = rid }))
+drop_room(rid)
 return cjson.encode(out)
 `);
 
@@ -312,7 +321,7 @@ if not sent then return 'null' end
 local count = redis.call('HLEN', base .. 'members:' .. rid)
 if count == tonumber(sent) then return 'null' end
 redis.call('HSET', base .. 'room:' .. rid, 'countSent', count)
-announce(lobby_channel, 'count', cjson.encode({ roomId = rid, count = count }))
+announce_of(rid, redis.call('SISMEMBER', base .. 'view', rid) == 1, 'count', cjson.encode({ roomId = rid, count = count }))
 return tostring(count)
 `);
 
@@ -356,7 +365,7 @@ return 'true'
 
 /** Keep a busy programme's keys from expiring. ARGV: ttl. */
 export const TOUCH_PROGRAM = script(`
-touch('rooms', 'seq', 'seats', 'sessions', 'aggros')
+touch('rooms', 'seq', 'seats', 'sessions', 'aggros', 'rank', 'open', 'view', 'viewAt')
 for _, rid in ipairs(redis.call('ZRANGE', base .. 'rooms', 0, -1)) do
   touch('room:' .. rid, 'members:' .. rid, 'aggro:' .. rid, 'history:' .. rid)
   local id = redis.call('HGET', base .. 'aggro:' .. rid, 'aggroUID')
