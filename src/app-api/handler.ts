@@ -11,7 +11,8 @@ import { KeyedRateLimiter } from '../domain/rate-limit.js';
 import { sendError } from '../operator/http.js';
 import { HttpError, httpErrors } from '../operator/http-errors.js';
 import type { Identify } from './identity.js';
-import { parse, type AppDeps, type AppRoute } from './routes.js';
+import type { AppDeps, AppRoute } from './routes.js';
+import { compileRoute, findRoute, routeParams, type CompiledRoute } from '../operator/route-table.js';
 import * as S from './schemas.js';
 
 export interface AppHandlerOptions {
@@ -29,21 +30,6 @@ export interface AppHandlerOptions {
 
 const params: Record<string, z.ZodType> = { scheduleUID: S.scheduleUID };
 
-interface Compiled {
-  route: AppRoute;
-  pattern: RegExp;
-  names: string[];
-}
-
-function compile(route: AppRoute): Compiled {
-  const names: string[] = [];
-  const source = route.path.replace(/:([A-Za-z]+)/g, (_, name: string) => {
-    names.push(name);
-    return '([^/]+)';
-  });
-  return { route, pattern: new RegExp(`^${source}$`), names };
-}
-
 /** `If-None-Match` holds the tag (or `*`); weak tags compare as strong ones, as RFC 9110 allows for GET. */
 function matches(header: string | undefined, etag: string): boolean {
   if (!header) return false;
@@ -52,7 +38,7 @@ function matches(header: string | undefined, etag: string): boolean {
 }
 
 export function appHandler(deps: AppDeps, routes: AppRoute[], opts: AppHandlerOptions) {
-  const compiled = routes.map(compile);
+  const compiled = routes.map(compileRoute);
   const limiter = new KeyedRateLimiter(opts.rate, opts.burst, opts.clock);
   const retryAfterS = String(Math.max(1, Math.ceil(1 / opts.rate)));
 
@@ -85,30 +71,15 @@ export function appHandler(deps: AppDeps, routes: AppRoute[], opts: AppHandlerOp
       res.end();
       return;
     }
-    let allowed = false;
-    for (const c of compiled) {
-      const m = c.pattern.exec(url.pathname);
-      if (!m) continue;
-      allowed = true;
-      if (req.method !== c.route.method && !(req.method === 'HEAD' && c.route.method === 'GET')) continue;
-      void run(c, m, url, req, res);
-      return;
-    }
-    sendError(res, allowed ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND');
+    // HEAD is served by the GET route (without the body).
+    const match = findRoute(compiled, req.method, url.pathname, (route, asked) => asked === route || (asked === 'HEAD' && route === 'GET'));
+    if ('error' in match) return sendError(res, match.error);
+    void run(match.found, match.params, url, req, res);
   };
 
-  async function run(c: Compiled, m: RegExpExecArray, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function run(c: CompiledRoute<AppRoute>, m: RegExpExecArray, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const values: Record<string, string> = {};
-      c.names.forEach((name, i) => {
-        let raw: string;
-        try {
-          raw = decodeURIComponent(m[i + 1]!);
-        } catch {
-          throw new HttpError('BAD_REQUEST', `invalid ${name}`);
-        }
-        values[name] = parse(params[name] ?? z.string(), raw) as string;
-      });
+      const values = routeParams(c, m, params);
       const keys = [...url.searchParams.keys()];
       if (!c.route.query && keys.length > 0) throw new HttpError('BAD_REQUEST', 'this route takes no query');
       // The schemas see one value per name; a second one would be dropped unseen.

@@ -6,6 +6,7 @@
 import { z, type ZodType } from 'zod';
 import type { AggroRecord } from '../domain/model.js';
 import { HttpError, type HttpErrorCode } from '../operator/http-errors.js';
+import { parse } from '../operator/route-table.js';
 import { decodeCursor, decodeUserCursor, type RecordStore } from '../records/record-store.js';
 import type { BoardSnapshot } from './board.js';
 import * as S from './schemas.js';
@@ -49,11 +50,6 @@ export interface AppRoute {
   handle(deps: AppDeps, call: AppCall): Promise<AppReply>;
 }
 
-export function parse<T extends ZodType>(schema: T, value: unknown): z.output<T> {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new HttpError('BAD_REQUEST', 'invalid request', r.error.issues.map((i) => ({ path: i.path, message: i.message })));
-  return r.data;
-}
 
 function page(query: URLSearchParams, valid: (cursor: string) => boolean): { limit: number; cursor: string | null } {
   const q = parse(S.pageQuery, Object.fromEntries(query));

@@ -15,6 +15,7 @@ import { decodeCursor, type RecordStore } from '../records/record-store.js';
 import type { StateStore } from '../domain/ports/store.js';
 import * as S from './admin-schemas.js';
 import { bearerMatches, readJson, sendEmpty, sendError, sendJson } from './http.js';
+import { compileRoute, findRoute, parse, routeParams, type CompiledRoute } from './route-table.js';
 import { HttpError, httpErrors, type HttpErrorCode } from './http-errors.js';
 import type { Programmes } from './programmes.js';
 import type { Moderation } from '../domain/moderation/moderation.js';
@@ -72,11 +73,6 @@ export interface AdminRoute {
 
 const params: Record<string, ZodType> = { scheduleUID: S.scheduleUID, roomId: S.objectId, aggroUID: S.objectId, userUID: S.userUID, id: S.objectId };
 
-function parse<T extends ZodType>(schema: T, value: unknown): z.output<T> {
-  const r = schema.safeParse(value);
-  if (!r.success) throw new HttpError('BAD_REQUEST', 'invalid request', r.error.issues.map((i) => ({ path: i.path, message: i.message })));
-  return r.data;
-}
 
 const notFound = () => new HttpError('NOT_FOUND');
 
@@ -319,55 +315,24 @@ function actorOf(header: string | undefined, deps: Pick<AdminDeps, 'token' | 'mo
   return found;
 }
 
-interface Compiled {
-  route: AdminRoute;
-  pattern: RegExp;
-  names: string[];
-}
-
-function compile(route: AdminRoute): Compiled {
-  const names: string[] = [];
-  const source = route.path.replace(/:([A-Za-z]+)/g, (_, name: string) => {
-    names.push(name);
-    return '([^/]+)';
-  });
-  return { route, pattern: new RegExp(`^${source}$`), names };
-}
-
 /** The `/admin` handler: `true` when it took the request. */
 export function adminHandler(deps: AdminDeps, routes: AdminRoute[]) {
-  const compiled = routes.map(compile);
+  const compiled = routes.map(compileRoute);
   return (req: IncomingMessage, res: ServerResponse, url: URL): void => {
     const who = actorOf(req.headers.authorization, deps);
     if (!who) {
       res.setHeader('www-authenticate', 'Bearer');
       return sendError(res, 'UNAUTHORIZED');
     }
-    let allowed = false;
-    for (const c of compiled) {
-      const m = c.pattern.exec(url.pathname);
-      if (!m) continue;
-      allowed = true;
-      if (c.route.method !== req.method) continue;
-      if (who.moderator && !c.route.moderation) return sendError(res, 'FORBIDDEN');
-      void run(c, m, url, req, res, who.actor);
-      return;
-    }
-    sendError(res, allowed ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND');
+    const match = findRoute(compiled, req.method, url.pathname);
+    if ('error' in match) return sendError(res, match.error);
+    if (who.moderator && !match.found.route.moderation) return sendError(res, 'FORBIDDEN');
+    void run(match.found, match.params, url, req, res, who.actor);
   };
 
-  async function run(c: Compiled, m: RegExpExecArray, url: URL, req: IncomingMessage, res: ServerResponse, actor: string): Promise<void> {
+  async function run(c: CompiledRoute<AdminRoute>, m: RegExpExecArray, url: URL, req: IncomingMessage, res: ServerResponse, actor: string): Promise<void> {
     try {
-      const values: Record<string, string> = {};
-      c.names.forEach((name, i) => {
-        let raw: string;
-        try {
-          raw = decodeURIComponent(m[i + 1]!);
-        } catch {
-          throw new HttpError('BAD_REQUEST', `invalid ${name}`);
-        }
-        values[name] = parse(params[name] ?? z.string(), raw) as string;
-      });
+      const values = routeParams(c, m, params);
       const body = req.method === 'PUT' || req.method === 'POST' ? await readJson(req) : undefined;
       const reply = await c.route.handle(deps, { actor, params: values, query: url.searchParams, body });
       if (reply.status === 204) sendEmpty(res, 204);
