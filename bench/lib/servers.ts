@@ -16,6 +16,8 @@ import type { BenchEnv } from './env.js';
 export { startRedis, type PrivateRedis };
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Where the onair build under test lives: this checkout, or another one's for a "before" run. */
+const ONAIR_ROOT = process.env.BENCH_ONAIR_ROOT ?? ROOT;
 const START_TIMEOUT_MS = 20_000;
 
 export interface ServerProcess {
@@ -67,11 +69,12 @@ async function launch(
   ready: (port: number) => Promise<boolean>,
   port: number,
   execArgv: string[] = [],
+  cwd = ROOT,
 ): Promise<ServerProcess> {
   // Server output goes to a file in the run's temp dir: kept for post-mortems, never parsed.
   const logFd = openSync(join(bench.tmpDir, `${name}.log`), 'a');
   const child: ChildProcess = spawn(process.execPath, [...execArgv, ...args], {
-    cwd: ROOT,
+    cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', logFd, logFd],
   });
@@ -122,7 +125,7 @@ export async function startOnair(
     ...UNLIMITED,
     ...env,
   };
-  return launch(name, ['dist/main.js'], fullEnv, bench, (p) => healthy(p, bench.cert), port, execArgv);
+  return launch(name, ['dist/main.js'], fullEnv, bench, (p) => healthy(p, bench.cert), port, execArgv, ONAIR_ROOT);
 }
 
 /** The minimal raw `ws` broadcaster (bench/baseline/raw-ws-server.ts). */

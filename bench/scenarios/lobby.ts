@@ -1,214 +1,226 @@
 /**
- * Issue 12 point 5 (reduced, see bench/results/2026-12-01-lobby.md): one server, a programme with
- * up to 20,000 persistent rooms made through the admin API (bounded in time), seed-protocol lobby
- * sockets (no `auth`, identity in the query) and batched ones, movers switching rooms; then a new
- * socket's `loadRooms` size and time, lobby frames/s and bytes/s, `listRooms` and `quickJoin`
- * latencies. Clients run in the orchestrator's process here (a shortcut of this first version).
+ * Issue 12 point 5: a programme of 20,000 persistent rooms (made through the admin API over
+ * keep-alive connections), 1,000 lobby sockets (900 seed-protocol: identity in the query and no
+ * `auth`; 100 batched), movers switching rooms at 1,000 joins/s, then in the same window
+ * `listRooms` pages and `quickJoin` at 500 calls/s. Measured: a new socket's `loadRooms` size and
+ * time, lobby frames and bytes per socket per second, `listRooms` and `quickJoin` latency.
+ * Run on one server in memory and on three servers over a private redis-server; clients live in
+ * worker processes (bench/workers/lobby-clients.ts).
+ *
+ * `BENCH_ONAIR_ROOT` points the servers at another checkout's build (the "before" run); on code
+ * without `listRooms` the scenario measures what that code has (loadRooms and lobby traffic) and
+ * says the rest is unsupported. `BENCH_LOBBY_TOPOLOGIES=one` or `three` runs only one of the two.
  */
-import { request } from 'node:https';
-import { io, type Socket } from 'socket.io-client';
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:https';
+import { track } from '../lib/cleanup.js';
 import type { BenchEnv } from '../lib/env.js';
-import { startOnair } from '../lib/servers.js';
-import { latency, newHistogram, sleep, type Latency } from '../lib/stats.js';
+import { startWorker, type Worker } from '../lib/rpc.js';
+import { startOnair, startRedis, type ServerProcess } from '../lib/servers.js';
+import { latency, merge, sample, sleep, type Latency } from '../lib/stats.js';
 
 const PROGRAM = 'bench-lobby';
 const TOKEN = 'bench-admin-token';
 
-function post(url: string, ca: string, path: string, body: unknown): Promise<number> {
-  return new Promise((resolve) => {
-    const u = new URL(url);
-    const data = JSON.stringify(body);
-    const req = request({ host: u.hostname, port: u.port, path, method: 'POST', ca, servername: 'localhost', timeout: 10_000, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
+interface Failures { byKind: Record<string, number>; first: string }
+
+/** Persistent rooms through the admin API, `concurrency` requests in flight on keep-alive sockets. */
+async function makeRooms(url: string, ca: string, n: number, concurrency: number, deadlineMs: number): Promise<{ ids: string[]; failed: number; firstError: string }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca });
+  const u = new URL(url);
+  const ids: string[] = [];
+  let failed = 0;
+  let firstError = '';
+  let next = 0;
+  const end = Date.now() + deadlineMs;
+  const one = (i: number) =>
+    new Promise<void>((resolve) => {
+      const data = JSON.stringify({ title: `방 ${i} room ${i % 97 === 0 ? '선거 개표' : '축구'}`, max: 120 });
+      const req = request(
+        { agent, host: u.hostname, port: u.port, path: `/admin/programs/${PROGRAM}/rooms`, method: 'POST', servername: 'localhost', timeout: 15_000, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => {
+            if (res.statusCode === 201) ids.push((JSON.parse(body) as { roomId: string }).roomId);
+            else (failed += 1), (firstError ||= `HTTP ${res.statusCode}: ${body.slice(0, 120)}`);
+            resolve();
+          });
+        },
+      );
+      req.on('error', (err) => ((failed += 1), (firstError ||= String(err)), resolve()));
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.end(data);
     });
-    req.on('error', () => resolve(0));
-    req.on('timeout', () => req.destroy());
-    req.end(data);
-  });
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < n && Date.now() < end && failed < 100) await one(next++);
+  }));
+  agent.destroy();
+  return { ids, failed, firstError };
 }
 
-interface Counter { frames: number; bytes: number }
-interface Lobby { socket: Socket; c: Counter; loadRoomsBytes: number; loadRoomsMs: number }
-
-/** A lobby socket; `seed`: identity in the query and no `auth`; else `auth.lobby='batched'`. */
-function lobby(url: string, ca: string, uid: string, seed: boolean): Promise<Lobby> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const opts = { transports: ['websocket'], reconnection: false, forceNew: true, ca };
-    const socket = seed
-      ? io(`${url}/${PROGRAM}`, { ...opts, query: { userUID: uid, displayName: uid } })
-      : io(`${url}/${PROGRAM}`, { ...opts, auth: { userUID: uid, displayName: uid, lobby: 'batched' } });
-    const c: Counter = { frames: 0, bytes: 0 };
-    let first = true;
-    const timer = setTimeout(() => (socket.close(), reject(new Error('connect timeout'))), 30_000);
-    socket.io.engine.on('packet', (p: { type: string; data?: unknown }) => {
-      if (p.type !== 'message' || typeof p.data !== 'string') return;
-      const d = p.data;
-      if (first && d.includes('["loadRooms"')) {
-        first = false;
-        clearTimeout(timer);
-        resolve({ socket, c, loadRoomsBytes: Buffer.byteLength(d) + 1, loadRoomsMs: performance.now() - t0 });
-        return;
-      }
-      if (/^2\d*\/[^,]*,\["(count|addRoom|deleteRoom|roomCounts)"/.test(d)) {
-        c.frames += 1;
-        c.bytes += Buffer.byteLength(d) + 1;
-      }
-    });
-    socket.once('connect_error', (err) => (clearTimeout(timer), socket.close(), reject(err)));
-  });
+export interface TopologyResult {
+  servers: number;
+  backend: 'memory' | 'redis';
+  rooms: number;
+  roomsPerSec: number;
+  lobbySockets: { seed: number; batched: number };
+  movers: number;
+  listRoomsSupported: boolean;
+  switchesPerSec: number;
+  switchesAsked: number;
+  switchFailures: Failures;
+  joinRoom: Latency;
+  loadRooms: { bytes: number; ms: number; firstSocketsMaxBytes: number };
+  seedPerSocket: { framesPerSec: number; bytesPerSec: number; maxFramesPerSec: number };
+  batchedPerSocket: { framesPerSec: number; bytesPerSec: number; maxFramesPerSec: number };
+  listRooms?: Latency & { failures: Failures };
+  listRoomsSearch?: Latency & { failures: Failures };
+  quickJoin?: Latency & { callsPerSec: number; failures: Failures };
+  serverCpu: number;
+  serverRssMiB: number;
 }
-
-async function inBatches<T>(items: T[], size: number, f: (t: T) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(f));
-}
-
-const ack = (s: Socket, e: string, a?: unknown) => s.timeout(10_000).emitWithAck(e, a) as Promise<{ ok: boolean; code?: string; roomId?: string; next?: string | null }>;
 
 export interface LobbyResult {
-  rooms: number;
-  seedSockets: number;
-  batchedSockets: number;
-  movers: number;
-  switchesPerSec: number;
-  loadRooms: { bytes: number; ms: number };
-  seedPerSocket: { framesPerSec: number; bytesPerSec: number };
-  batchedPerSocket: { framesPerSec: number };
-  listRooms: Latency;
-  quickJoin: Latency & { failed: number; callsPerSec: number };
+  oneServer?: TopologyResult;
+  threeServersOnRedis?: TopologyResult;
 }
 
-export async function lobbyScenario(bench: BenchEnv, log: (s: string) => void): Promise<LobbyResult> {
-  const targetRooms = bench.quick ? 2000 : 20_000;
-  const nSeed = bench.quick ? 200 : 900;
-  const nBatched = bench.quick ? 20 : 100;
-  const nMovers = bench.quick ? 100 : 300;
-  const server = await startOnair(bench, 'onair-lobby', { ADMIN_TOKEN: TOKEN, ROOMS_PER_PROGRAM_MAX: '20000' }, bench.serverExecArgv);
-  const all: Socket[] = [];
+function plan(bench: BenchEnv) {
+  return bench.quick
+    ? { rooms: 2000, seed: 180, batched: 20, movers: 100, rate: 300, quickRate: 100, quickCalls: 200, windowSec: 6 }
+    : { rooms: 20_000, seed: 900, batched: 100, movers: 300, rate: 1000, quickRate: 500, quickCalls: 2000, windowSec: 10 };
+}
+
+async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'memory' | 'redis', log: (s: string) => void): Promise<TopologyResult> {
+  const p = plan(bench);
+  const targets = servers.map((s) => ({ url: s.url, ca: bench.cert, program: PROGRAM }));
+  const t0 = Date.now();
+  const made = await makeRooms(servers[0]!.url, bench.cert, p.rooms, 64, 120_000);
+  const roomSec = (Date.now() - t0) / 1000;
+  log(`  ${made.ids.length} persistent rooms in ${roomSec.toFixed(1)} s${made.failed ? ` (${made.failed} failed: ${made.firstError})` : ''}`);
+  if (made.ids.length === 0) throw new Error(`no room could be made: ${made.firstError}`);
+
+  // Listeners in one process, the active clients in another: the counting never waits on the load.
+  const listeners = await startWorker('lobby-clients.ts', 'lobby-listen');
+  const actors = await startWorker('lobby-clients.ts', 'lobby-act');
   try {
-    // Rooms: persistent, through the admin API, 32 at a time, for at most 90 s.
-    let made = 0;
-    const deadline = Date.now() + (bench.quick ? 20_000 : 90_000);
-    const t0 = Date.now();
-    while (made < targetRooms && Date.now() < deadline) {
-      const n = Math.min(32, targetRooms - made);
-      const codes = await Promise.all(Array.from({ length: n }, (_, i) => post(server.url, bench.cert, `/admin/programs/${PROGRAM}/rooms`, { title: `방 ${made + i} room`, max: 120 })));
-      const ok = codes.filter((c) => c === 201).length;
-      if (!ok) throw new Error(`admin create failed: ${codes[0]}`);
-      made += ok;
-    }
-    log(`  ${made} persistent rooms in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const seeds: Lobby[] = [];
-    const batched: Lobby[] = [];
-    await inBatches(Array.from({ length: nSeed }, (_, i) => i), 50, async (i) => void seeds.push(await lobby(server.url, bench.cert, `seed-${i}`, true)));
-    await inBatches(Array.from({ length: nBatched }, (_, i) => i), 50, async (i) => void batched.push(await lobby(server.url, bench.cert, `bat-${i}`, false)));
-    const movers: Lobby[] = [];
-    await inBatches(Array.from({ length: nMovers }, (_, i) => i), 50, async (i) => void movers.push(await lobby(server.url, bench.cert, `mov-${i}`, false)));
-    all.push(...[...seeds, ...batched, ...movers].map((l) => l.socket));
-    log(`  ${seeds.length} seed + ${batched.length} batched lobby sockets, ${movers.length} movers`);
-    // Room ids for the movers, from listRooms.
-    const ids: string[] = [];
-    let cursor: string | null | undefined;
-    for (let i = 0; i < 20 && ids.length < 2000; i++) {
-      const r = (await ack(movers[0]!.socket, 'listRooms', { limit: 100, ...(cursor ? { cursor } : {}) })) as { ok: boolean; rooms?: { roomId: string }[]; next?: string | null };
-      for (const x of r.rooms ?? []) ids.push(x.roomId);
-      cursor = r.next;
-      if (!cursor) break;
-    }
-    // Movers: 1,000 switches/s (join a room picked in turn; a switch is one joinRoom, which leaves the previous room).
-    const rate = bench.quick ? 300 : 1000;
-    const measureMs = bench.quick ? 3000 : 8000;
-    let stop = false;
-    let switches = 0;
-    let issued = 0;
-    const moving = (async () => {
-      const idle = [...movers];
-      const start = performance.now();
-      while (!stop) {
-        const due = Math.floor(((performance.now() - start) / 1000) * rate);
-        for (; issued < due; issued++) {
-          const m = idle.pop();
-          if (!m) continue;
-          const roomId = ids[(issued * 7919) % ids.length]!;
-          void ack(m.socket, 'joinRoom', { roomId })
-            .then((r) => void (r.ok && (switches += 1)), () => undefined)
-            .finally(() => idle.push(m));
-        }
-        await sleep(5);
-      }
-    })();
-    await sleep(1500);
-    for (const l of [...seeds, ...batched]) (l.c.frames = 0), (l.c.bytes = 0);
-    const s0 = switches;
+    type Opened = { opened: number; failed: Failures; loadRoomsBytesMax: number };
+    const seed = await listeners.call<Opened>('open', { targets, count: p.seed, prefix: 'seed', mode: 'seed', concurrency: 50 }, 120_000);
+    const batched = await listeners.call<Opened>('open', { targets, count: p.batched, prefix: 'bat', mode: 'batched', concurrency: 50 }, 60_000);
+    const movers = await actors.call<Opened>('open', { targets, count: p.movers, prefix: 'mov', mode: 'mover', concurrency: 50 }, 60_000);
+    // A few lobby sockets in the actors' process to page with (their frames are not counted).
+    await actors.call<Opened>('open', { targets, count: 20, prefix: 'pager', mode: 'batched', concurrency: 20 }, 60_000);
+    const quickers = await actors.call<Opened>('open', { targets, count: p.quickCalls, prefix: 'qj', mode: 'quicker', concurrency: 100 }, 120_000);
+    log(`  lobby sockets: ${seed.opened} seed, ${batched.opened} batched; ${movers.opened} movers, ${quickers.opened} quickJoin callers`);
+    for (const o of [seed, batched, movers, quickers]) if (o.failed.first) log(`    connect failures: ${JSON.stringify(o.failed.byKind)} first: ${o.failed.first}`);
+    const supported = await actors.call<boolean>('probe');
+    if (!supported) log('  listRooms not answered: this code has no listRooms/quickJoin; measuring loadRooms and lobby traffic only');
+
+    // The window: movers from its start; counters reset after 2 s of warm-up; listRooms and
+    // quickJoin within it.
+    const moving = actors.call<{ switches: number; issued: number; skipped: number; seconds: number; failed: Failures; joinMs: string }>('move', { ids: made.ids, rate: p.rate, seconds: p.windowSec }, (p.windowSec + 60) * 1000);
+    await sleep(2000);
+    await listeners.call('reset');
+    await sample(servers.map((s) => s.pid));
     const m0 = performance.now();
-    // listRooms and quickJoin during the window.
-    const hList = newHistogram();
-    const hQuick = newHistogram();
-    let qFailed = 0;
-    const quickers: Socket[] = [];
-    const listing = (async () => {
-      let cur: string | null | undefined;
-      const end = performance.now() + measureMs - 500;
-      for (let i = 0; i < 2000 && performance.now() < end; i++) {
-        const t = performance.now();
-        const r = await ack(seeds[i % seeds.length]!.socket, 'listRooms', { limit: 20, ...(cur ? { cursor: cur } : {}) });
-        hList.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
-        cur = r.next;
-        await sleep(20);
-      }
-    })();
-    const qRate = bench.quick ? 100 : 500;
-    const qMs = bench.quick ? 2000 : 4000;
-    const nQuick = Math.round((qRate * qMs) / 1000);
-    // Callers connect first (batched sockets, not measured).
-    await inBatches(Array.from({ length: nQuick }, (_, i) => i), 100, async (i) => void quickers.push((await lobby(server.url, bench.cert, `qj-${i}`, false)).socket));
-    all.push(...quickers);
-    const qStart = performance.now();
-    await Promise.all(
-      quickers.map(async (s, i) => {
-        await sleep((i * 1000) / qRate);
-        const t = performance.now();
-        const r = await ack(s, 'quickJoin', {}).catch(() => ({ ok: false }));
-        hQuick.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
-        if (!r.ok) qFailed += 1;
-      }),
-    );
-    const qSec = (performance.now() - qStart) / 1000;
-    await listing;
-    const left = m0 + measureMs - performance.now();
-    if (left > 0) await sleep(left);
+    const measured = p.windowSec - 2.5;
+    let listing: Promise<{ failed: Failures; ms: string }> | undefined;
+    let searching: Promise<{ failed: Failures; ms: string }> | undefined;
+    let quicking: Promise<{ calls: number; seconds: number; failed: Failures; ms: string }> | undefined;
+    if (supported) {
+      listing = actors.call('list', { seconds: measured - 1, gapMs: 10, limit: 20 }, 120_000);
+      searching = actors.call('list', { seconds: measured - 1, gapMs: 50, limit: 20, q: '개표' }, 120_000);
+      quicking = actors.call('quick', { rate: p.quickRate }, 120_000);
+    }
+    await sleep(measured * 1000);
     const sec = (performance.now() - m0) / 1000;
-    stop = true;
-    await moving;
-    const switchesPerSec = Math.round((switches - s0) / sec);
-    const avg = (ls: Lobby[], k: keyof Counter) => Math.round((ls.reduce((t, l) => t + l.c[k], 0) / ls.length / sec) * 10) / 10;
-    // A new socket's loadRooms, under load's aftermath (movers still in rooms).
-    const fresh = await lobby(server.url, bench.cert, 'fresh', true);
-    all.push(fresh.socket);
-    const result: LobbyResult = {
-      rooms: made,
-      seedSockets: seeds.length,
-      batchedSockets: batched.length,
-      movers: movers.length,
-      switchesPerSec,
-      loadRooms: { bytes: fresh.loadRoomsBytes, ms: Math.round(fresh.loadRoomsMs * 10) / 10 },
-      seedPerSocket: { framesPerSec: avg(seeds, 'frames'), bytesPerSec: avg(seeds, 'bytes') },
-      batchedPerSocket: { framesPerSec: avg(batched, 'frames') },
-      listRooms: latency(hList),
-      quickJoin: { ...latency(hQuick), failed: qFailed, callsPerSec: Math.round(nQuick / qSec) },
+    type Sum = { sockets: number; frames: number; bytes: number; maxFrames: number };
+    const counts = await listeners.call<{ seed: Sum; batched: Sum }>('counters');
+    const usage = await sample(servers.map((s) => s.pid));
+    const [moved, listed, searched, quick] = await Promise.all([moving, listing, searching, quicking]);
+    const perSocket = (s: Sum) => ({
+      framesPerSec: Math.round((s.frames / Math.max(1, s.sockets) / sec) * 10) / 10,
+      bytesPerSec: Math.round(s.bytes / Math.max(1, s.sockets) / sec),
+      maxFramesPerSec: Math.round((s.maxFrames / sec) * 10) / 10,
+    });
+    // A new socket's loadRooms, with the movers still seated.
+    const fresh = await listeners.call<{ bytes: number; ms: number }>('fresh', { target: targets[targets.length - 1], uid: 'fresh' });
+    const hist = (e: string, failures: Failures) => {
+      const h = merge([e]);
+      const l = latency(h);
+      h.destroy();
+      return { ...l, failures };
     };
-    log(`  switches/s achieved: ${switchesPerSec}`);
-    log(`  loadRooms (new seed socket): ${result.loadRooms.bytes} bytes in ${result.loadRooms.ms} ms after connect`);
-    log(`  seed lobby socket: ${result.seedPerSocket.framesPerSec} frames/s, ${result.seedPerSocket.bytesPerSec} bytes/s`);
-    log(`  batched lobby socket: ${result.batchedPerSocket.framesPerSec} frames/s`);
-    log(`  listRooms page (20): p50 ${result.listRooms.p50} ms, p99 ${result.listRooms.p99} ms (${result.listRooms.count} calls)`);
-    log(`  quickJoin: p50 ${result.quickJoin.p50} ms, p99 ${result.quickJoin.p99} ms (${result.quickJoin.count} calls at ${result.quickJoin.callsPerSec}/s, ${qFailed} failed)`);
-    hList.destroy();
-    hQuick.destroy();
+    const join = merge([moved.joinMs]);
+    const result: TopologyResult = {
+      servers: servers.length,
+      backend,
+      rooms: made.ids.length,
+      roomsPerSec: Math.round(made.ids.length / roomSec),
+      lobbySockets: { seed: seed.opened, batched: batched.opened },
+      movers: movers.opened,
+      listRoomsSupported: supported,
+      switchesPerSec: Math.round(moved.switches / moved.seconds),
+      switchesAsked: p.rate,
+      switchFailures: moved.failed,
+      joinRoom: latency(join),
+      loadRooms: { bytes: fresh.bytes, ms: Math.round(fresh.ms * 10) / 10, firstSocketsMaxBytes: seed.loadRoomsBytesMax },
+      seedPerSocket: perSocket(counts.seed),
+      batchedPerSocket: perSocket(counts.batched),
+      ...(listed ? { listRooms: hist(listed.ms, listed.failed) } : {}),
+      ...(searched ? { listRoomsSearch: hist(searched.ms, searched.failed) } : {}),
+      ...(quick ? { quickJoin: { ...hist(quick.ms, quick.failed), callsPerSec: Math.round(quick.calls / quick.seconds) } } : {}),
+      serverCpu: usage.cpu,
+      serverRssMiB: usage.rssMiB,
+    };
+    join.destroy();
+    const r = result;
+    log(`  switches: ${r.switchesPerSec}/s of ${p.rate}/s asked (joinRoom p50 ${r.joinRoom.p50} ms, p99 ${r.joinRoom.p99} ms; failures ${JSON.stringify(moved.failed.byKind)}${moved.skipped ? `, ${moved.skipped} not issued: every mover waiting` : ''})`);
+    log(`  loadRooms (new seed socket): ${r.loadRooms.bytes} bytes, ${r.loadRooms.ms} ms after connect`);
+    log(`  seed lobby socket: ${r.seedPerSocket.framesPerSec} frames/s (max ${r.seedPerSocket.maxFramesPerSec}), ${r.seedPerSocket.bytesPerSec} bytes/s`);
+    log(`  batched lobby socket: ${r.batchedPerSocket.framesPerSec} frames/s (max ${r.batchedPerSocket.maxFramesPerSec}), ${r.batchedPerSocket.bytesPerSec} bytes/s`);
+    if (r.listRooms) log(`  listRooms page of 20: p50 ${r.listRooms.p50} ms, p99 ${r.listRooms.p99} ms (${r.listRooms.count} calls; failures ${JSON.stringify(r.listRooms.failures.byKind)})`);
+    if (r.listRoomsSearch) log(`  listRooms q='개표': p50 ${r.listRoomsSearch.p50} ms, p99 ${r.listRoomsSearch.p99} ms (${r.listRoomsSearch.count} calls)`);
+    if (r.quickJoin) log(`  quickJoin: p50 ${r.quickJoin.p50} ms, p99 ${r.quickJoin.p99} ms (${r.quickJoin.count} calls at ${r.quickJoin.callsPerSec}/s; failures ${JSON.stringify(r.quickJoin.failures.byKind)})`);
+    log(`  servers: ${r.serverCpu}% CPU (sum), ${r.serverRssMiB} MiB RSS (sum)`);
     return result;
   } finally {
-    for (const s of all) s.close();
-    await server.stop();
+    await Promise.allSettled([listeners.call('closeAll', {}, 20_000), actors.call('closeAll', {}, 20_000)]);
+    await Promise.all([listeners.close(), actors.close()]);
   }
+}
+
+const SERVER_ENV = { ADMIN_TOKEN: TOKEN, ROOMS_PER_PROGRAM_MAX: '20000' };
+
+export async function lobbyScenario(bench: BenchEnv, log: (s: string) => void): Promise<LobbyResult> {
+  const only = process.env.BENCH_LOBBY_TOPOLOGIES?.split(',') ?? ['one', 'three'];
+  const out: LobbyResult = {};
+  if (only.includes('one')) {
+    log('  one server, in memory:');
+    const server = await startOnair(bench, 'onair-lobby', SERVER_ENV, bench.serverExecArgv);
+    try {
+      out.oneServer = await topology(bench, [server], 'memory', log);
+    } finally {
+      await server.stop();
+    }
+  }
+  if (only.includes('three')) {
+    log('  three servers on a private redis-server:');
+    const redis = await startRedis();
+    const untrack = track(() => redis.remove());
+    const env = { ...SERVER_ENV, REDIS_URL: redis.url, REDIS_PREFIX: `bench${randomBytes(3).toString('hex')}:` };
+    const servers: ServerProcess[] = [];
+    try {
+      servers.push(await startOnair(bench, 'onair-lobby-r0', env, bench.serverExecArgv));
+      servers.push(...(await Promise.all([1, 2].map((i) => startOnair(bench, `onair-lobby-r${i}`, env, bench.serverExecArgv)))));
+      out.threeServersOnRedis = await topology(bench, servers, 'redis', log);
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+      untrack();
+      await redis.remove();
+    }
+  }
+  return out;
 }

@@ -239,7 +239,7 @@ export class OnAirService {
     if (input.password) {
       // Hashing is the costly step, so what refuses cheaply comes first; the atomic create
       // below still decides the room limit.
-      if ((await this.deps.store.listRooms(p)).length >= this.options.roomsPerProgramMax) return fail('EC002');
+      if ((await this.deps.store.roomCount(p)) >= this.options.roomsPerProgramMax) return fail('EC002');
       passwordHash = await this.passwords.hash(input.password);
       if (passwordHash === null) return fail('ER001');
     }
@@ -272,7 +272,7 @@ export class OnAirService {
   ): Promise<Result<{ room: RoomView }>> {
     const limit = this.options.roomsPerProgramMax;
     // Refused cheaply before hashing and saving; the atomic create below still decides.
-    if ((await this.deps.store.listRooms(p)).length >= limit) return fail('EC002');
+    if ((await this.deps.store.roomCount(p)) >= limit) return fail('EC002');
     // An operator's hash waits for its turn rather than being refused.
     const passwordHash = input.password ? await this.passwords.hash(input.password, true) : null;
     const room = this.newRoom(input, true, passwordHash);

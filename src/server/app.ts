@@ -130,7 +130,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
   backends.announceThrough(delivery);
   metrics.watchProgrammes({
     programs: () => runtimes.programs(),
-    rooms: async (p) => (await store.listRooms(p)).length,
+    rooms: (p) => store.roomCount(p),
     liveAggros: async (p) => (await store.liveAggros(p)).length,
   });
 
@@ -231,7 +231,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
   // ---- the app's surface: programmes on air (from memory) and the records of aggros
   const board = new OnAirBoard({
     programmes: () => schedule.list(),
-    counts: { viewers: (p) => store.sessionCount(p), rooms: async (p) => (await store.listRooms(p)).length },
+    counts: { viewers: (p) => store.sessionCount(p), rooms: (p) => store.roomCount(p) },
     clock,
     log: log.child({ module: 'app-api' }),
     intervalMs: Math.max(config.onAirRefreshMs, config.batchIntervalMs),

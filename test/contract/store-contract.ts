@@ -162,6 +162,7 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(outs.filter((o) => o.ok)).toHaveLength(5);
         expect(outs.filter((o) => !o.ok).every((o) => !o.ok && o.code === 'EC002')).toBe(true);
         expect(await store.listRooms(p)).toHaveLength(5);
+        expect(await store.roomCount(p)).toBe(5);
       });
 
       it("an operator's rooms (no creator) at one below the limit: exactly one of concurrent creates is made", async () => {
@@ -171,6 +172,8 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(outs.filter((o) => o.ok)).toHaveLength(1);
         expect(outs.filter((o) => !o.ok)).toEqual(Array.from({ length: 5 }, () => ({ ok: false, code: 'EC002' })));
         expect(await store.listRooms(p)).toHaveLength(3);
+        expect(await store.roomCount(p)).toBe(3);
+        expect(await store.roomCount('no-such-programme')).toBe(0);
       });
 
       it('moves the creator out of its previous room in the same step and returns that as `left`', async () => {

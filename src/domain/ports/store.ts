@@ -85,6 +85,9 @@ export interface StateStore {
   /** Rooms in creation order with their member counts. */
   listRooms(p: string): Promise<RoomView[]>;
 
+  /** How many rooms the programme holds, without reading them (a programme may hold 20,000). */
+  roomCount(p: string): Promise<number>;
+
   getRoom(p: string, roomId: string): Promise<RoomView | null>;
 
   // ---- the lobby of a big programme (spec 3.1; the rules are `domain/lobby.ts`) -----------

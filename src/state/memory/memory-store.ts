@@ -177,6 +177,10 @@ export class MemoryStore implements StateStore {
     return s ? [...s.rooms.values()].map(view) : [];
   }
 
+  async roomCount(p: string): Promise<number> {
+    return this.state.get(p)?.rooms.size ?? 0;
+  }
+
   async getRoom(p: string, roomId: string): Promise<RoomView | null> {
     const r = this.state.get(p)?.rooms.get(roomId);
     return r ? view(r) : null;

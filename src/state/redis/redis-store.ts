@@ -34,6 +34,7 @@ export interface RedisCommands {
   hGet(key: string, field: string): Promise<unknown>;
   hVals(key: string): Promise<string[]>;
   hLen(key: string): Promise<number>;
+  zCard(key: string): Promise<number>;
   ping(): Promise<unknown>;
 }
 
@@ -117,6 +118,10 @@ export class RedisStore implements StateStore {
 
   async listRooms(p: string): Promise<RoomView[]> {
     return this.json<RoomView[]>(S.LIST_ROOMS, p);
+  }
+
+  async roomCount(p: string): Promise<number> {
+    return this.redis.zCard(this.key(p, 'rooms'));
   }
 
   async getRoom(p: string, roomId: string): Promise<RoomView | null> {

@@ -1,0 +1,216 @@
+/**
+ * Load for the lobby scenario (issue 12): lobby sockets that only listen (seed protocol: identity in
+ * the query and no `auth`; or batched: `auth.lobby = 'batched'`), counting the lobby frames and bytes
+ * each receives; movers that switch rooms at a rate; `listRooms` pages and `quickJoin` calls timed
+ * one by one. A call that fails or times out is counted with its first error, never thrown: a
+ * saturated server is a result, not a crash of the run.
+ */
+import { io, type Socket } from 'socket.io-client';
+import { serve } from '../lib/rpc.js';
+import { encode, newHistogram, sleep } from '../lib/stats.js';
+
+type Mode = 'seed' | 'batched' | 'mover' | 'quicker';
+interface Counter { frames: number; bytes: number }
+interface Held { socket: Socket; mode: Mode; c: Counter }
+interface Target { url: string; ca: string; program: string }
+
+const ACK_MS = 10_000;
+const LOBBY_FRAME = /^2\d*\/[^,]*,\["(count|addRoom|deleteRoom|roomCounts)"/;
+let held: Held[] = [];
+
+/** A socket, resolved with its `loadRooms` frame's size and time once it arrives. */
+function open(t: Target, uid: string, mode: Mode): Promise<{ held: Held; bytes: number; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const base = { transports: ['websocket'], reconnection: false, forceNew: true, ca: t.ca };
+    const identity = { userUID: uid, displayName: uid.slice(0, 30) };
+    const socket = mode === 'seed'
+      ? io(`${t.url}/${t.program}`, { ...base, query: identity })
+      : io(`${t.url}/${t.program}`, { ...base, auth: { ...identity, lobby: 'batched' } });
+    const h: Held = { socket, mode, c: { frames: 0, bytes: 0 } };
+    let first = true;
+    const timer = setTimeout(() => (socket.close(), reject(new Error('connect timeout'))), 30_000);
+    socket.io.engine.on('packet', (p: { type: string; data?: unknown }) => {
+      if (p.type !== 'message' || typeof p.data !== 'string') return;
+      const d = p.data;
+      if (first && d.includes('["loadRooms"')) {
+        first = false;
+        clearTimeout(timer);
+        resolve({ held: h, bytes: Buffer.byteLength(d) + 1, ms: performance.now() - t0 });
+        return;
+      }
+      if (LOBBY_FRAME.test(d)) {
+        h.c.frames += 1;
+        h.c.bytes += Buffer.byteLength(d) + 1;
+      }
+    });
+    socket.once('connect_error', (err) => (clearTimeout(timer), socket.close(), reject(err)));
+  });
+}
+
+async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, async () => {
+    while (next < n) await task(next++);
+  }));
+}
+
+type Reply = { ok?: boolean; code?: string; next?: string | null };
+async function call(s: Socket, event: string, arg: unknown): Promise<Reply> {
+  return (await s.timeout(ACK_MS).emitWithAck(event, arg)) as Reply;
+}
+
+/** Failures by kind ("timeout", an error code), and the first message seen. */
+function failures() {
+  const byKind: Record<string, number> = {};
+  let first = '';
+  return {
+    add(kind: string, detail = kind) {
+      byKind[kind] = (byKind[kind] ?? 0) + 1;
+      first ||= detail;
+    },
+    get total() {
+      return Object.values(byKind).reduce((s, n) => s + n, 0);
+    },
+    report: () => ({ byKind, first }),
+  };
+}
+
+const ofMode = (m: Mode) => held.filter((h) => h.mode === m);
+
+serve({
+  async open(a: { targets: Target[]; count: number; prefix: string; mode: Mode; concurrency: number }) {
+    const hist = newHistogram();
+    const failed = failures();
+    let bytesMax = 0;
+    await pool(a.count, a.concurrency, async (i) => {
+      try {
+        const o = await open(a.targets[i % a.targets.length]!, `${a.prefix}-${i}`, a.mode);
+        held.push(o.held);
+        hist.recordValue(Math.max(1, Math.round(o.ms * 1000)));
+        bytesMax = Math.max(bytesMax, o.bytes);
+      } catch (err) {
+        failed.add('connect', String(err));
+      }
+    });
+    const out = { opened: a.count - failed.total, failed: failed.report(), loadRoomsBytesMax: bytesMax, connectMs: encode(hist) };
+    hist.destroy();
+    return out;
+  },
+  /** A fresh seed socket: its `loadRooms` size and time after connect; closed at once. */
+  async fresh(a: { target: Target; uid: string }) {
+    const o = await open(a.target, a.uid, 'seed');
+    o.held.socket.close();
+    return { bytes: o.bytes, ms: o.ms };
+  },
+  /** Whether the server answers `listRooms` (the code before issue 12 does not). */
+  async probe() {
+    const s = held[0]?.socket;
+    if (!s) return false;
+    try {
+      const r = await s.timeout(3000).emitWithAck('listRooms', { limit: 1 });
+      return (r as Reply).ok === true;
+    } catch {
+      return false;
+    }
+  },
+  reset() {
+    for (const h of held) h.c.frames = h.c.bytes = 0;
+    return held.length;
+  },
+  counters() {
+    const sum = (m: Mode) => {
+      const hs = ofMode(m);
+      return { sockets: hs.length, frames: hs.reduce((s, h) => s + h.c.frames, 0), bytes: hs.reduce((s, h) => s + h.c.bytes, 0), maxFrames: Math.max(0, ...hs.map((h) => h.c.frames)) };
+    };
+    return { seed: sum('seed'), batched: sum('batched') };
+  },
+  /** Movers join `ids` in turn at `rate` switches/s for `seconds`; a switch is one `joinRoom`. */
+  async move(a: { ids: string[]; rate: number; seconds: number }) {
+    const idle = [...ofMode('mover')];
+    const failed = failures();
+    const hist = newHistogram();
+    let switches = 0;
+    let issued = 0;
+    let skipped = 0;
+    const inflight = new Set<Promise<void>>();
+    const start = performance.now();
+    const end = start + a.seconds * 1000;
+    while (performance.now() < end) {
+      const due = Math.floor(((performance.now() - start) / 1000) * a.rate);
+      for (; issued < due; issued++) {
+        const m = idle.pop();
+        if (!m) {
+          skipped += 1; // every mover is waiting for an ack: the server is behind
+          continue;
+        }
+        const roomId = a.ids[(issued * 7919) % a.ids.length]!;
+        const t = performance.now();
+        const p = call(m.socket, 'joinRoom', { roomId }).then(
+          (r) => {
+            hist.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
+            if (r.ok) switches += 1;
+            else failed.add(r.code ?? 'no-ok');
+          },
+          () => failed.add('timeout'),
+        ).finally(() => (idle.push(m), inflight.delete(p)));
+        inflight.add(p);
+      }
+      await sleep(5);
+    }
+    await Promise.all(inflight);
+    const out = { switches, issued, skipped, seconds: (performance.now() - start) / 1000, failed: failed.report(), joinMs: encode(hist) };
+    hist.destroy();
+    return out;
+  },
+  /** `listRooms` pages one after another from the lobby sockets, following the cursor. */
+  async list(a: { seconds: number; gapMs: number; limit: number; q?: string }) {
+    const from = [...ofMode('seed'), ...ofMode('batched')];
+    const hist = newHistogram();
+    const failed = failures();
+    let cursor: string | null | undefined;
+    const end = performance.now() + a.seconds * 1000;
+    for (let i = 0; performance.now() < end; i++) {
+      const t = performance.now();
+      try {
+        const r = await call(from[i % from.length]!.socket, 'listRooms', { limit: a.limit, ...(a.q ? { q: a.q } : {}), ...(cursor ? { cursor } : {}) });
+        hist.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
+        if (!r.ok) failed.add(r.code ?? 'no-ok');
+        cursor = r.next;
+      } catch {
+        failed.add('timeout');
+      }
+      await sleep(a.gapMs);
+    }
+    const out = { failed: failed.report(), ms: encode(hist) };
+    hist.destroy();
+    return out;
+  },
+  /** Each prepared quicker calls `quickJoin` once, spread at `rate` calls/s. */
+  async quick(a: { rate: number }) {
+    const qs = ofMode('quicker');
+    const hist = newHistogram();
+    const failed = failures();
+    const start = performance.now();
+    await Promise.all(qs.map(async (q, i) => {
+      await sleep((i * 1000) / a.rate);
+      const t = performance.now();
+      try {
+        const r = await call(q.socket, 'quickJoin', {});
+        hist.recordValue(Math.max(1, Math.round((performance.now() - t) * 1000)));
+        if (!r.ok) failed.add(r.code ?? 'no-ok');
+      } catch {
+        failed.add('timeout');
+      }
+    }));
+    const out = { calls: qs.length, seconds: (performance.now() - start) / 1000, failed: failed.report(), ms: encode(hist) };
+    hist.destroy();
+    return out;
+  },
+  closeAll() {
+    for (const h of held) h.socket.close();
+    const n = held.length;
+    held = [];
+    return n;
+  },
+});
