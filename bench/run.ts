@@ -35,7 +35,8 @@ function parseArgs(argv: string[]): { quick: boolean; only: ScenarioName[]; writ
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const names = args.only.length ? args.only : (Object.keys(SCENARIOS) as ScenarioName[]);
-  const bench = await createBenchEnv(args.quick);
+  // e.g. BENCH_SERVER_EXEC_ARGV="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile every onair server.
+  const bench = await createBenchEnv(args.quick, process.env.BENCH_SERVER_EXEC_ARGV?.split(' ').filter(Boolean) ?? []);
   const started = Date.now();
   const results: Results = { startedAt: new Date(started).toISOString(), quick: args.quick, partial: args.only.length > 0, scenarios: {}, errors: {} };
   const log = (s: string) => process.stdout.write(`${s}\n`);

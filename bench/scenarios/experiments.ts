@@ -65,7 +65,7 @@ interface CpuProfile {
 }
 
 /** Self time per function, top entries, from a V8 .cpuprofile. */
-function summariseProfile(file: string, top = 12): ProfileEntry[] {
+export function summariseProfile(file: string, top = 12): ProfileEntry[] {
   const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const total = prof.nodes.reduce((n, node) => n + (node.hitCount ?? 0), 0) || 1;
   const byFn = new Map<string, { fn: string; where: string; hits: number }>();

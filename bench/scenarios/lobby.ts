@@ -9,7 +9,8 @@
  *
  * `BENCH_ONAIR_ROOT` points the servers at another checkout's build (the "before" run); on code
  * without `listRooms` the scenario measures what that code has (loadRooms and lobby traffic) and
- * says the rest is unsupported. `BENCH_LOBBY_TOPOLOGIES=one` or `three` runs only one of the two.
+ * says the rest is unsupported. `BENCH_LOBBY_TOPOLOGIES=one` or `three` runs only one of the two;
+ * `BENCH_LOBBY_ROOMS` changes the number of rooms.
  */
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:https';
@@ -19,13 +20,12 @@ import { startWorker, type Worker } from '../lib/rpc.js';
 import { startOnair, startRedis, type ServerProcess } from '../lib/servers.js';
 import { latency, merge, sample, sleep, type Latency } from '../lib/stats.js';
 
-const PROGRAM = 'bench-lobby';
 const TOKEN = 'bench-admin-token';
 
 interface Failures { byKind: Record<string, number>; first: string }
 
 /** Persistent rooms through the admin API, `concurrency` requests in flight on keep-alive sockets. */
-async function makeRooms(url: string, ca: string, n: number, concurrency: number, deadlineMs: number): Promise<{ ids: string[]; failed: number; firstError: string }> {
+async function makeRooms(url: string, ca: string, program: string, n: number, concurrency: number, deadlineMs: number): Promise<{ ids: string[]; failed: number; firstError: string }> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca });
   const u = new URL(url);
   const ids: string[] = [];
@@ -37,7 +37,7 @@ async function makeRooms(url: string, ca: string, n: number, concurrency: number
     new Promise<void>((resolve) => {
       const data = JSON.stringify({ title: `방 ${i} room ${i % 97 === 0 ? '선거 개표' : '축구'}`, max: 120 });
       const req = request(
-        { agent, host: u.hostname, port: u.port, path: `/admin/programs/${PROGRAM}/rooms`, method: 'POST', servername: 'localhost', timeout: 15_000, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
+        { agent, host: u.hostname, port: u.port, path: `/admin/programs/${program}/rooms`, method: 'POST', servername: 'localhost', timeout: 15_000, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } },
         (res) => {
           let body = '';
           res.setEncoding('utf8');
@@ -72,14 +72,18 @@ export interface TopologyResult {
   switchesAsked: number;
   switchFailures: Failures;
   joinRoom: Latency;
-  loadRooms: { bytes: number; ms: number; firstSocketsMaxBytes: number };
+  /** A new seed socket's `loadRooms`: before the window (movers connected) and during it. */
+  loadRooms: { bytes: number; ms: number; underLoadMs: number; firstSocketsMaxBytes: number; error?: string };
   seedPerSocket: { framesPerSec: number; bytesPerSec: number; maxFramesPerSec: number };
   batchedPerSocket: { framesPerSec: number; bytesPerSec: number; maxFramesPerSec: number };
   listRooms?: Latency & { failures: Failures };
   listRoomsSearch?: Latency & { failures: Failures };
   quickJoin?: Latency & { callsPerSec: number; failures: Failures };
+  /** Percent of one core over the window, summed over the servers. */
   serverCpu: number;
   serverRssMiB: number;
+  /** The client processes' CPU over the window: near 100% means that process is the bottleneck. */
+  clientCpu: { listeners: number; movers: number; quickJoin: number };
 }
 
 export interface LobbyResult {
@@ -88,65 +92,76 @@ export interface LobbyResult {
 }
 
 function plan(bench: BenchEnv) {
-  return bench.quick
+  const p = bench.quick
     ? { rooms: 2000, seed: 180, batched: 20, movers: 100, rate: 300, quickRate: 100, quickCalls: 200, windowSec: 6 }
     : { rooms: 20_000, seed: 900, batched: 100, movers: 300, rate: 1000, quickRate: 500, quickCalls: 2000, windowSec: 10 };
+  // The code before issue 12 reads every room to create one: on Redis 20,000 would take hours.
+  const rooms = Number(process.env.BENCH_LOBBY_ROOMS);
+  return rooms > 0 ? { ...p, rooms } : p;
 }
 
 async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'memory' | 'redis', log: (s: string) => void): Promise<TopologyResult> {
   const p = plan(bench);
-  const targets = servers.map((s) => ({ url: s.url, ca: bench.cert, program: PROGRAM }));
+  // A programme per topology: the persistent rooms of one run stay in the run's database.
+  const program = `bench-lobby-${backend}`;
+  const targets = servers.map((s) => ({ url: s.url, ca: bench.cert, program }));
   const t0 = Date.now();
-  const made = await makeRooms(servers[0]!.url, bench.cert, p.rooms, 64, 120_000);
+  const made = await makeRooms(servers[0]!.url, bench.cert, program, p.rooms, 64, 120_000);
   const roomSec = (Date.now() - t0) / 1000;
   log(`  ${made.ids.length} persistent rooms in ${roomSec.toFixed(1)} s${made.failed ? ` (${made.failed} failed: ${made.firstError})` : ''}`);
   if (made.ids.length === 0) throw new Error(`no room could be made: ${made.firstError}`);
 
-  // Listeners in one process, the active clients in another: the counting never waits on the load.
+  // Three client processes: the lobby sockets (counting frames, and paging), the movers, and the
+  // quickJoin callers (whose rooms fill, so they receive every newcomer's joinRoom). Each one's
+  // backlog would otherwise show up in the others' latencies.
   const listeners = await startWorker('lobby-clients.ts', 'lobby-listen');
-  const actors = await startWorker('lobby-clients.ts', 'lobby-act');
+  const actors = await startWorker('lobby-clients.ts', 'lobby-move');
+  const quickers = await startWorker('lobby-clients.ts', 'lobby-quick');
+  const clientPids = [listeners.pid, actors.pid, quickers.pid];
   try {
     type Opened = { opened: number; failed: Failures; loadRoomsBytesMax: number };
     const seed = await listeners.call<Opened>('open', { targets, count: p.seed, prefix: 'seed', mode: 'seed', concurrency: 50 }, 120_000);
     const batched = await listeners.call<Opened>('open', { targets, count: p.batched, prefix: 'bat', mode: 'batched', concurrency: 50 }, 60_000);
     const movers = await actors.call<Opened>('open', { targets, count: p.movers, prefix: 'mov', mode: 'mover', concurrency: 50 }, 60_000);
-    // A few lobby sockets in the actors' process to page with (their frames are not counted).
-    await actors.call<Opened>('open', { targets, count: 20, prefix: 'pager', mode: 'batched', concurrency: 20 }, 60_000);
-    const quickers = await actors.call<Opened>('open', { targets, count: p.quickCalls, prefix: 'qj', mode: 'quicker', concurrency: 100 }, 120_000);
-    log(`  lobby sockets: ${seed.opened} seed, ${batched.opened} batched; ${movers.opened} movers, ${quickers.opened} quickJoin callers`);
-    for (const o of [seed, batched, movers, quickers]) if (o.failed.first) log(`    connect failures: ${JSON.stringify(o.failed.byKind)} first: ${o.failed.first}`);
-    const supported = await actors.call<boolean>('probe');
+    const callers = await quickers.call<Opened>('open', { targets, count: p.quickCalls, prefix: 'qj', mode: 'quicker', concurrency: 100 }, 120_000);
+    log(`  lobby sockets: ${seed.opened} seed, ${batched.opened} batched; ${movers.opened} movers, ${callers.opened} quickJoin callers`);
+    for (const o of [seed, batched, movers, callers]) if (o.failed.first) log(`    connect failures: ${JSON.stringify(o.failed.byKind)} first: ${o.failed.first}`);
+    const supported = await listeners.call<boolean>('probe');
     if (!supported) log('  listRooms not answered: this code has no listRooms/quickJoin; measuring loadRooms and lobby traffic only');
 
+    const fresh = (uid: string) => listeners.call<{ bytes: number; ms: number }>('fresh', { target: targets[targets.length - 1], uid }, 60_000).catch((err: unknown) => ({ bytes: 0, ms: -1, error: String(err) }));
+    const quiet = await fresh('fresh-quiet');
     // The window: movers from its start; counters reset after 2 s of warm-up; listRooms and
     // quickJoin within it.
     const moving = actors.call<{ switches: number; issued: number; skipped: number; seconds: number; failed: Failures; joinMs: string }>('move', { ids: made.ids, rate: p.rate, seconds: p.windowSec }, (p.windowSec + 60) * 1000);
     await sleep(2000);
     await listeners.call('reset');
     await sample(servers.map((s) => s.pid));
+    await sample(clientPids);
     const m0 = performance.now();
     const measured = p.windowSec - 2.5;
     let listing: Promise<{ failed: Failures; ms: string }> | undefined;
     let searching: Promise<{ failed: Failures; ms: string }> | undefined;
     let quicking: Promise<{ calls: number; seconds: number; failed: Failures; ms: string }> | undefined;
     if (supported) {
-      listing = actors.call('list', { seconds: measured - 1, gapMs: 10, limit: 20 }, 120_000);
-      searching = actors.call('list', { seconds: measured - 1, gapMs: 50, limit: 20, q: '개표' }, 120_000);
-      quicking = actors.call('quick', { rate: p.quickRate }, 120_000);
+      listing = listeners.call('list', { seconds: measured - 1, gapMs: 10, limit: 20 }, 120_000);
+      searching = listeners.call('list', { seconds: measured - 1, gapMs: 50, limit: 20, q: '개표' }, 120_000);
+      quicking = quickers.call('quick', { rate: p.quickRate }, 120_000);
     }
-    await sleep(measured * 1000);
+    await sleep(measured * 500);
+    const loaded = await fresh('fresh-loaded');
+    await sleep(Math.max(0, m0 + measured * 1000 - performance.now()));
     const sec = (performance.now() - m0) / 1000;
     type Sum = { sockets: number; frames: number; bytes: number; maxFrames: number };
     const counts = await listeners.call<{ seed: Sum; batched: Sum }>('counters');
     const usage = await sample(servers.map((s) => s.pid));
+    const clientUsage = await Promise.all(clientPids.map((pid) => sample([pid])));
     const [moved, listed, searched, quick] = await Promise.all([moving, listing, searching, quicking]);
     const perSocket = (s: Sum) => ({
       framesPerSec: Math.round((s.frames / Math.max(1, s.sockets) / sec) * 10) / 10,
       bytesPerSec: Math.round(s.bytes / Math.max(1, s.sockets) / sec),
       maxFramesPerSec: Math.round((s.maxFrames / sec) * 10) / 10,
     });
-    // A new socket's loadRooms, with the movers still seated.
-    const fresh = await listeners.call<{ bytes: number; ms: number }>('fresh', { target: targets[targets.length - 1], uid: 'fresh' });
     const hist = (e: string, failures: Failures) => {
       const h = merge([e]);
       const l = latency(h);
@@ -166,7 +181,7 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'mem
       switchesAsked: p.rate,
       switchFailures: moved.failed,
       joinRoom: latency(join),
-      loadRooms: { bytes: fresh.bytes, ms: Math.round(fresh.ms * 10) / 10, firstSocketsMaxBytes: seed.loadRoomsBytesMax },
+      loadRooms: { bytes: quiet.bytes, ms: Math.round(quiet.ms * 10) / 10, underLoadMs: Math.round(loaded.ms * 10) / 10, firstSocketsMaxBytes: seed.loadRoomsBytesMax, ...('error' in quiet ? { error: quiet.error } : 'error' in loaded ? { error: loaded.error } : {}) },
       seedPerSocket: perSocket(counts.seed),
       batchedPerSocket: perSocket(counts.batched),
       ...(listed ? { listRooms: hist(listed.ms, listed.failed) } : {}),
@@ -174,25 +189,26 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'mem
       ...(quick ? { quickJoin: { ...hist(quick.ms, quick.failed), callsPerSec: Math.round(quick.calls / quick.seconds) } } : {}),
       serverCpu: usage.cpu,
       serverRssMiB: usage.rssMiB,
+      clientCpu: { listeners: clientUsage[0]!.cpu, movers: clientUsage[1]!.cpu, quickJoin: clientUsage[2]!.cpu },
     };
     join.destroy();
     const r = result;
     log(`  switches: ${r.switchesPerSec}/s of ${p.rate}/s asked (joinRoom p50 ${r.joinRoom.p50} ms, p99 ${r.joinRoom.p99} ms; failures ${JSON.stringify(moved.failed.byKind)}${moved.skipped ? `, ${moved.skipped} not issued: every mover waiting` : ''})`);
-    log(`  loadRooms (new seed socket): ${r.loadRooms.bytes} bytes, ${r.loadRooms.ms} ms after connect`);
+    log(`  loadRooms (new seed socket): ${r.loadRooms.bytes} bytes, ${r.loadRooms.ms} ms after connect; ${r.loadRooms.underLoadMs} ms during the window${r.loadRooms.error ? ` (${r.loadRooms.error})` : ''}`);
     log(`  seed lobby socket: ${r.seedPerSocket.framesPerSec} frames/s (max ${r.seedPerSocket.maxFramesPerSec}), ${r.seedPerSocket.bytesPerSec} bytes/s`);
     log(`  batched lobby socket: ${r.batchedPerSocket.framesPerSec} frames/s (max ${r.batchedPerSocket.maxFramesPerSec}), ${r.batchedPerSocket.bytesPerSec} bytes/s`);
     if (r.listRooms) log(`  listRooms page of 20: p50 ${r.listRooms.p50} ms, p99 ${r.listRooms.p99} ms (${r.listRooms.count} calls; failures ${JSON.stringify(r.listRooms.failures.byKind)})`);
     if (r.listRoomsSearch) log(`  listRooms q='개표': p50 ${r.listRoomsSearch.p50} ms, p99 ${r.listRoomsSearch.p99} ms (${r.listRoomsSearch.count} calls)`);
     if (r.quickJoin) log(`  quickJoin: p50 ${r.quickJoin.p50} ms, p99 ${r.quickJoin.p99} ms (${r.quickJoin.count} calls at ${r.quickJoin.callsPerSec}/s; failures ${JSON.stringify(r.quickJoin.failures.byKind)})`);
-    log(`  servers: ${r.serverCpu}% CPU (sum), ${r.serverRssMiB} MiB RSS (sum)`);
+    log(`  servers: ${r.serverCpu}% CPU (sum), ${r.serverRssMiB} MiB RSS (sum); client processes: ${JSON.stringify(r.clientCpu)} % CPU`);
     return result;
   } finally {
-    await Promise.allSettled([listeners.call('closeAll', {}, 20_000), actors.call('closeAll', {}, 20_000)]);
-    await Promise.all([listeners.close(), actors.close()]);
+    await Promise.allSettled([listeners, actors, quickers].map((w) => w.call('closeAll', {}, 20_000)));
+    await Promise.all([listeners.close(), actors.close(), quickers.close()]);
   }
 }
 
-const SERVER_ENV = { ADMIN_TOKEN: TOKEN, ROOMS_PER_PROGRAM_MAX: '20000' };
+const SERVER_ENV = { ADMIN_TOKEN: TOKEN, ROOMS_PER_PROGRAM_MAX: '20000', SHUTDOWN_SPREAD_MS: '0', SHUTDOWN_TIMEOUT_MS: '5000' };
 
 export async function lobbyScenario(bench: BenchEnv, log: (s: string) => void): Promise<LobbyResult> {
   const only = process.env.BENCH_LOBBY_TOPOLOGIES?.split(',') ?? ['one', 'three'];

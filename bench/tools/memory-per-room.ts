@@ -1,7 +1,7 @@
 /**
  * Memory per room (issue 12, point 4): 20,000 rooms of one programme, each with one member and
  * no history, in the memory store (V8 heap, after GC) and in Redis (`used_memory`, a private
- * redis-server). Run: `node --expose-gc --import tsx bench/tools/memory-per-room.ts`.
+ * redis-server); and the time of the passes over every room (the featured view, quickJoin) on both. Run: `node --expose-gc --import tsx bench/tools/memory-per-room.ts`.
  */
 import { createClient } from 'redis';
 import { MemoryStore } from '../../src/state/memory/memory-store.js';
@@ -21,6 +21,21 @@ async function fill(store: StateStore, p: string): Promise<void> {
   }
 }
 
+async function timed(n: number, f: (i: number) => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await f(i);
+  return +((performance.now() - t0) / n).toFixed(3);
+}
+
+/** quickJoin by newcomers, each leaving again so the programme stays as filled. */
+async function quickJoins(store: StateStore): Promise<number> {
+  return timed(200, async (i) => {
+    const m = { socketId: `q${i.toString(36).padStart(19, '0')}`, userUID: `quick-${i}`, displayName: `빠른 ${i}` };
+    await store.quickJoin('bench', m, null);
+    await store.leave('bench', m.socketId);
+  });
+}
+
 async function main(): Promise<void> {
   gc();
   const before = process.memoryUsage().heapUsed;
@@ -28,6 +43,8 @@ async function main(): Promise<void> {
   await fill(mem, 'bench');
   gc();
   const memBytes = (process.memoryUsage().heapUsed - before) / ROOMS;
+  const memRefreshMs = await timed(50, (i) => mem.refreshView('bench', Date.now() + i * 1000, 500));
+  const memQuickJoinMs = await quickJoins(mem);
 
   const redis = await startRedis();
   const client = createClient({ url: redis.url });
@@ -52,8 +69,9 @@ async function main(): Promise<void> {
     const t2 = performance.now();
     for (let i = 0; i < 50; i++) await store.refreshView('bench', Date.now() + i * 1000, 500);
     const refreshMs = (performance.now() - t2) / 50;
+    const redisQuickJoinMs = await quickJoins(store);
     process.stdout.write(
-      `${JSON.stringify({ rooms: ROOMS, memoryStoreBytesPerRoom: Math.round(memBytes), redisBytesPerRoom: Math.round(redisBytes), redisPageMs: +pageMs.toFixed(2), redisSearchMissPageMs: +searchMs.toFixed(2), redisRefreshViewMs: +refreshMs.toFixed(2) })}\n`,
+      `${JSON.stringify({ rooms: ROOMS, memoryStoreBytesPerRoom: Math.round(memBytes), redisBytesPerRoom: Math.round(redisBytes), redisPageMs: +pageMs.toFixed(2), redisSearchMissPageMs: +searchMs.toFixed(2), redisRefreshViewMs: +refreshMs.toFixed(2), redisQuickJoinPlusLeaveMs: redisQuickJoinMs, memoryRefreshViewMs: memRefreshMs, memoryQuickJoinPlusLeaveMs: memQuickJoinMs })}\n`,
     );
   } finally {
     await client.close();
