@@ -23,6 +23,40 @@ import { latency, merge, sample, sleep, type Latency } from '../lib/stats.js';
 const TOKEN = 'bench-admin-token';
 
 interface Failures { byKind: Record<string, number>; first: string }
+interface Lag { p99Ms: number; maxMs: number }
+
+/** A server's event-loop delay since its previous scrape (prom-client resets it per collection). */
+function serverLag(url: string, ca: string): Promise<Lag> {
+  return new Promise((resolve) => {
+    const u = new URL(url);
+    const req = request({ host: u.hostname, port: u.port, path: '/metrics', ca, servername: 'localhost', timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => {
+        const v = (name: string) => Math.round(Number(new RegExp(`^onair_nodejs_eventloop_lag_${name}_seconds (\\S+)`, 'm').exec(body)?.[1] ?? NaN) * 10000) / 10;
+        resolve({ p99Ms: v('p99'), maxMs: v('max') });
+      });
+    });
+    req.on('error', () => resolve({ p99Ms: NaN, maxMs: NaN }));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+/** Seconds of CPU redis-server has used (user + system), from INFO. */
+async function redisCpuSeconds(url: string): Promise<number> {
+  const { createClient } = await import('redis');
+  const c = createClient({ url });
+  await c.connect();
+  try {
+    const info = await c.info('cpu');
+    const n = (k: string) => Number(new RegExp(`${k}:(\\S+)`).exec(info)?.[1] ?? 0);
+    return n('used_cpu_user') + n('used_cpu_sys');
+  } finally {
+    await c.close();
+  }
+}
 
 /** Persistent rooms through the admin API, `concurrency` requests in flight on keep-alive sockets. */
 async function makeRooms(url: string, ca: string, program: string, n: number, concurrency: number, deadlineMs: number): Promise<{ ids: string[]; failed: number; firstError: string }> {
@@ -84,6 +118,11 @@ export interface TopologyResult {
   serverRssMiB: number;
   /** The client processes' CPU over the window: near 100% means that process is the bottleneck. */
   clientCpu: { listeners: number; movers: number; quickJoin: number };
+  /** Event-loop delay over the window, per server and per client process. */
+  serverLag: Lag[];
+  clientLag: { listeners: Lag; movers: Lag; quickJoin: Lag };
+  /** redis-server's CPU over the window, percent of one core. */
+  redisCpu?: number;
 }
 
 export interface LobbyResult {
@@ -100,7 +139,7 @@ function plan(bench: BenchEnv) {
   return rooms > 0 ? { ...p, rooms } : p;
 }
 
-async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'memory' | 'redis', log: (s: string) => void): Promise<TopologyResult> {
+async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'memory' | 'redis', log: (s: string) => void, redisUrl?: string): Promise<TopologyResult> {
   const p = plan(bench);
   // A programme per topology: the persistent rooms of one run stay in the run's database.
   const program = `bench-lobby-${backend}`;
@@ -120,7 +159,7 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'mem
   const clientPids = [listeners.pid, actors.pid, quickers.pid];
   try {
     type Opened = { opened: number; failed: Failures; loadRoomsBytesMax: number };
-    const seed = await listeners.call<Opened>('open', { targets, count: p.seed, prefix: 'seed', mode: 'seed', concurrency: 50 }, 120_000);
+    const seed = await listeners.call<Opened>('open', { targets, count: p.seed, prefix: 'seed', mode: 'seed', concurrency: 50, deadlineMs: 60_000 }, 120_000);
     const batched = await listeners.call<Opened>('open', { targets, count: p.batched, prefix: 'bat', mode: 'batched', concurrency: 50 }, 60_000);
     const movers = await actors.call<Opened>('open', { targets, count: p.movers, prefix: 'mov', mode: 'mover', concurrency: 50 }, 60_000);
     const callers = await quickers.call<Opened>('open', { targets, count: p.quickCalls, prefix: 'qj', mode: 'quicker', concurrency: 100 }, 120_000);
@@ -138,6 +177,9 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'mem
     await listeners.call('reset');
     await sample(servers.map((s) => s.pid));
     await sample(clientPids);
+    await Promise.all(servers.map((s) => serverLag(s.url, bench.cert)));
+    await Promise.all([listeners, actors, quickers].map((w) => w.call('lagStart')));
+    const redis0 = redisUrl ? await redisCpuSeconds(redisUrl) : 0;
     const m0 = performance.now();
     const measured = p.windowSec - 2.5;
     let listing: Promise<{ failed: Failures; ms: string }> | undefined;
@@ -156,6 +198,9 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'mem
     const counts = await listeners.call<{ seed: Sum; batched: Sum }>('counters');
     const usage = await sample(servers.map((s) => s.pid));
     const clientUsage = await Promise.all(clientPids.map((pid) => sample([pid])));
+    const redisCpu = redisUrl ? Math.round((((await redisCpuSeconds(redisUrl)) - redis0) / sec) * 100) : undefined;
+    const serverLags = await Promise.all(servers.map((s) => serverLag(s.url, bench.cert)));
+    const clientLags = await Promise.all([listeners, actors, quickers].map((w) => w.call<Lag>('lagStop')));
     const [moved, listed, searched, quick] = await Promise.all([moving, listing, searching, quicking]);
     const perSocket = (s: Sum) => ({
       framesPerSec: Math.round((s.frames / Math.max(1, s.sockets) / sec) * 10) / 10,
@@ -190,6 +235,9 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'mem
       serverCpu: usage.cpu,
       serverRssMiB: usage.rssMiB,
       clientCpu: { listeners: clientUsage[0]!.cpu, movers: clientUsage[1]!.cpu, quickJoin: clientUsage[2]!.cpu },
+      serverLag: serverLags,
+      clientLag: { listeners: clientLags[0]!, movers: clientLags[1]!, quickJoin: clientLags[2]! },
+      ...(redisCpu !== undefined ? { redisCpu } : {}),
     };
     join.destroy();
     const r = result;
@@ -200,7 +248,8 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'mem
     if (r.listRooms) log(`  listRooms page of 20: p50 ${r.listRooms.p50} ms, p99 ${r.listRooms.p99} ms (${r.listRooms.count} calls; failures ${JSON.stringify(r.listRooms.failures.byKind)})`);
     if (r.listRoomsSearch) log(`  listRooms q='개표': p50 ${r.listRoomsSearch.p50} ms, p99 ${r.listRoomsSearch.p99} ms (${r.listRoomsSearch.count} calls)`);
     if (r.quickJoin) log(`  quickJoin: p50 ${r.quickJoin.p50} ms, p99 ${r.quickJoin.p99} ms (${r.quickJoin.count} calls at ${r.quickJoin.callsPerSec}/s; failures ${JSON.stringify(r.quickJoin.failures.byKind)})`);
-    log(`  servers: ${r.serverCpu}% CPU (sum), ${r.serverRssMiB} MiB RSS (sum); client processes: ${JSON.stringify(r.clientCpu)} % CPU`);
+    log(`  servers: ${r.serverCpu}% CPU (sum), ${r.serverRssMiB} MiB RSS (sum)${r.redisCpu !== undefined ? `; redis-server ${r.redisCpu}% CPU` : ''}; client processes: ${JSON.stringify(r.clientCpu)} % CPU`);
+    log(`  event-loop delay p99/max ms: servers ${r.serverLag.map((l) => `${l.p99Ms}/${l.maxMs}`).join(', ')}; clients ${Object.entries(r.clientLag).map(([k, l]) => `${k} ${l.p99Ms}/${l.maxMs}`).join(', ')}`);
     return result;
   } finally {
     await Promise.allSettled([listeners, actors, quickers].map((w) => w.call('closeAll', {}, 20_000)));
@@ -231,7 +280,7 @@ export async function lobbyScenario(bench: BenchEnv, log: (s: string) => void): 
     try {
       servers.push(await startOnair(bench, 'onair-lobby-r0', env, bench.serverExecArgv));
       servers.push(...(await Promise.all([1, 2].map((i) => startOnair(bench, `onair-lobby-r${i}`, env, bench.serverExecArgv)))));
-      out.threeServersOnRedis = await topology(bench, servers, 'redis', log);
+      out.threeServersOnRedis = await topology(bench, servers, 'redis', log, redis.url);
     } finally {
       await Promise.all(servers.map((s) => s.stop()));
       untrack();

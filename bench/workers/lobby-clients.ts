@@ -5,6 +5,7 @@
  * one by one. A call that fails or times out is counted with its first error, never thrown: a
  * saturated server is a result, not a crash of the run.
  */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import { serve } from '../lib/rpc.js';
 import { encode, newHistogram, sleep } from '../lib/stats.js';
@@ -17,6 +18,7 @@ interface Target { url: string; ca: string; program: string }
 const ACK_MS = 10_000;
 const LOBBY_FRAME = /^2\d*\/[^,]*,\["(count|addRoom|deleteRoom|roomCounts)"/;
 let held: Held[] = [];
+let lag: IntervalHistogram | undefined;
 
 /** A socket, resolved with its `loadRooms` frame's size and time once it arrives. */
 function open(t: Target, uid: string, mode: Mode): Promise<{ held: Held; bytes: number; ms: number }> {
@@ -79,21 +81,27 @@ function failures() {
 const ofMode = (m: Mode) => held.filter((h) => h.mode === m);
 
 serve({
-  async open(a: { targets: Target[]; count: number; prefix: string; mode: Mode; concurrency: number }) {
+  /** Opens `count` sockets, or as many as `deadlineMs` allows (a server that sends every socket a
+   * megabyte of `loadRooms` takes minutes): what was opened is the answer either way. */
+  async open(a: { targets: Target[]; count: number; prefix: string; mode: Mode; concurrency: number; deadlineMs?: number }) {
     const hist = newHistogram();
     const failed = failures();
     let bytesMax = 0;
+    let opened = 0;
+    const end = performance.now() + (a.deadlineMs ?? 90_000);
     await pool(a.count, a.concurrency, async (i) => {
+      if (performance.now() > end) return void failed.add('deadline');
       try {
         const o = await open(a.targets[i % a.targets.length]!, `${a.prefix}-${i}`, a.mode);
         held.push(o.held);
+        opened += 1;
         hist.recordValue(Math.max(1, Math.round(o.ms * 1000)));
         bytesMax = Math.max(bytesMax, o.bytes);
       } catch (err) {
         failed.add('connect', String(err));
       }
     });
-    const out = { opened: a.count - failed.total, failed: failed.report(), loadRoomsBytesMax: bytesMax, connectMs: encode(hist) };
+    const out = { opened, failed: failed.report(), loadRoomsBytesMax: bytesMax, connectMs: encode(hist) };
     hist.destroy();
     return out;
   },
@@ -117,6 +125,21 @@ serve({
   reset() {
     for (const h of held) h.c.frames = h.c.bytes = 0;
     return held.length;
+  },
+  /** This process's event-loop delay from now on: a client whose loop lags adds its lag to the
+   * latencies it measures, so the scenario reports it beside them. */
+  lagStart() {
+    lag?.disable();
+    lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
+    return true;
+  },
+  lagStop() {
+    if (!lag) return { p99Ms: 0, maxMs: 0 };
+    lag.disable();
+    const out = { p99Ms: Math.round(lag.percentile(99) / 1e5) / 10, maxMs: Math.round(lag.max / 1e5) / 10 };
+    lag = undefined;
+    return out;
   },
   counters() {
     const sum = (m: Mode) => {
