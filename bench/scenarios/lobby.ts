@@ -12,7 +12,9 @@
  * says the rest is unsupported. `BENCH_LOBBY_TOPOLOGIES=one` or `three` runs only one of the two;
  * `BENCH_LOBBY_ROOMS` changes the number of rooms.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { Agent, request } from 'node:https';
 import { track } from '../lib/cleanup.js';
 import type { BenchEnv } from '../lib/env.js';
@@ -97,6 +99,8 @@ async function makeRooms(url: string, ca: string, program: string, n: number, co
 export interface TopologyResult {
   servers: number;
   backend: 'memory' | 'redis';
+  /** The server on one core and the clients on the other (`taskset`). */
+  pinned: boolean;
   rooms: number;
   roomsPerSec: number;
   lobbySockets: { seed: number; batched: number };
@@ -157,6 +161,8 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'mem
   const actors = await startWorker('lobby-clients.ts', 'lobby-move');
   const quickers = await startWorker('lobby-clients.ts', 'lobby-quick');
   const clientPids = [listeners.pid, actors.pid, quickers.pid];
+  const pinned = servers.length === 1 && pin(servers[0]!.pid, '0') && clientPids.every((pid) => pin(pid, '1'));
+  if (pinned) log('  pinned: the server on core 0, the client processes on core 1');
   try {
     type Opened = { opened: number; failed: Failures; loadRoomsBytesMax: number };
     const seed = await listeners.call<Opened>('open', { targets, count: p.seed, prefix: 'seed', mode: 'seed', concurrency: 50, deadlineMs: 60_000 }, 120_000);
@@ -217,6 +223,7 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'mem
     const result: TopologyResult = {
       servers: servers.length,
       backend,
+      pinned,
       rooms: made.ids.length,
       roomsPerSec: Math.round(made.ids.length / roomSec),
       lobbySockets: { seed: seed.opened, batched: batched.opened },
@@ -254,6 +261,22 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'mem
   } finally {
     await Promise.allSettled([listeners, actors, quickers].map((w) => w.call('closeAll', {}, 20_000)));
     await Promise.all([listeners.close(), actors.close(), quickers.close()]);
+  }
+}
+
+/**
+ * One server and its clients on separate cores (`BENCH_PIN=0` to turn off): on this 2-core
+ * machine the server then has core 0 and the three client processes share core 1, so a client's
+ * backlog never takes the server's CPU. Three servers and Redis cannot have a core each here, so
+ * that topology runs unpinned. Every thread of the process, present and future, is pinned.
+ */
+function pin(pid: number, cpus: string): boolean {
+  if (process.env.BENCH_PIN === '0' || availableParallelism() < 2) return false;
+  try {
+    execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
 }
 

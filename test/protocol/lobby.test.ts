@@ -221,7 +221,12 @@ describe('watchRooms and batched lobby mode', () => {
     // And back: per-room events again.
     ok(await call(s, 'setLobbyMode', { mode: 'rooms' }));
     await enter(await join(t.server(0), p, user('second')), out.roomId);
-    await s.events.next('count', (c: Count) => c.roomId === out.roomId && c.count === 3);
+    // With 3 members `out` outranks the view's rooms of 2, so the recompute may take it into the
+    // view first: then it arrives as `addRoom` with its count instead of a `count` (spec 3.1).
+    await Promise.any([
+      s.events.some('count', (c: Count) => c.roomId === out.roomId && c.count === 3),
+      s.events.some('addRoom', (r: RoomSummary) => r.roomId === out.roomId && r.count === 3),
+    ]);
   });
 });
 
