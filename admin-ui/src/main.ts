@@ -216,7 +216,9 @@ function render(): void {
 
 async function scheduleView(panel: HTMLElement): Promise<void> {
   const lists = el('div', { class: 'grid3' });
-  const refresh = async () => {
+  const refresh = async (force = true) => {
+    // The periodic refresh leaves an open times form alone (it would take the typing away).
+    if (!force && lists.querySelector('[data-testid="times-form"]')) return;
     const { programs } = await api<{ programs: Programme[] }>('GET', '/admin/programs');
     const now = Date.now();
     const group = (title: string, testid: string, items: Programme[]) =>
@@ -367,7 +369,7 @@ async function scheduleView(panel: HTMLElement): Promise<void> {
     ),
   );
   await refresh();
-  every(5000, refresh);
+  every(5000, () => refresh(false));
 }
 
 // ---- live ---------------------------------------------------------------------------------
@@ -657,7 +659,7 @@ async function moderationView(panel: HTMLElement): Promise<void> {
     else {
       const resolve = (action: string, extra: Record<string, unknown> = {}) => async () => {
         await api('POST', `/admin/reports/${seg(r.id)}/resolve`, { action, ...extra });
-        await loadReports(true);
+        await Promise.all([loadReports(true), loadInForce()]);
       };
       li.append(
         el(
