@@ -51,7 +51,7 @@ async function send(method: string, path: string, body?: unknown, token = savedT
   } catch {
     // Not JSON: a proxy's page; the status says enough.
   }
-  throw new ApiError(res.status, detail.code ?? `HTTP_${res.status}`, detail.message ?? res.statusText, Array.isArray(detail.issues) ? detail.issues : []);
+  throw new ApiError(res.status, detail.code ?? `HTTP_${res.status}`, detail.message ?? (detail.code ? '' : res.statusText), Array.isArray(detail.issues) ? detail.issues : []);
 }
 
 export async function api<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
