@@ -395,8 +395,11 @@ async function liveView(panel: HTMLElement): Promise<void> {
   let watching: { roomId: string; title: string } | null = null;
   let serverOffset = 0;
 
+  const overviewTitle = el('h2', { id: 'h-overview', text: program() || t('common.pickProgram') });
   const refreshPrograms = async () => {
     const { programs: list } = await api<{ programs: LiveProgramme[] }>('GET', '/admin/live');
+    const mine = list.find((p) => p.scheduleUID === program());
+    overviewTitle.textContent = mine?.title ? `${mine.title} · ${mine.broadcaster ?? ''} (${mine.scheduleUID})` : program() || t('common.pickProgram');
     programs.replaceChildren(
       ...(list.length === 0
         ? [el('li', { class: 'empty', text: t('common.none') })]
@@ -448,7 +451,8 @@ async function liveView(panel: HTMLElement): Promise<void> {
       ' ',
       el('span', { class: 'muted', 'data-testid': 'room-count', text: t('live.count', { n: r.count, max: r.max }) }),
       r.password && el('span', { class: 'tag', text: t('live.locked') }),
-      button(t('live.watch'), 'room-watch', () => startWatching(r), { class: 'small', 'aria-label': `${t('live.watch')}: ${r.title}` }),
+      ' ',
+      button(t('live.watch'), 'room-watch', () => startWatching(r), { class: 'small gap', 'aria-label': `${t('live.watch')}: ${r.title}` }),
     );
   const loadRooms = async (fresh: boolean) => {
     if (!program()) return void rooms.replaceChildren();
@@ -587,7 +591,7 @@ async function liveView(panel: HTMLElement): Promise<void> {
 
   panel.replaceChildren(
     section(t('live.programs'), 'live-programs-card', programs),
-    el('div', { class: 'grid2' }, section(program() || t('common.pickProgram'), 'overview', figures, el('h3', { text: t('live.aggros') }), aggros), section(t('live.rooms'), 'rooms-card', search, rooms, more)),
+    el('div', { class: 'grid2' }, el('section', { class: 'card', 'data-testid': 'overview', 'aria-labelledby': 'h-overview' }, overviewTitle, figures, el('h3', { text: t('live.aggros') }), aggros), section(t('live.rooms'), 'rooms-card', search, rooms, more)),
     watch,
   );
   byId<HTMLInputElement>('program').onchange = () => void attempt(() => pick(program()));

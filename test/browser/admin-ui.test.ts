@@ -305,7 +305,7 @@ describe('the operator console', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('records: the finished aggros highest first, searched, paged, downloaded as CSV; bans from a message and lifted by the admin', { timeout: 90_000 }, async () => {
+  it('records: the finished aggros highest first, searched, downloaded as CSV; bans from a message and lifted by the admin', { timeout: 90_000 }, async () => {
     const s = await server({ AGGRO_TTL_MS: '1500' });
     const p = uid('match');
     const now = Date.now();
