@@ -284,7 +284,8 @@ describe('admin API: bad requests', () => {
       ['POST', '/admin/programs'],
       ['DELETE', '/admin/programs'],
       ['POST', `/admin/programs/${p}`],
-      ['GET', `/admin/programs/${p}/rooms`],
+      // (GET of the rooms is the operator console's page of them.)
+      ['PUT', `/admin/programs/${p}/rooms`],
       ['GET', `/admin/programs/${p}/rooms/${roomId}`],
       ['PUT', `/admin/programs/${p}/aggros`],
       ['GET', `/admin/programs/${p}/kick`],
