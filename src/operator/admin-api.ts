@@ -14,13 +14,15 @@ import type { RoomView } from '../domain/model.js';
 import { decodeCursor, type RecordStore } from '../records/record-store.js';
 import type { StateStore } from '../domain/ports/store.js';
 import * as S from './admin-schemas.js';
-import { bearerMatches, readJson, sendEmpty, sendError, sendJson } from './http.js';
+import { bearerMatches, readJson, sendEmpty, sendError, sendFile, sendJson } from './http.js';
 import { compileRoute, findRoute, parse, routeParams, type CompiledRoute } from './route-table.js';
 import { HttpError, httpErrors, type HttpErrorCode } from './http-errors.js';
 import type { Programmes } from './programmes.js';
 import type { Moderation } from '../domain/moderation/moderation.js';
 import type { FilterSync } from './filter-sync.js';
 import { moderationRoutes } from './moderation-routes.js';
+import { consoleRoutes } from './console-routes.js';
+import type { MessageRate } from './message-rate.js';
 
 export interface AdminDeps {
   token: string;
@@ -31,7 +33,9 @@ export interface AdminDeps {
   filters: Pick<FilterSync, 'refresh'>;
   service: OnAirService;
   /** The live state, read as it is (the live view decides nothing). */
-  state: Pick<StateStore, 'sessionCount' | 'listRooms' | 'liveAggros'>;
+  state: Pick<StateStore, 'sessionCount' | 'listRooms' | 'liveAggros' | 'getRoom' | 'history' | 'members' | 'roomCounts'>;
+  /** Chat messages per second per programme, as this server takes them (the console's live screen). */
+  messageRate: Pick<MessageRate, 'perSecond'>;
   records: RecordStore;
   programmes: Programmes;
   clock: Clock;
@@ -50,7 +54,11 @@ interface Call {
   body: unknown;
 }
 
-type Reply = { status: 200 | 201; body: unknown } | { status: 204 };
+type Reply =
+  | { status: 200 | 201; body: unknown }
+  | { status: 204 }
+  /** Not JSON: a file to download (the records' CSV). */
+  | { status: 200; text: string; contentType: string; filename: string };
 
 export interface AdminRoute {
   method: 'GET' | 'PUT' | 'POST' | 'DELETE';
@@ -63,6 +71,8 @@ export interface AdminRoute {
   /** The body may be left out. */
   bodyOptional?: true;
   query?: ZodType;
+  /** The success body's media type when it is not JSON (the OpenAPI document says so). */
+  contentType?: string;
   /** Status of success and the schema of its body (none for 204). */
   ok: [200 | 201, ZodType] | [204];
   /** Errors this route answers beyond those of every route (401, 503, and 400 when it takes
@@ -91,7 +101,7 @@ function roomReply(r: RoomView) {
 
 export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[] {
   const roomBody = S.roomBody({ roomMaxLimit: deps.roomMaxLimit });
-  return [
+  const table: AdminRoute[] = [
     {
       method: 'GET',
       path: '/admin/programs',
@@ -203,13 +213,13 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
     {
       method: 'GET',
       path: '/admin/programs/:scheduleUID/aggros',
-      summary: 'Recorded aggros of the programme, highest point first, paged',
+      summary: 'Recorded aggros of the programme, highest point first, paged; `q` searches their text',
       query: S.aggroQuery,
       ok: [200, S.aggroPageReply],
       async handle(d, { params, query }) {
         const q = parse(S.aggroQuery, Object.fromEntries(query));
         if (q.cursor !== undefined && !decodeCursor(q.cursor)) throw new HttpError('BAD_REQUEST', 'invalid cursor');
-        const page = await d.records.listAggros(params.scheduleUID!, { limit: q.limit, cursor: q.cursor ?? null });
+        const page = await d.records.listAggros(params.scheduleUID!, { limit: q.limit, cursor: q.cursor ?? null, q: q.q ?? null });
         return {
           status: 200,
           body: {
@@ -302,7 +312,10 @@ export function adminRoutes(deps: Pick<AdminDeps, 'roomMaxLimit'>): AdminRoute[]
       },
     },
     ...moderationRoutes(),
+    // The operator console's reads and the schedule upload; `whoami` lists the whole table.
+    ...consoleRoutes(() => table),
   ];
+  return table;
 }
 
 /** Who the bearer is. Every token is compared, each in constant time, so the time taken tells
@@ -336,6 +349,7 @@ export function adminHandler(deps: AdminDeps, routes: AdminRoute[]) {
       const body = req.method === 'PUT' || req.method === 'POST' ? await readJson(req) : undefined;
       const reply = await c.route.handle(deps, { actor, params: values, query: url.searchParams, body });
       if (reply.status === 204) sendEmpty(res, 204);
+      else if ('text' in reply) sendFile(res, reply.text, reply.contentType, reply.filename);
       else sendJson(res, reply.status, reply.body);
     } catch (err) {
       if (err instanceof HttpError) {

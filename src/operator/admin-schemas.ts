@@ -33,8 +33,11 @@ function endsAfterStart(v: { startAt: number; endAt: number }, ctx: z.Refinement
 
 export const programmeBody = z.strictObject(programmeFields).superRefine(endsAfterStart);
 
+/** One programme of a schedule file. */
+export const scheduleRow = z.strictObject({ scheduleUID, ...programmeFields }).superRefine(endsAfterStart);
+
 /** `SCHEDULE_FILE`: a JSON array of programmes. */
-export const scheduleFile = z.array(z.strictObject({ scheduleUID, ...programmeFields }).superRefine(endsAfterStart)).max(100_000);
+export const scheduleFile = z.array(scheduleRow).max(100_000);
 
 export function roomBody(limits: Pick<Limits, 'roomMaxLimit'>) {
   return z.strictObject({
@@ -55,6 +58,7 @@ export const banBody = z.strictObject({
 export const aggroQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
+  q: z.string().trim().min(1).max(100).optional().describe('Only records whose message or author name contains this (letter case aside)'),
 });
 
 export const unbanQuery = z.strictObject({ scheduleUID: scheduleUID.optional() });

@@ -21,6 +21,17 @@ export function sendError(res: ServerResponse, code: HttpErrorCode, detail: { me
   });
 }
 
+/** A download: `filename` is ASCII (the header cannot carry more without encoding). */
+export function sendFile(res: ServerResponse, text: string, contentType: string, filename: string): void {
+  res.writeHead(200, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+    'content-disposition': `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}
+
 export function sendEmpty(res: ServerResponse, status: number): void {
   res.writeHead(status, { 'cache-control': 'no-store' });
   res.end();

@@ -43,7 +43,7 @@ export function openApiDocument(routes: AdminRoute[], version: string): unknown 
     }
     const responses: Record<string, unknown> = {
       [String(r.ok[0])]: r.ok[1]
-        ? { description: 'Success', content: { 'application/json': { schema: schemaOf(r.ok[1], 'output') } } }
+        ? { description: 'Success', content: { [r.contentType ?? 'application/json']: { schema: schemaOf(r.ok[1], 'output') } } }
         : { description: 'Done' },
     };
     for (const code of errorsOf(r, parameters.length > 0)) {

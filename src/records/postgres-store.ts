@@ -2,7 +2,7 @@
 import pg from 'pg';
 import type { AggroRecord } from '../domain/model.js';
 import { MIGRATIONS } from './migrations.js';
-import { decodeCursor, encodeCursor, type AggroPage } from './record-store.js';
+import { decodeCursor, encodeCursor, type AggroPage, type AggroPageQuery } from './record-store.js';
 import { SqlRecordStore, type SqlRunner } from './sql-record-store.js';
 import { recordParams, rowToRecord } from './rows.js';
 
@@ -64,17 +64,23 @@ export class PostgresRecordStore extends SqlRecordStore {
     return r.rowCount === 1;
   }
 
-  async listAggros(scheduleUID: string, page: { limit: number; cursor?: string | null }): Promise<AggroPage> {
+  async listAggros(scheduleUID: string, page: AggroPageQuery): Promise<AggroPage> {
     const after = page.cursor ? decodeCursor(page.cursor) : null;
+    const q = page.q ? page.q.toLowerCase() : null;
+    const search = (n: number) => (q ? ` AND (strpos(lower(msg), $${n}) > 0 OR strpos(lower(display_name), $${n}) > 0)` : '');
     const r = after
       ? await this.pool.query(
           // `point <= $2` bounds the index scan (see the SQLite store).
           `SELECT * FROM aggros WHERE schedule_uid = $1 AND point <= $2
-             AND (point < $2 OR (point = $2 AND (ended_at < $3 OR (ended_at = $3 AND aggro_uid > $4))))
+             AND (point < $2 OR (point = $2 AND (ended_at < $3 OR (ended_at = $3 AND aggro_uid > $4))))${search(6)}
            ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT $5`,
-          [scheduleUID, after.point, after.endedAt, after.aggroUID, page.limit + 1],
+          [scheduleUID, after.point, after.endedAt, after.aggroUID, page.limit + 1, ...(q ? [q] : [])],
         )
-      : await this.pool.query('SELECT * FROM aggros WHERE schedule_uid = $1 ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT $2', [scheduleUID, page.limit + 1]);
+      : await this.pool.query(`SELECT * FROM aggros WHERE schedule_uid = $1${search(3)} ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT $2`, [
+          scheduleUID,
+          page.limit + 1,
+          ...(q ? [q] : []),
+        ]);
     const items = r.rows.slice(0, page.limit).map(rowToRecord);
     const last = items.at(-1);
     return { items, next: r.rows.length > page.limit && last ? encodeCursor(last) : null };

@@ -15,6 +15,14 @@ export interface AggroPage {
   next: string | null;
 }
 
+/** A page of a programme's records; `q` keeps those whose message or author's name contains
+ * it (letter case aside), so an operator finds one aggro among a night's thousands. */
+export interface AggroPageQuery {
+  limit: number;
+  cursor?: string | null;
+  q?: string | null;
+}
+
 export interface RecordStore {
   /** Bring the schema to the latest version; safe to run at every start, from many servers. */
   migrate(): Promise<void>;
@@ -24,7 +32,7 @@ export interface RecordStore {
    */
   saveAggro(record: AggroRecord): Promise<boolean>;
   /** Recorded aggros of a programme, highest `point` first (then latest end). */
-  listAggros(scheduleUID: string, page: { limit: number; cursor?: string | null }): Promise<AggroPage>;
+  listAggros(scheduleUID: string, page: AggroPageQuery): Promise<AggroPage>;
   /** A user's recorded aggros, newest end first (then `aggroUID`, descending); the cursor is
    * `encodeUserCursor`'s. */
   listUserAggros(userUID: string, page: { limit: number; cursor?: string | null }): Promise<AggroPage>;

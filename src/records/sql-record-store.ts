@@ -7,7 +7,7 @@ import { banApplies, banScope, EVERYWHERE, type Ban } from '../domain/bans.js';
 import type { Room } from '../domain/model.js';
 import type { AggroRecord } from '../domain/model.js';
 import type { Programme } from '../domain/schedule.js';
-import { decodeUserCursor, encodeUserCursor, type AggroPage, type RecordStore } from './record-store.js';
+import { decodeUserCursor, encodeUserCursor, type AggroPage, type AggroPageQuery, type RecordStore } from './record-store.js';
 import { rowToRecord, type AggroRow } from './rows.js';
 import { SqlModerationRecords } from './moderation-records.js';
 import type { ModerationRecords } from '../domain/ports/moderation-records.js';
@@ -60,7 +60,7 @@ export abstract class SqlRecordStore implements RecordStore {
     return (this.moderationRecords ??= new SqlModerationRecords(this.sql));
   }
   abstract saveAggro(record: AggroRecord): Promise<boolean>;
-  abstract listAggros(scheduleUID: string, page: { limit: number; cursor?: string | null }): Promise<AggroPage>;
+  abstract listAggros(scheduleUID: string, page: AggroPageQuery): Promise<AggroPage>;
 
   /** Both dialects take the row-value bound, and both read it as one range of `aggros_mine`. */
   async listUserAggros(userUID: string, page: { limit: number; cursor?: string | null }): Promise<AggroPage> {

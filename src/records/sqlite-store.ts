@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { AggroRecord } from '../domain/model.js';
 import { recordParams, rowToRecord, type AggroRow } from './rows.js';
 import { MIGRATIONS } from './migrations.js';
-import { decodeCursor, encodeCursor, type AggroPage } from './record-store.js';
+import { decodeCursor, encodeCursor, type AggroPage, type AggroPageQuery } from './record-store.js';
 import { SqlRecordStore, type SqlRunner } from './sql-record-store.js';
 
 /**
@@ -149,19 +149,22 @@ export class SqliteRecordStore extends SqlRecordStore {
     }
   }
 
-  async listAggros(scheduleUID: string, page: { limit: number; cursor?: string | null }): Promise<AggroPage> {
+  async listAggros(scheduleUID: string, page: AggroPageQuery): Promise<AggroPage> {
     const after = page.cursor ? decodeCursor(page.cursor) : null;
+    // lower() of SQLite folds ASCII only; Hangul has no case, so Korean text matches as it is.
+    const search = page.q ? ' AND (instr(lower(msg), ?) > 0 OR instr(lower(display_name), ?) > 0)' : '';
+    const q = page.q ? [page.q.toLowerCase(), page.q.toLowerCase()] : [];
     const rows = (
       after
         ? this.statement(
               // `point <= ?` is what lets a later page start inside the index rather than
               // filter its way down from the programme's best.
               `SELECT * FROM aggros WHERE schedule_uid = ? AND point <= ?
-                 AND (point < ? OR (point = ? AND (ended_at < ? OR (ended_at = ? AND aggro_uid > ?))))
+                 AND (point < ? OR (point = ? AND (ended_at < ? OR (ended_at = ? AND aggro_uid > ?))))${search}
                ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT ?`,
             )
-            .all(scheduleUID, after.point, after.point, after.point, after.endedAt, after.endedAt, after.aggroUID, page.limit + 1)
-        : this.statement('SELECT * FROM aggros WHERE schedule_uid = ? ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT ?').all(scheduleUID, page.limit + 1)
+            .all(scheduleUID, after.point, after.point, after.point, after.endedAt, after.endedAt, after.aggroUID, ...q, page.limit + 1)
+        : this.statement(`SELECT * FROM aggros WHERE schedule_uid = ?${search} ORDER BY point DESC, ended_at DESC, aggro_uid LIMIT ?`).all(scheduleUID, ...q, page.limit + 1)
     ) as AggroRow[];
     const items = rows.slice(0, page.limit).map(rowToRecord);
     const last = items.at(-1);

@@ -29,6 +29,7 @@ import { identifier } from '../app-api/identity.js';
 import { appOpenApiDocument } from '../app-api/openapi.js';
 import { appRoutes } from '../app-api/routes.js';
 import { adminHandler, adminRoutes } from '../operator/admin-api.js';
+import { MessageRate } from '../operator/message-rate.js';
 import type { ServerMetrics } from '../operator/metrics.js';
 import { openApiDocument } from '../operator/openapi.js';
 import { Programmes } from '../operator/programmes.js';
@@ -153,6 +154,8 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
   const schedule = new Schedule(config.scheduleMode);
   const passwords = new PasswordGuard(config.passwords, clock, metrics);
   metrics.watch('passwordQueue', () => passwords.queued);
+  // The operator console's messages per second, counted beside the metrics.
+  const messageRate = new MessageRate(clock);
   const service = new OnAirService(
     {
       store,
@@ -162,7 +165,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       ids: parts.ids,
       log: log.child({ module: 'domain' }),
       titleBroadOf: (p: string) => schedule.titleBroad(p),
-      observer: metrics,
+      observer: messageRate.observe(metrics),
       passwords,
       deadlines: backends.deadlines,
       guard: moderation,
@@ -221,6 +224,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
           clock,
           log: log.child({ module: 'admin' }),
           roomMaxLimit: config.roomMaxLimit,
+          messageRate,
           activePrograms: () => store.programs(),
           openapi: () => document,
         },

@@ -39,23 +39,25 @@ export function isConsolePath(path: string): boolean {
 }
 
 /**
- * A request handler for `/console` paths, serving files from `root` (the built console by
- * default). GET and HEAD only; `/console` redirects to `/console/`, which is `index.html`.
+ * A request handler for `/console` paths (or those under `prefix`: the operator console's is
+ * `operator/admin-ui-route.ts`), serving files from `root` (the built console by default). GET
+ * and HEAD only; `/console` redirects to `/console/`, which is `index.html`.
  */
-export function consoleRoute(root: string = BUILT_CONSOLE) {
+export function consoleRoute(root: string = BUILT_CONSOLE, prefix: string = CONSOLE_PREFIX, buildCommand = 'npm run build:console') {
   const base = resolve(root);
+  const under = (path: string) => path === prefix || path.startsWith(`${prefix}/`);
   return (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 'METHOD_NOT_ALLOWED');
     let rel: string;
     try {
       // Parsed as the other routes parse it, so `..` and `%2e%2e` segments are resolved first.
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      if (path === CONSOLE_PREFIX) {
-        res.writeHead(301, { location: `${CONSOLE_PREFIX}/`, 'content-length': 0 });
+      if (path === prefix) {
+        res.writeHead(301, { location: `${prefix}/`, 'content-length': 0 });
         return void res.end();
       }
-      if (!isConsolePath(path)) return refuse(res, 'NOT_FOUND');
-      rel = decodeURIComponent(path.slice(CONSOLE_PREFIX.length + 1));
+      if (!under(path)) return refuse(res, 'NOT_FOUND');
+      rel = decodeURIComponent(path.slice(prefix.length + 1));
     } catch {
       return refuse(res, 'BAD_REQUEST');
     }
@@ -83,7 +85,7 @@ export function consoleRoute(root: string = BUILT_CONSOLE) {
       },
       () =>
         rel === 'index.html'
-          ? refuse(res, 'NOT_FOUND', 'the console is not built: run npm run build:console')
+          ? refuse(res, 'NOT_FOUND', `the console is not built: run ${buildCommand}`)
           : refuse(res, 'NOT_FOUND'),
     );
   };

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendError, sendJson as json } from '../operator/http.js';
 import { consoleRoute, isConsolePath } from './console-route.js';
+import { adminUiRoute, isAdminUiPath } from '../operator/admin-ui-route.js';
 
 export interface HealthChecks {
   /** Backends the service needs; each resolves true when reachable. */
@@ -22,6 +23,7 @@ export interface HttpSurface {
 export function httpRoutes(surface: HttpSurface) {
   const { health } = surface;
   const serveConsole = consoleRoute();
+  const serveAdminUi = adminUiRoute();
   return (req: IncomingMessage, res: ServerResponse): void => {
     let url: URL;
     try {
@@ -31,6 +33,9 @@ export function httpRoutes(surface: HttpSurface) {
     }
     const path = url.pathname;
     if (isConsolePath(path)) return serveConsole(req, res);
+    // The operator console's files need no token (the API behind them does), but exist only
+    // with the API.
+    if (isAdminUiPath(path)) return surface.admin ? serveAdminUi(req, res) : sendError(res, 'NOT_FOUND');
     // Without ADMIN_TOKEN the API is off: 404 whatever the method.
     if (path === '/admin' || path.startsWith('/admin/')) return surface.admin ? surface.admin(req, res, url) : sendError(res, 'NOT_FOUND');
     // Before the method check: browsers' CORS preflights are OPTIONS.

@@ -98,6 +98,26 @@ export function recordStoreContract(name: string, open: () => Promise<{ store: R
       expect(seen.map((r) => r.aggroUID)).toEqual(expected.map((r) => r.aggroUID));
     });
 
+    it('finds records by text in the message or the author\'s name, letter case aside, in pages of the same order', async () => {
+      const rows = [
+        record({ msg: '출구조사 압승이다', point: 5 }),
+        record({ msg: 'Landslide in the NORTH', point: 4 }),
+        record({ msg: '개표 중', displayName: 'Landslide fan', point: 4, endedAt: 1 }),
+        record({ msg: '출구조사 박빙', point: 1 }),
+        record({ msg: 'nothing to see', point: 9 }),
+        record({ msg: '출구조사 다른 방송', scheduleUID: `${p}-other` }),
+      ];
+      for (const r of rows) await store.saveAggro(r);
+      expect((await store.listAggros(p, { limit: 10, q: '출구조사' })).items.map((r) => r.msg)).toEqual(['출구조사 압승이다', '출구조사 박빙']);
+      const first = await store.listAggros(p, { limit: 1, q: 'landslide' });
+      expect(first.items.map((r) => r.aggroUID)).toEqual([rows[1]!.aggroUID]);
+      const second = await store.listAggros(p, { limit: 1, q: 'landslide', cursor: first.next });
+      expect(second.items.map((r) => r.aggroUID)).toEqual([rows[2]!.aggroUID]);
+      expect(second.next).toBeNull();
+      // Characters with a meaning in LIKE patterns are plain text here.
+      expect((await store.listAggros(p, { limit: 10, q: '%' })).items).toEqual([]);
+    });
+
     it('keeps the author\'s photoURL, and none when there was none', async () => {
       const a = record({ photoURL: 'https://img.example/mina.png' });
       const b = record();

@@ -115,8 +115,8 @@ describe('admin API: authentication', () => {
       { authorization: 'Bearer' },
       { authorization: `Bearer ${ADMIN_TOKEN} ${ADMIN_TOKEN}` },
     ];
-    // 13 operator routes and 11 moderation routes (spec 9).
-    expect(routes.length).toBe(24);
+    // 13 operator routes, 11 moderation routes (spec 9) and 8 the operator console reads.
+    expect(routes.length).toBe(32);
     for (const r of routes) {
       const path = fillPath(r.path, values);
       for (const token of wrong) {
@@ -284,7 +284,8 @@ describe('admin API: bad requests', () => {
       ['POST', '/admin/programs'],
       ['DELETE', '/admin/programs'],
       ['POST', `/admin/programs/${p}`],
-      ['GET', `/admin/programs/${p}/rooms`],
+      // (GET of the rooms is the operator console's page of them.)
+      ['PUT', `/admin/programs/${p}/rooms`],
       ['GET', `/admin/programs/${p}/rooms/${roomId}`],
       ['PUT', `/admin/programs/${p}/aggros`],
       ['GET', `/admin/programs/${p}/kick`],
