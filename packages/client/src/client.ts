@@ -17,9 +17,9 @@ import type {
   RoomSummary,
   ServerToClientEvents,
   UserInfo,
-} from '../protocol/events.js';
-import { serverEventNames } from '../protocol/events.js';
-import { cleanMessage } from '../protocol/text.js';
+} from './protocol/events.js';
+import { serverEventNames } from './protocol/events.js';
+import { cleanMessage } from './protocol/text.js';
 import { connectErrorFrom, OnAirConnectError, OnAirError } from './errors.js';
 import { expectedIdentity } from './identity.js';
 import { initialSnapshot, OnAirState } from './state.js';

@@ -3,8 +3,8 @@
  * its own identity, yet the client needs it for its own chat messages (it gets no `chat` event
  * for them); the server's `loadUsers` later corrects what is guessed here.
  */
-import type { UserInfo } from '../protocol/events.js';
-import { cleanLine, tidyLine } from '../protocol/text.js';
+import type { UserInfo } from './protocol/events.js';
+import { cleanLine, tidyLine } from './protocol/text.js';
 
 // The protocol's DISPLAY_NAME_MAX; its module would bring zod into the browser bundle.
 const NAME_MAX = 30;

@@ -31,8 +31,8 @@ export {
   type StateListener,
 } from './state.js';
 // The protocol's types and codes, so that an application needs this one import.
-export * from '../protocol/errors.js';
-export type * from '../protocol/events.js';
-export type * from '../protocol/programs.js';
-export { PROGRAMS_NAMESPACE } from '../protocol/programs.js';
-export { clientEventNames, serverEventNames } from '../protocol/events.js';
+export * from './protocol/errors.js';
+export type * from './protocol/events.js';
+export type * from './protocol/programs.js';
+export { PROGRAMS_NAMESPACE } from './protocol/programs.js';
+export { clientEventNames, serverEventNames } from './protocol/events.js';

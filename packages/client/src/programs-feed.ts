@@ -4,7 +4,7 @@
  * `loadPrograms`, so the list is whole again without the client doing anything.
  */
 import { io, type Socket } from 'socket.io-client';
-import { PROGRAMS_NAMESPACE, type ProgramsFeedEvents } from '../protocol/programs.js';
+import { PROGRAMS_NAMESPACE, type ProgramsFeedEvents } from './protocol/programs.js';
 import { connectErrorFrom, OnAirConnectError } from './errors.js';
 import { ProgramsState } from './programs-state.js';
 
