@@ -16,8 +16,10 @@ export function tokenClaims(token: string): Record<string, unknown> | null {
   if (!payload) return null;
   try {
     const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
-    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-    const claims: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    // UTF-8 through percent-escapes rather than TextDecoder, which React Native's Hermes lacks
+    // in some versions; atob it has (RN 0.74 and later).
+    const escaped = Array.from(atob(base64), (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('');
+    const claims: unknown = JSON.parse(decodeURIComponent(escaped));
     return claims !== null && typeof claims === 'object' ? (claims as Record<string, unknown>) : null;
   } catch {
     return null;

@@ -13,6 +13,7 @@ export interface ProgramsFeedOptions {
   url: string;
   /** socket.io path. @default '/socket.io' */
   path?: string;
+  /** @default ['websocket'] */
   transports?: ('websocket' | 'polling')[];
   /** For the first `loadPrograms`. @default 10000 */
   timeoutMs?: number;
@@ -33,7 +34,8 @@ export class ProgramsFeedClient {
       path: opts.path ?? '/socket.io',
       autoConnect: false,
       forceNew: true,
-      ...(opts.transports ? { transports: opts.transports } : {}),
+      // As for a programme: websocket only unless told otherwise.
+      transports: opts.transports ?? ['websocket'],
       ...opts.socketOptions,
     }) as Socket<ProgramsFeedEvents>;
     for (const event of FEED_EVENTS) this.socket.on(event, ((data: never) => this.state.apply({ event, data } as never)) as never);
