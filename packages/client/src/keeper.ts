@@ -155,7 +155,7 @@ export class ConnectionKeeper {
     this.refreshing ??= this.opts.refreshToken!()
       .then((token) => {
         this.token = token;
-        this.scheduleRefresh();
+        this.scheduleRefresh(true);
         return token;
       })
       .finally(() => {
@@ -165,13 +165,16 @@ export class ConnectionKeeper {
   }
 
   /** Refresh `refreshBeforeMs` before the token expires, so that a reconnection after a blip does
-   * not wait for the identity provider. Not while paused: `resume()` checks the token. */
-  private scheduleRefresh(): void {
+   * not wait for the identity provider. Not while paused: `resume()` checks the token. A token
+   * stale as soon as it is given (a clock off) is not asked for again at once, which would
+   * loop; the next handshake asks, and an AUTH_EXPIRED after it. */
+  private scheduleRefresh(justRefreshed = false): void {
     clearTimeout(this.refreshTimer);
     if (!this.opts.refreshToken || this.token === undefined || this.paused || this.closed) return;
     const exp = tokenExpiresAt(this.token);
     if (exp === null) return;
     const wait = Math.max(0, exp - this.opts.refreshBeforeMs - Date.now());
+    if (justRefreshed && wait === 0) return;
     this.refreshTimer = setTimeout(() => {
       if (wait > MAX_TIMER_MS) this.scheduleRefresh();
       else this.freshToken().catch(() => undefined);
