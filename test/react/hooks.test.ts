@@ -4,9 +4,12 @@
  * Node-side SDK clients make the changes the page must show. What is asserted is what a render
  * put on the page.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build, defaultClientConditions, type Rollup } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OnAirClient, waitFor } from '@onair/client';
 import { user, WAIT_MS, type Who } from '../helpers/client.js';
 import { sdk } from '../helpers/sdk.js';
@@ -33,9 +36,13 @@ beforeAll(async () => {
   })) as Rollup.RollupOutput[] | Rollup.RollupOutput;
   bundle = (Array.isArray(out) ? out[0]! : out).output[0].code;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--ignore-certificate-errors', '--no-sandbox'] });
-  // The page has no origin of the server's; an aggro lives long enough to watch it count down.
-  server = await startServer({ CORS_ORIGINS: '*', AGGRO_TTL_MS: '4000' }, {});
 }, 60_000);
+
+// A server per test (the helper closes it after each): the page has no origin of the server's,
+// and an aggro lives long enough to watch it count down.
+beforeEach(async () => {
+  server = await startServer({ CORS_ORIGINS: '*', AGGRO_TTL_MS: '4000' });
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -80,6 +87,17 @@ async function openPage(who: Who | string, program = P): Promise<Page> {
   page.on('close', () => expect(errors).toEqual([]));
   return page;
 }
+
+describe('@onair/react for React Native', () => {
+  it('uses no DOM: it imports only react and @onair/client, and names no browser global', () => {
+    const dir = fileURLToPath(new URL('../../packages/react/src/', import.meta.url));
+    for (const file of readdirSync(dir)) {
+      const source = readFileSync(join(dir, file), 'utf8');
+      for (const [, spec] of source.matchAll(/from\s+['"]([^'"]+)['"]/g)) expect(spec, file).toMatch(/^(react|@onair\/client|\.\/[a-z-]+\.js)$/);
+      expect(source, file).not.toMatch(/\b(document|window|navigator|localStorage|HTMLElement)\b/);
+    }
+  });
+});
 
 describe('@onair/react in a real React tree', () => {
   it('session: connecting, then connected; pause and resume from the app', async () => {
@@ -147,7 +165,7 @@ describe('@onair/react in a real React tree', () => {
     await rendered(page, (s) => expect(s.aggro?.point).toBe(1));
     await waitFor(host.state, (s) => s.aggro?.point === 1, WAIT_MS);
     await page.evaluate(() => window.harness.vote('up'));
-    await rendered(page, (s) => expect(s.vote).toEqual({ pending: false, error: 'EA003', text: expect.any(String) }));
+    await rendered(page, (s) => expect(s.vote).toEqual({ pending: false, error: 'EA004', text: 'already voted on this aggro, or it is your own' }));
 
     // The server ends it; the page lets it go.
     await rendered(page, (s) => expect(s.aggro).toBeNull());

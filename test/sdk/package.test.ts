@@ -28,8 +28,9 @@ let project: string;
 
 beforeAll(async () => {
   project = mkdtempSync(join(tmpdir(), 'onair-sdk-app-'));
-  // prepack builds the package (the protocol copies, then tsc) into dist/ first.
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', project], { cwd: PKG });
+  // What prepack does, less the protocol sync: a test must not rewrite the copies it checks below.
+  await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(PKG, 'tsconfig.build.json')]);
+  const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', project], { cwd: PKG });
   const [{ filename }] = JSON.parse(stdout) as [{ filename: string }];
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'an-app', private: true, type: 'module' }));
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', join(project, filename)], { cwd: project });
@@ -62,7 +63,6 @@ describe('@onair/client installed alone', () => {
       env: { ...process.env, ONAIR_URL: server.url, ONAIR_CA: join(project, 'ca.pem') },
       timeout: 20_000,
     });
-    expect(stdout).toMatch(/^0 rooms, in the lobby$/m);
     expect(stdout).toMatch(/^1 rooms, in [\w-]+$/m);
     expect(stdout).toMatch(/^refused: EA004$/m);
     expect(stdout).toMatch(/^room [\w-]+: hello; aggro at 0$/m);
@@ -96,7 +96,7 @@ async function bundled(externalSocketIo: boolean): Promise<number> {
 }
 
 describe('the protocol inside the package', () => {
-  it.each(PROTOCOL_MODULES)('packages/client/src/protocol/%s.ts is src/protocol/%s.ts under its header', (name) => {
+  it.each(PROTOCOL_MODULES)('packages/client/src/protocol/%s.ts is its source under the generated header', (name) => {
     const copy = readFileSync(join(PKG, `src/protocol/${name}.ts`), 'utf8');
     const source = readFileSync(join(ROOT, `src/protocol/${name}.ts`), 'utf8');
     const [header, ...rest] = copy.split('\n');

@@ -87,7 +87,7 @@ export interface LiveAggro {
   secondsLeft: number;
   /** Whether this user wrote it (the server refuses one's own votes: EA004). */
   mine: boolean;
-  /** Vote on it; rejects with `OnAirError` (EA003 already voted, EA004 one's own, ...). */
+  /** Vote on it; rejects with `OnAirError` (EA004 voted already or one's own, EA003 no longer live, ...). */
   vote(direction: 'up' | 'down'): Promise<{ point: number }>;
 }
 
