@@ -1,3 +1,4 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -5,6 +6,9 @@ import { defineConfig } from 'vitest/config';
  * again, unchanged, against three server processes on a private Redis (`cluster`).
  */
 export default defineConfig({
+  // The workspace packages (@onair/client) run from their sources, as the type check reads them:
+  // a test never runs against a stale build.
+  ssr: { resolve: { conditions: ['@onair/source', ...defaultServerConditions] } },
   test: {
     testTimeout: 20_000,
     hookTimeout: 60_000,

@@ -1,6 +1,6 @@
 /** The web console: sign in to a programme, then follow and use it through the SDK. */
 import './style.css';
-import { connect, watchPrograms, type OnAirClient, type OnAirState, type ProgramsState, type RoomSummary } from '../../src/client/index.js';
+import { connect, watchPrograms, type OnAirClient, type OnAirState, type ProgramsState, type RoomSummary } from '@onair/client';
 import { cleanMessage } from '../../src/protocol/text.js';
 import { byId, fields, show } from './dom.js';
 import { describeError, describeSystem } from './readable.js';

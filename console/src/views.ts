@@ -1,6 +1,6 @@
 /** The console's lists, drawn from the SDK's state. Lists keep their elements by id, so a
  * count changing or a message arriving never rebuilds (or steals focus from) the rest. */
-import type { AggroMessage, ChatMessage, ProgramOnAir, RoomSummary, UserInfo } from '../../src/client/index.js';
+import type { AggroMessage, ChatMessage, ProgramOnAir, RoomSummary, UserInfo } from '@onair/client';
 import { el } from './dom.js';
 
 const SVG = 'http://www.w3.org/2000/svg';

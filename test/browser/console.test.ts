@@ -29,7 +29,7 @@ function newest(dir: string): number {
 /** Builds the console when it is missing or older than its sources (a fresh clone has none). */
 async function consoleBuilt(): Promise<void> {
   const page = statSync(join(ROOT, 'dist/console/index.html'), { throwIfNoEntry: false });
-  const sources = Math.max(...['console', 'src/client', 'src/protocol'].map((d) => newest(join(ROOT, d))));
+  const sources = Math.max(...['console', 'packages/client/src', 'src/protocol'].map((d) => newest(join(ROOT, d))));
   if (page && page.mtimeMs >= sources) return;
   await build({ configFile: join(ROOT, 'console/vite.config.ts'), logLevel: 'error' });
 }

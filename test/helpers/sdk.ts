@@ -3,7 +3,7 @@
  * decides when a client comes back), each closed after its test.
  */
 import { afterEach } from 'vitest';
-import { connect, OnAirClient, type ConnectOptions } from '../../src/client/index.js';
+import { connect, OnAirClient, type ConnectOptions } from '@onair/client';
 import { user, WAIT_MS, type Who } from './client.js';
 import type { TestServer } from './server.js';
 

@@ -5,7 +5,7 @@
 import { chromium, type Browser } from 'playwright-core';
 import { build, type Rollup } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../src/client/index.js';
+import { waitFor } from '@onair/client';
 import { WAIT_MS, user } from '../helpers/client.js';
 import { sdk } from '../helpers/sdk.js';
 import { startServer } from '../helpers/server.js';
@@ -23,7 +23,7 @@ beforeAll(async () => {
     build: {
       write: false,
       minify: false,
-      lib: { entry: 'src/client/index.ts', formats: ['iife'], name: 'OnAir', fileName: 'onair-client' },
+      lib: { entry: 'packages/client/src/index.ts', formats: ['iife'], name: 'OnAir', fileName: 'onair-client' },
     },
   })) as Rollup.RollupOutput[] | Rollup.RollupOutput;
   const chunk = (Array.isArray(out) ? out[0]! : out).output[0];
@@ -51,7 +51,7 @@ describe('in a browser', () => {
       const who = user('browser');
       const created = await page.evaluate(
         async ({ url, program, identity, path }) => {
-          const { connect } = (window as unknown as { OnAir: typeof import('../../src/client/index.js') }).OnAir;
+          const { connect } = (window as unknown as { OnAir: typeof import('@onair/client') }).OnAir;
           const client = await connect({ url, program, identity, path, transports: ['websocket'] });
           (window as unknown as { client: unknown }).client = client;
           const room = await client.createRoom({ title: 'from a browser', max: 5 });
@@ -66,8 +66,8 @@ describe('in a browser', () => {
       await node.joinRoom(created.room.roomId);
       await node.chat('hello browser');
       const heard = await page.evaluate(async () => {
-        const client = (window as unknown as { client: import('../../src/client/index.js').OnAirClient }).client;
-        const { waitFor } = (window as unknown as { OnAir: typeof import('../../src/client/index.js') }).OnAir;
+        const client = (window as unknown as { client: import('@onair/client').OnAirClient }).client;
+        const { waitFor } = (window as unknown as { OnAir: typeof import('@onair/client') }).OnAir;
         await waitFor(client.state, (s) => s.messages.length === 1, 3000);
         await client.chat('hello node');
         return { messages: client.state.messages.map((m) => m.msg), members: client.state.members.length };

@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket as NetSocket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { OnAirConnectError, OnAirError, waitFor, type ChatMessage, type OnAirClient } from '../../src/client/index.js';
+import { OnAirConnectError, OnAirError, waitFor, type ChatMessage, type OnAirClient } from '@onair/client';
 import { user, WAIT_MS } from '../helpers/client.js';
 import { sdk, sdkConnect, sdkOptions, rejection } from '../helpers/sdk.js';
 import { startServer, type TestServer } from '../helpers/server.js';

@@ -4,7 +4,7 @@
  * (`lobby: 'batched'`) folding `roomCounts` into the state, and quickJoin with its history.
  */
 import { describe, expect, it } from 'vitest';
-import { OnAirError, waitFor, type RoomSummary } from '../../src/client/index.js';
+import { OnAirError, waitFor, type RoomSummary } from '@onair/client';
 import { sdk, rejection } from '../helpers/sdk.js';
 import { user } from '../helpers/client.js';
 import { startServer } from '../helpers/server.js';

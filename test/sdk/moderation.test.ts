@@ -4,7 +4,7 @@
  * and `report` resolves with whether it was new.
  */
 import { describe, expect, it } from 'vitest';
-import { OnAirError, waitFor } from '../../src/client/index.js';
+import { OnAirError, waitFor } from '@onair/client';
 import { ADMIN_TOKEN, adminCall } from '../helpers/admin.js';
 import { rejection, sdk } from '../helpers/sdk.js';
 import { startServer } from '../helpers/server.js';

@@ -5,7 +5,7 @@
  */
 import { request } from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
-import { initialPrograms, OnAirApi, OnAirHttpError, programsOnAir, reducePrograms, waitForPrograms, watchPrograms, type ProgramsFeedClient } from '../../src/client/index.js';
+import { initialPrograms, OnAirApi, OnAirHttpError, programsOnAir, reducePrograms, waitForPrograms, watchPrograms, type ProgramsFeedClient } from '@onair/client';
 import type { ProgramOnAir } from '../../src/protocol/index.js';
 import { adminCall, ADMIN_TOKEN } from '../helpers/admin.js';
 import { user, WAIT_MS } from '../helpers/client.js';

@@ -13,7 +13,7 @@ import {
   type OnAirSnapshot,
   type RoomSummary,
   type StateAction,
-} from '../../src/client/index.js';
+} from '@onair/client';
 
 const me = { userUID: 'me', displayName: 'Me' };
 const ana = { userUID: 'ana', displayName: 'Ana' };

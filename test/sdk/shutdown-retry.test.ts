@@ -3,7 +3,7 @@
  * the load balancer (a TCP relay here), to the other server, once.
  */
 import { describe, expect, it } from 'vitest';
-import { OnAirClient, waitFor } from '../../src/client/index.js';
+import { OnAirClient, waitFor } from '@onair/client';
 import { user, WAIT_MS } from '../helpers/client.js';
 import { sdkOptions, track } from '../helpers/sdk.js';
 import { now, portOf, startRelay } from '../helpers/seed-device.js';

@@ -4,7 +4,7 @@
  * `system` notices. Every wait is `waitFor` on the state, with a timeout.
  */
 import { describe, expect, it } from 'vitest';
-import { waitFor, type OnAirClient, type OnAirState } from '../../src/client/index.js';
+import { waitFor, type OnAirClient, type OnAirState } from '@onair/client';
 import { user, WAIT_MS } from '../helpers/client.js';
 import { sdk } from '../helpers/sdk.js';
 import { startServer } from '../helpers/server.js';

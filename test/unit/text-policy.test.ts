@@ -145,7 +145,7 @@ describe('the SDK guesses names as the server makes them', () => {
   const unsigned = (claims: object) => `${b64({ alg: 'HS256' })}.${b64(claims)}.sig`;
 
   it('tidies a token name claim and cleans a typed displayName', async () => {
-    const { expectedIdentity } = await import('../../src/client/index.js');
+    const { expectedIdentity } = await import('@onair/client');
     expect(expectedIdentity({ token: unsigned({ sub: 's', name: 'Ada\tLovelace\u200B' }) })?.displayName).toBe('Ada Lovelace');
     expect(expectedIdentity({ identity: { userUID: 'u', displayName: '\u3164Kim\u200B ' } })?.displayName).toBe('Kim');
   });

@@ -3,8 +3,8 @@
  * its own identity, yet the client needs it for its own chat messages (it gets no `chat` event
  * for them); the server's `loadUsers` later corrects what is guessed here.
  */
-import type { UserInfo } from '../protocol/events.js';
-import { cleanLine, tidyLine } from '../protocol/text.js';
+import type { UserInfo } from './protocol/events.js';
+import { cleanLine, tidyLine } from './protocol/text.js';
 
 // The protocol's DISPLAY_NAME_MAX; its module would bring zod into the browser bundle.
 const NAME_MAX = 30;
@@ -16,8 +16,10 @@ export function tokenClaims(token: string): Record<string, unknown> | null {
   if (!payload) return null;
   try {
     const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
-    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-    const claims: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    // UTF-8 through percent-escapes rather than TextDecoder, which React Native's Hermes lacks
+    // in some versions; atob it has (RN 0.74 and later).
+    const escaped = Array.from(atob(base64), (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('');
+    const claims: unknown = JSON.parse(decodeURIComponent(escaped));
     return claims !== null && typeof claims === 'object' ? (claims as Record<string, unknown>) : null;
   } catch {
     return null;

@@ -3,7 +3,7 @@
  * unchanged list costs a `304`), a programme's best aggros, and the caller's own. Uses the
  * platform's `fetch` (browsers, Node 20) unless one is given.
  */
-import type { MyAggro, Page, ProgramsOnAir, PublicAggro } from '../protocol/programs.js';
+import type { MyAggro, Page, ProgramsOnAir, PublicAggro } from './protocol/programs.js';
 
 export interface AppApiOptions {
   /** The server's origin, e.g. `https://localhost:8443`. */

@@ -10,7 +10,7 @@ import type {
   ServerEventName,
   ServerToClientEvents,
   UserInfo,
-} from '../protocol/events.js';
+} from './protocol/events.js';
 import { ReducedState, waitForState } from './reduced-state.js';
 
 /** A `system` notice as the server sends it (with `until` for MUTED, `seconds` for SLOW_MODE). */

@@ -2,7 +2,7 @@
  * The two ways a call can fail: the server answered no (`OnAirError`, with the protocol's error
  * code), or no answer came (`OnAirConnectError`: refused handshake, timeout, lost connection).
  */
-import { ConnectErrorCode, connectErrorReconnect, type ErrorCode, type ReconnectAdvice } from '../protocol/errors.js';
+import { ConnectErrorCode, connectErrorReconnect, type ErrorCode, type ReconnectAdvice } from './protocol/errors.js';
 
 /** The server refused a call; `code` is one of the protocol's documented error codes.
  * `until` comes with `EM004` (muted until, epoch ms), `retryAfterMs` with `EM005` (slow mode). */

@@ -3,7 +3,7 @@
  * function, `reducePrograms(snapshot, event)`, and `ProgramsState`, which holds the current
  * snapshot and tells subscribers, like `OnAirState` does for a programme.
  */
-import type { ProgramOnAir, ProgramsFeedEvents, ProgramUpcoming } from '../protocol/programs.js';
+import type { ProgramOnAir, ProgramsFeedEvents, ProgramUpcoming } from './protocol/programs.js';
 import { ReducedState, waitForState } from './reduced-state.js';
 
 export interface ProgramsSnapshot {

@@ -4,7 +4,7 @@
  * `loadPrograms`, so the list is whole again without the client doing anything.
  */
 import { io, type Socket } from 'socket.io-client';
-import { PROGRAMS_NAMESPACE, type ProgramsFeedEvents } from '../protocol/programs.js';
+import { PROGRAMS_NAMESPACE, type ProgramsFeedEvents } from './protocol/programs.js';
 import { connectErrorFrom, OnAirConnectError } from './errors.js';
 import { ProgramsState } from './programs-state.js';
 
@@ -13,6 +13,7 @@ export interface ProgramsFeedOptions {
   url: string;
   /** socket.io path. @default '/socket.io' */
   path?: string;
+  /** @default ['websocket'] */
   transports?: ('websocket' | 'polling')[];
   /** For the first `loadPrograms`. @default 10000 */
   timeoutMs?: number;
@@ -33,7 +34,8 @@ export class ProgramsFeedClient {
       path: opts.path ?? '/socket.io',
       autoConnect: false,
       forceNew: true,
-      ...(opts.transports ? { transports: opts.transports } : {}),
+      // As for a programme: websocket only unless told otherwise.
+      transports: opts.transports ?? ['websocket'],
       ...opts.socketOptions,
     }) as Socket<ProgramsFeedEvents>;
     for (const event of FEED_EVENTS) this.socket.on(event, ((data: never) => this.state.apply({ event, data } as never)) as never);

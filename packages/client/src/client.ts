@@ -17,11 +17,13 @@ import type {
   RoomSummary,
   ServerToClientEvents,
   UserInfo,
-} from '../protocol/events.js';
-import { serverEventNames } from '../protocol/events.js';
-import { cleanMessage } from '../protocol/text.js';
+} from './protocol/events.js';
+import { serverEventNames } from './protocol/events.js';
+import { cleanMessage } from './protocol/text.js';
+import { DEFAULT_BACKOFF, type BackoffOptions, type ConnectionState } from './connection.js';
 import { connectErrorFrom, OnAirConnectError, OnAirError } from './errors.js';
 import { expectedIdentity } from './identity.js';
+import { ConnectionKeeper, DEFAULT_REFRESH_BEFORE_MS } from './keeper.js';
 import { initialSnapshot, OnAirState } from './state.js';
 
 export type OnAirSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -41,8 +43,19 @@ export interface ConnectOptions {
   lobby?: LobbyMode;
   /** socket.io path. @default '/socket.io' */
   path?: string;
-  /** @default socket.io's: ['polling', 'websocket'] */
+  /** Websocket only by default: a phone's radio and a load balancer's stickiness both do better
+   * without long-polling; give `['polling', 'websocket']` where websockets are blocked.
+   * @default ['websocket'] */
   transports?: ('websocket' | 'polling')[];
+  /** The waits between reconnection attempts: doubling from `minMs` to `maxMs`, each spread at
+   * random by `jitter`. @default { minMs: 1000, maxMs: 30000, jitter: 0.5 } */
+  backoff?: BackoffOptions;
+  /** Returns a fresh token (for Firebase: `() => user.getIdToken(true)`). Called `refreshBeforeMs`
+   * before the current token's `exp`, before a connection attempt whose token has expired or is
+   * about to, and after an `AUTH_EXPIRED` refusal. Without `token`, it gives the first one too. */
+  refreshToken?: () => Promise<string>;
+  /** How long before its `exp` a token is refreshed. @default 300000 (5 minutes) */
+  refreshBeforeMs?: number;
   /** For connecting and for each call. @default 10000 */
   timeoutMs?: number;
   /** Passed through to `io()` last, e.g. `{ rejectUnauthorized: false }` or `{ ca }` in Node. */
@@ -56,13 +69,15 @@ type AggroAck = { aggroUID: string; ts: number; expiresAt: number };
 export class OnAirClient {
   readonly socket: OnAirSocket;
   readonly state: OnAirState;
+  /** The connection's own status: connecting, connected, reconnecting, paused, stopped, closed. */
+  readonly connection: ConnectionState;
   readonly program: string;
+  private readonly keeper: ConnectionKeeper;
   private readonly timeoutMs: number;
   /** False when `socketOptions.reconnection` is: then nothing reconnects on its own. */
   private readonly reconnects: boolean;
   /** `retryAfterMs` of a `SERVER_SHUTDOWN` notice, until the disconnect that follows it. */
   private shutdownRetryMs: number | null = null;
-  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
   /** A client that has not connected yet; `connect()` is the usual way to get one. */
@@ -72,19 +87,32 @@ export class OnAirClient {
     this.reconnects = opts.socketOptions?.reconnection !== false;
     this.state = new OnAirState(initialSnapshot(expectedIdentity(opts)));
     const auth: Record<string, unknown> = { ...opts.identity };
-    if (opts.token !== undefined) auth.token = opts.token;
     if (opts.lobby === 'batched') auth.lobby = 'batched';
+    const backoff = { ...DEFAULT_BACKOFF, ...opts.backoff };
+    this.keeper = new ConnectionKeeper({
+      token: opts.token,
+      refreshToken: opts.refreshToken,
+      refreshBeforeMs: opts.refreshBeforeMs ?? DEFAULT_REFRESH_BEFORE_MS,
+      backoff,
+      reconnects: this.reconnects,
+    });
+    this.connection = this.keeper.state;
     this.socket = io(`${opts.url.replace(/\/+$/, '')}/${encodeURIComponent(opts.program)}`, {
       path: opts.path ?? '/socket.io',
-      auth,
+      // Asked before every connection attempt, so each carries the token current then.
+      auth: (cb: (data: object) => void) => void this.keeper.handshakeAuth(auth).then(cb),
       autoConnect: false,
       // One client per programme connection: sharing socket.io's manager would tie two
       // identities to one transport.
       forceNew: true,
-      ...(opts.transports ? { transports: opts.transports } : {}),
+      transports: opts.transports ?? ['websocket'],
+      reconnectionDelay: backoff.minMs,
+      reconnectionDelayMax: backoff.maxMs,
+      randomizationFactor: backoff.jitter,
       ...opts.socketOptions,
     }) as OnAirSocket;
     this.wire();
+    this.keeper.attach(this.socket);
   }
 
   /** The state's listeners go first, so a listener added with `on` sees the state updated. */
@@ -103,10 +131,7 @@ export class OnAirClient {
       const wait = this.shutdownRetryMs;
       this.shutdownRetryMs = null;
       if (wait === null || reason !== 'io server disconnect' || !this.reconnects || this.closed) return;
-      clearTimeout(this.retryTimer);
-      this.retryTimer = setTimeout(() => {
-        if (!this.closed) this.socket.connect();
-      }, wait);
+      this.keeper.retryIn(wait);
     });
   }
 
@@ -120,9 +145,13 @@ export class OnAirClient {
         socket.off('loadRooms', onLoaded);
         socket.off('connect_error', onError);
         socket.off('disconnect', onDisconnect);
-        if (!err) return resolve(this);
+        if (!err) {
+          this.keeper.opened = true;
+          return resolve(this);
+        }
         // Stops socket.io's reconnection attempts too.
         socket.disconnect();
+        this.keeper.failed(err);
         reject(err);
       };
       const onLoaded = () => settle(null);
@@ -312,10 +341,23 @@ export class OnAirClient {
     };
   }
 
+  /** For the app's AppState handler, when the app goes to the background: the connection is
+   * closed as a lost network would close it, so the server holds the session for its grace
+   * (spec 7.1) and `resume()` within it finds it as it was; nothing is tried meanwhile. */
+  pause(): void {
+    this.keeper.pause();
+  }
+
+  /** When the app is back in the foreground: connect again at once (a token about to expire is
+   * refreshed first). Does nothing unless paused. */
+  resume(): void {
+    this.keeper.resume();
+  }
+
   /** Disconnect for good (socket.io does not reconnect after this). */
   close(): void {
     this.closed = true;
-    clearTimeout(this.retryTimer);
+    this.keeper.close();
     this.socket.disconnect();
   }
 }
