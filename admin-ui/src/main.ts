@@ -5,7 +5,8 @@
  */
 import './style.css';
 import { api, ApiError, download, saveToken, savedToken, seg } from './api.js';
-import { byId, el, show } from './dom.js';
+// The viewer console's DOM helpers, shared rather than copied.
+import { byId, el, show } from '../../console/src/dom.js';
 import { currentLang, hasKey, setLang, t, translatePage, when, type Key, type Lang } from './i18n.js';
 
 interface Who {
