@@ -16,6 +16,7 @@ function newest(dir: string): number {
 
 export async function adminUiBuilt(): Promise<void> {
   const page = statSync(join(ROOT, 'dist/admin-ui/index.html'), { throwIfNoEntry: false });
-  if (page && page.mtimeMs >= newest(join(ROOT, 'admin-ui'))) return;
+  // It also bundles the viewer console's DOM helpers.
+  if (page && page.mtimeMs >= Math.max(newest(join(ROOT, 'admin-ui')), newest(join(ROOT, 'console/src')))) return;
   await build({ configFile: join(ROOT, 'admin-ui/vite.config.ts'), logLevel: 'error' });
 }
