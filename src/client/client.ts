@@ -81,6 +81,11 @@ export class OnAirClient {
       // One client per programme connection: sharing socket.io's manager would tie two
       // identities to one transport.
       forceNew: true,
+      // Jittered back-off, so that the clients of a server that went away do not all land on
+      // the others in the same instant (socket.io's defaults, spelt out as the SDK's promise).
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 10_000,
+      randomizationFactor: 0.5,
       ...(opts.transports ? { transports: opts.transports } : {}),
       ...opts.socketOptions,
     }) as OnAirSocket;
@@ -92,7 +97,7 @@ export class OnAirClient {
     for (const event of serverEventNames) {
       this.socket.on(event, ((data: never) => this.state.apply({ event, data } as never)) as never);
     }
-    this.socket.on('connect', () => this.state.apply({ own: 'connected' }));
+    this.socket.on('connect', () => this.state.apply({ own: 'connected', recovered: this.socket.recovered }));
     this.socket.on('disconnect', () => this.state.apply({ own: 'disconnected' }));
     // socket.io does not come back after a server-side disconnect; after a shutdown the server
     // says when to, each client at its own moment, so they do not all land on the others at once.

@@ -32,6 +32,11 @@ export interface OnAirSnapshot {
   readonly aggro: AggroMessage | null;
   readonly messages: readonly ChatMessage[];
   readonly lastSystem: SystemNotice | null;
+  /** The last connection took the session back within the server's reconnect grace (spec 7.1):
+   * by socket.io's own recovery (`recovered`, every missed event replayed) or by the server's
+   * `session` notice (the missed chat and the live aggro follow it). */
+  readonly resumed: boolean;
+  readonly recovered: boolean;
 }
 
 /** A server event as the socket delivered it. */
@@ -42,7 +47,7 @@ export type ServerEvent = {
 /** What the client itself learnt: its connection, and the outcome of its own calls (the server
  * tells a caller some things only in the acknowledgement). */
 export type OwnAction =
-  | { own: 'connected' }
+  | { own: 'connected'; recovered?: boolean }
   | { own: 'disconnected' }
   | { own: 'created'; room: RoomSummary }
   | { own: 'joined'; roomId: string; history?: readonly ChatMessage[] }
@@ -62,6 +67,8 @@ export function initialSnapshot(me: UserInfo | null = null): OnAirSnapshot {
     aggro: null,
     messages: [],
     lastSystem: null,
+    resumed: false,
+    recovered: false,
   };
 }
 
@@ -82,6 +89,8 @@ function withPoint(s: OnAirSnapshot, aggroUID: string, point: number): OnAirSnap
 }
 
 function withMessage(s: OnAirSnapshot, message: ChatMessage): OnAirSnapshot {
+  // A resume's catch-up may repeat a message that did arrive before the blip (spec 7.1).
+  if (s.resumed && s.messages.some((m) => m.id === message.id)) return s;
   const messages = [...s.messages, message];
   return { ...s, messages: messages.length > MESSAGES_KEPT ? messages.slice(-MESSAGES_KEPT) : messages };
 }
@@ -157,16 +166,24 @@ function reduceEvent(s: OnAirSnapshot, a: ServerEvent): OnAirSnapshot {
     case 'insufficient':
       // For seed-protocol sockets only; this client sends `auth`, so the server never sends it.
       return s;
+    case 'session':
+      // Back in the room it sat in before the blip; the missed chat and the aggro follow.
+      if (a.data.roomId === null) return { ...outOfRoom(s), resumed: true };
+      return { ...s, resumed: true, roomId: a.data.roomId, members: s.roomId === a.data.roomId ? s.members : [] };
   }
 }
 
 function reduceOwn(s: OnAirSnapshot, a: OwnAction): OnAirSnapshot {
   switch (a.own) {
     case 'connected':
-      return s.connected ? s : { ...s, connected: true };
+      // Recovered: socket.io replays what was missed, the room and its messages stay. Else a
+      // new session starts in the lobby, unless the server's `session` notice says otherwise.
+      if (a.recovered) return { ...s, connected: true, recovered: true, resumed: true };
+      return { ...outOfRoom(s), connected: true, recovered: false, resumed: false };
     case 'disconnected':
-      // A new connection is a new session: the server has already taken it out of its room.
-      return outOfRoom({ ...s, connected: false });
+      // The room is kept meanwhile: the server may hold the seat (spec 7.1), and the next
+      // connection says whether it did.
+      return s.connected ? { ...s, connected: false } : s;
     case 'created':
       // The creator is in the room at once and, no longer in the lobby, hears no `addRoom`.
       return {
@@ -239,6 +256,12 @@ export class OnAirState extends ReducedState<OnAirSnapshot, StateAction> {
   }
   get lastSystem(): SystemNotice | null {
     return this.current.lastSystem;
+  }
+  get resumed(): boolean {
+    return this.current.resumed;
+  }
+  get recovered(): boolean {
+    return this.current.recovered;
   }
 }
 

@@ -174,6 +174,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       batchIntervalMs: config.batchIntervalMs,
       kickCooldownMs: config.kickCooldownMs,
       historySize: config.historySize,
+      reconnectGraceMs: config.reconnectGraceMs,
     },
   );
   // This server declared dead while alive: its sockets' shared state was cleaned up elsewhere,
@@ -287,6 +288,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
     log: netLog,
     housekeepingMs: config.housekeepingMs,
     stateIdleTtlMs: config.stateIdleTtlMs,
+    clock,
   });
   const handshake = new Handshake({
     gate,

@@ -11,7 +11,7 @@ import { originRefusal, type OriginRefusal } from './origin.js';
 import type { OnAirServer } from './types.js';
 
 export interface SocketServerDeps {
-  config: Pick<Config, 'socketPath' | 'transports' | 'maxPayloadBytes' | 'corsOrigins' | 'tls'>;
+  config: Pick<Config, 'socketPath' | 'transports' | 'maxPayloadBytes' | 'corsOrigins' | 'tls' | 'reconnectGraceMs' | 'pingIntervalMs' | 'pingTimeoutMs'>;
   /** The cluster adapter, with many servers. */
   adapter?: ServerOptions['adapter'] | undefined;
   gate: Pick<ConnectGate, 'allowSession'>;
@@ -24,6 +24,15 @@ export function createSocketServer({ config, adapter, gate, metrics }: SocketSer
     transports: config.transports,
     maxHttpBufferSize: config.maxPayloadBytes,
     serveClient: false,
+    pingInterval: config.pingIntervalMs,
+    pingTimeout: config.pingTimeoutMs,
+    // With the reconnect grace (spec 7.1), a v4 client coming back within it gets the events it
+    // missed from the adapter (the Redis stream, or memory with one server). The handshake's
+    // checks run again (kicked, banned, on air, a token still valid): a recovery is a new
+    // connection, and a kick during the grace must hold.
+    ...(config.reconnectGraceMs > 0
+      ? { connectionStateRecovery: { maxDisconnectionDuration: config.reconnectGraceMs, skipMiddlewares: false } }
+      : {}),
     ...(adapter ? { adapter } : {}),
     ...(config.corsOrigins ? { cors: { origin: config.corsOrigins === '*' ? '*' : config.corsOrigins } } : {}),
     allowRequest: (req, cb) => {
