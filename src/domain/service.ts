@@ -150,7 +150,8 @@ export class OnAirService {
       // Its grace is over; a deadline left behind finds nothing held and is dropped.
       if (out.heldSince !== null) this.observer.sessionResumed?.(p);
     } else previous = await this.deps.store.claimSession(p, m.userUID, m.socketId);
-    if (previous) {
+    // A held session's socket is gone already: there is nobody to tell.
+    if (previous && !(resumed && resumed.since !== null)) {
       this.deps.log.info({ program: p, userUID: m.userUID, previous, socketId: m.socketId }, 'duplicate session replaced');
       this.deps.delivery.endSession(p, previous, {
         code: 'DUPLICATE_SESSION',

@@ -133,9 +133,7 @@ export class Connections {
       if (!isSeedProtocol(socket)) void socket.join(AUTH_CLIENTS);
       void socket.join(LobbyFeed.lobbyChannel(socket));
     }
-    // To the socket alone, not through the adapter's stream (where socket.io's recovery would
-    // put it): the largest reply, and one a recovered socket never needs replayed.
-    socket.local.emit('loadRooms', await service.listRooms(program));
+    socket.emit('loadRooms', await service.listRooms(program));
     if (resumed) await service.catchUp(program, socket.id, resumed);
   }
 

@@ -101,6 +101,7 @@ describe('a session survives a blip', () => {
     await joinOk(b, { roomId });
     await say(a, roomId, 'before');
     await b.events.some('chat', (m: { msg: string }) => m.msg === 'before');
+    await lobby.events.some('count', (u: { roomId: string; count: number }) => u.roomId === roomId && u.count === 2);
     const markA = a.events.log.length;
     const markL = lobby.events.log.length;
     const markB = b.events.log.length;
@@ -380,7 +381,7 @@ describe('RECONNECT_GRACE_MS=0', () => {
     const back = reconnected(b);
     relay.down = false;
     await back;
-    expect(b.recovered).toBe(false);
+    expect(b.recovered).toBeFalsy();
     expect(since(b, 0, 'session')).toEqual([]);
   });
 });
