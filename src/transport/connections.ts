@@ -18,6 +18,9 @@ import type { NodeRegistry, SocketEntry } from '../domain/ports/cluster.js';
 import type { StateStore } from '../domain/ports/store.js';
 import { AUTH_CLIENTS, roomChannel } from './channels.js';
 
+/** How long before a closed line was noticed the catch-up of a resumed session starts. */
+const CLOSE_NOTICE_SLACK_MS = 1000;
+
 /** `system` codes after which a socket's departure is final (`domain/grace.ts`). */
 const FINAL_CODES: ReadonlySet<string> = new Set(['DUPLICATE_SESSION', 'KICKED', 'BANNED', 'PROGRAM_ENDED']);
 import { LobbyFeed } from './lobby-feed.js';
@@ -154,9 +157,11 @@ export class Connections {
   /** The socket went away unchosen: its session is held for the grace, and the socket is off
    * this server's list (the deadline now answers for it). */
   private async hold(program: string, member: Member, entry: SocketEntry, line: Line, departure: Departure): Promise<void> {
-    // A silent line may have lost what was sent since it was last heard from; a closed one
-    // lost only what was sent after it closed.
-    const since = departure === 'ping-timeout' ? line.lastHeard : this.now();
+    // A silent line may have lost what was sent since it was last heard from (its last pong
+    // answered a ping sent after what came before it). A closed one lost what was sent after it
+    // closed, and what was written in the moment before its server noticed: the catch-up starts
+    // a little earlier, and a message from just before the blip may come twice (same `id`).
+    const since = departure === 'ping-timeout' ? line.lastHeard : this.now() - CLOSE_NOTICE_SLACK_MS;
     try {
       if (!(await this.deps.service.holdSession(program, member, line.conn, since))) {
         await this.cleanUp(program, member, entry);
