@@ -16,6 +16,9 @@ import { ReducedState, waitForState } from './reduced-state.js';
 /** A `system` notice as the server sends it (with `until` for MUTED, `seconds` for SLOW_MODE). */
 export type SystemNotice = Parameters<ServerToClientEvents['system']>[0];
 
+/** socket.io disconnect reasons after which the server holds the session (spec 7.1). */
+const HELD_REASONS: ReadonlySet<string> = new Set(['transport close', 'transport error', 'ping timeout']);
+
 /** How many chat messages of the current room are kept. */
 export const MESSAGES_KEPT = 200;
 
@@ -48,7 +51,9 @@ export type ServerEvent = {
  * tells a caller some things only in the acknowledgement). */
 export type OwnAction =
   | { own: 'connected'; recovered?: boolean }
-  | { own: 'disconnected' }
+  /** `reason`: socket.io's disconnect reason; a line lost (`transport close`, `transport
+   * error`, `ping timeout`) or a server restarting may be held by the server (spec 7.1). */
+  | { own: 'disconnected'; reason?: string }
   | { own: 'created'; room: RoomSummary }
   | { own: 'joined'; roomId: string; history?: readonly ChatMessage[] }
   | { own: 'left' }
@@ -181,9 +186,13 @@ function reduceOwn(s: OnAirSnapshot, a: OwnAction): OnAirSnapshot {
       if (a.recovered) return { ...s, connected: true, recovered: true, resumed: true };
       return { ...outOfRoom(s), connected: true, recovered: false, resumed: false };
     case 'disconnected':
-      // The room is kept meanwhile: the server may hold the seat (spec 7.1), and the next
-      // connection says whether it did.
-      return s.connected ? { ...s, connected: false } : s;
+      // A line lost, or a server restarting: the server may hold the seat (spec 7.1), so the
+      // room is kept until the next connection says whether it did. Any other disconnect is
+      // final: the session is over and the server has taken it out of its room.
+      if (a.reason !== undefined && (HELD_REASONS.has(a.reason) || (a.reason === 'io server disconnect' && s.lastSystem?.code === 'SERVER_SHUTDOWN'))) {
+        return s.connected ? { ...s, connected: false } : s;
+      }
+      return outOfRoom({ ...s, connected: false });
     case 'created':
       // The creator is in the room at once and, no longer in the lobby, hears no `addRoom`.
       return {

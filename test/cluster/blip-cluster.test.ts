@@ -9,6 +9,8 @@ import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, createOk, join, joinOk, Recorder, user, WAIT_MS, type Client, type Who } from '../helpers/client.js';
 import { privateCluster, type Cluster } from '../helpers/cluster.js';
+import { OnAirClient, waitFor } from '../../src/client/index.js';
+import { track } from '../helpers/sdk.js';
 import { closeRelays, Relay } from '../helpers/relay.js';
 import type { TestServer } from '../helpers/server.js';
 
@@ -35,8 +37,8 @@ afterEach(async () => {
   await Promise.all(own.splice(0).map((c) => c.close()));
 });
 
-async function cluster(): Promise<Cluster> {
-  const c = await privateCluster(ENV);
+async function cluster(extra: Record<string, string> = {}): Promise<Cluster> {
+  const c = await privateCluster({ ...ENV, ...extra });
   own.push(c);
   return c;
 }
@@ -123,6 +125,44 @@ describe('blips across servers', () => {
     const heard = a.events.next('chat', (m: { msg: string }) => m.msg === 'from n1');
     await say(b, roomId, 'from n1');
     await heard;
+  });
+
+  it('a rolling restart (SIGTERM): the SDK waits its retryAfterMs, resumes on another server, and the room hears nothing', async () => {
+    const c = await cluster({ SHUTDOWN_SPREAD_MS: '800' });
+    const [n0, n1, n2] = c.nodes as unknown as [TestServer, TestServer, TestServer];
+    const P = 'restartShow';
+    const a = await join(n2, P, user('a'));
+    const relay = await Relay.start(n0);
+    const b = track(
+      new OnAirClient({
+        url: relay.url(n0),
+        program: P,
+        path: n0.config.socketPath,
+        transports: ['websocket'],
+        timeoutMs: WAIT_MS,
+        identity: user('b'),
+        socketOptions: { ...(n0.ca ? { ca: n0.ca } : {}), reconnectionDelay: 50, reconnectionDelayMax: 100 },
+      }),
+    );
+    await b.open();
+    const roomId = await createOk(a, { title: 'restart', max: 10 });
+    await b.joinRoom(roomId);
+    const markA = a.events.log.length;
+
+    relay.retarget(n1);
+    const away = waitFor(b.state, (s) => !s.connected, 5000);
+    const closing = c.nodes[0]!.close();
+    await away;
+    expect(b.state.lastSystem).toMatchObject({ code: 'SERVER_SHUTDOWN', retryAfterMs: expect.any(Number) });
+    expect(b.state.roomId).toBe(roomId);
+    await say(a, roomId, 'during the restart');
+    await waitFor(b.state, (s) => s.connected && s.resumed && s.roomId === roomId && s.messages.some((m) => m.msg === 'during the restart'), 8000);
+    await closing;
+    const heard = a.events.next('chat', (m: { msg: string }) => m.msg === 'back');
+    await b.chat('back');
+    await heard;
+    expect(since(a, markA, 'leaveRoom')).toEqual([]);
+    expect(since(a, markA, 'joinRoom')).toEqual([]);
   });
 
   it('the server holding a live session killed: its client resumes on a survivor, silently; one that does not return leaves after the grace', async () => {
