@@ -289,6 +289,8 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
     housekeepingMs: config.housekeepingMs,
     stateIdleTtlMs: config.stateIdleTtlMs,
     clock,
+    // Made just below (it needs `connections.releaseIfIdle`); called only once sockets connect.
+    recheck: (socket) => handshake.recheck(socket),
   });
   const handshake = new Handshake({
     gate,

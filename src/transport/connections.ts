@@ -53,6 +53,8 @@ export interface ConnectionsDeps {
   stateIdleTtlMs: number;
   /** For the moment a held session may have started missing messages. */
   clock?: Clock;
+  /** The handshake's checks for a socket socket.io recovered without them (`null`: admitted). */
+  recheck?: (socket: OnAirSocket) => Promise<{ code: string; message: string } | null>;
 }
 
 /** What the transport learns of a socket beyond its member: its connection, when its client
@@ -61,6 +63,8 @@ interface Line {
   conn: string;
   lastHeard: number;
   finalCode: string | null;
+  /** A recovered socket the handshake's checks refused: its session is not its to touch. */
+  refused: boolean;
 }
 
 export class Connections {
@@ -91,7 +95,7 @@ export class Connections {
     const recovered = socket.recovered && (deps.service.graceMs ?? 0) > 0;
     if (recovered) socket.data.lobby = undefined;
     else void socket.join(isSeedProtocol(socket) ? [lobby] : [lobby, AUTH_CLIENTS]);
-    const line: Line = { conn: randomUUID(), lastHeard: this.now(), finalCode: null };
+    const line: Line = { conn: randomUUID(), lastHeard: this.now(), finalCode: null, refused: false };
     if ((deps.service.graceMs ?? 0) > 0) this.watchLine(socket, line);
     // With many servers, the socket is listed for clean-up should this server die.
     const entry = { p: program, socketId: socket.id, userUID: member.userUID, displayName: member.displayName };
@@ -104,6 +108,11 @@ export class Connections {
       deps.log.info({ program, socketId: socket.id, userUID: member.userUID, reason, departure }, 'disconnected');
       // State that dies with this process needs no clean-up broadcasts while it shuts down.
       if (this.closing && !deps.store.shared) return;
+      // Refused before its session opened: the session (held, with its deadline) is left as it was.
+      if (line.refused) {
+        void Promise.resolve(registered).then(() => deps.nodes.removeSocket(entry)).catch(() => {});
+        return;
+      }
       const work: Promise<void> = Promise.resolve(registered)
         .then(() => (holdsSession(departure, deps.service.graceMs ?? 0) ? this.hold(program, member, entry, line, departure) : this.cleanUp(program, member, entry)))
         .finally(() => this.cleanUps.delete(work));
@@ -115,8 +124,12 @@ export class Connections {
         deps.metrics.backendError('database');
         deps.log.error({ err, program }, 'restoring persistent rooms failed');
       })
-      .then(() => deps.service.openSession(program, member, (deps.service.graceMs ?? 0) > 0 ? line.conn : undefined))
-      .then((resumed) => this.welcome(socket, program, resumed ?? null, recovered))
+      .then(() => (recovered ? this.admitRecovered(socket, line) : true))
+      .then(async (admitted) => {
+        if (!admitted) return;
+        const resumed = await deps.service.openSession(program, member, (deps.service.graceMs ?? 0) > 0 ? line.conn : undefined);
+        await this.welcome(socket, program, resumed, recovered);
+      })
       .catch((err: unknown) => deps.log.error({ err, program, socketId: socket.id }, 'opening session failed'));
   }
 
@@ -138,6 +151,35 @@ export class Connections {
     }
     socket.emit('loadRooms', await service.listRooms(program));
     if (resumed) await service.catchUp(program, socket.id, resumed);
+  }
+
+  /** A recovered socket passes the handshake's checks now (socket.io skipped its middleware);
+   * refused, it is told why when the code is a notice's, and disconnected for good. */
+  private async admitRecovered(socket: OnAirSocket, line: Line): Promise<boolean> {
+    const refusal = this.deps.recheck ? await this.deps.recheck(socket).catch(() => null) : null;
+    if (!refusal) return true;
+    line.refused = true;
+    this.deps.log.info({ program: socket.data.program, socketId: socket.id, code: refusal.code }, 'recovered socket refused');
+    const notice = refusal.code === 'PROGRAM_NOT_ON_AIR' ? 'PROGRAM_ENDED' : refusal.code;
+    if (notice === 'KICKED' || notice === 'BANNED' || notice === 'PROGRAM_ENDED' || notice === 'SERVER_SHUTDOWN') {
+      // With recovery on, an emit reaches the socket through the adapter (with Redis, after its
+      // stream write): the disconnect waits until the notice is on the socket's connection.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, 1000);
+        function done(): void {
+          clearTimeout(timer);
+          socket.offAnyOutgoing(sent);
+          resolve();
+        }
+        function sent(event: string): void {
+          if (event === 'system') done();
+        }
+        socket.onAnyOutgoing(sent);
+        socket.emit('system', { code: notice, message: refusal.message });
+      });
+    }
+    socket.disconnect(true);
+    return false;
   }
 
   private inRoomChannel(socket: OnAirSocket): boolean {

@@ -27,11 +27,12 @@ export function createSocketServer({ config, adapter, gate, metrics }: SocketSer
     pingInterval: config.pingIntervalMs,
     pingTimeout: config.pingTimeoutMs,
     // With the reconnect grace (spec 7.1), a v4 client coming back within it gets the events it
-    // missed from the adapter (the Redis stream, or memory with one server). The handshake's
-    // checks run again (kicked, banned, on air, a token still valid): a recovery is a new
-    // connection, and a kick during the grace must hold.
+    // missed from the adapter (the Redis stream, or memory with one server). Its middleware is
+    // skipped: a socket awaiting its (asynchronous) checks is not yet among the namespace's
+    // sockets and would miss what is broadcast meanwhile. The same checks run once it is in
+    // (`Handshake.recheck`, from `Connections`), before its session is opened.
     ...(config.reconnectGraceMs > 0
-      ? { connectionStateRecovery: { maxDisconnectionDuration: config.reconnectGraceMs, skipMiddlewares: false } }
+      ? { connectionStateRecovery: { maxDisconnectionDuration: config.reconnectGraceMs, skipMiddlewares: true } }
       : {}),
     ...(adapter ? { adapter } : {}),
     ...(config.corsOrigins ? { cors: { origin: config.corsOrigins === '*' ? '*' : config.corsOrigins } } : {}),
