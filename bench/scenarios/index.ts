@@ -2,6 +2,7 @@
 import type { BenchEnv } from '../lib/env.js';
 import { appApi } from './app-api.js';
 import { batching } from './batching.js';
+import { blip } from './blip.js';
 import { cluster } from './cluster.js';
 import { connections } from './connections.js';
 import { experiments } from './experiments.js';
@@ -25,6 +26,7 @@ export const SCENARIOS = {
   appApi: { title: 'the app home screen: GET /v1/programs/on-air per second (with and without If-None-Match); a /_programs feed socket against a programme socket', budgetMs: 240_000, run: appApi },
   filter: { title: 'the word filter: a chat message against 5,000 entries (one automaton over the normalised text)', budgetMs: 60_000, run: filter },
   lobby: { title: 'a programme of 20,000 rooms: loadRooms, lobby traffic per socket (seed and batched), listRooms and quickJoin under room switches (one server; three on Redis)', budgetMs: 480_000, run: lobbyScenario },
+  blip: { title: '30% of a room of 120 on three servers cut for 3 s while it chats: broadcasts seen, exactly-once, resume time, Redis per held session', budgetMs: 150_000, run: blip },
   experiments: { title: 'before/after at a fixed load: ws native helpers; a CPU profile of the server', budgetMs: 180_000, run: experiments },
 } satisfies Record<string, Scenario>;
 

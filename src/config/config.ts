@@ -76,6 +76,9 @@ const envSchema = z.object({
   AGGRO_COOLDOWN_MS: int(60_000, 0),
   KICK_COOLDOWN_MS: int(60_000, 0, 86_400_000),
   HISTORY_SIZE: int(50, 0, 500),
+  RECONNECT_GRACE_MS: int(20_000, 0, 600_000),
+  PING_INTERVAL_MS: int(10_000, 100, 300_000),
+  PING_TIMEOUT_MS: int(5000, 100, 300_000),
   MODERATOR_TOKENS: optionalText,
   REPORT_HIDE_THRESHOLD: int(5, 1, 1000),
   DUPLICATE_WINDOW_MS: int(10_000, 0, 86_400_000),
@@ -154,6 +157,12 @@ export interface Config {
   kickCooldownMs: number;
   /** Chat messages each room keeps for newcomers and `history` (0 keeps none). */
   historySize: number;
+  /** How long a session whose socket went away unchosen keeps its seat (spec 7.1); 0: off. */
+  reconnectGraceMs: number;
+  /** engine.io heartbeat: a ping every `pingIntervalMs`, the line dead without a pong within
+   * `pingTimeoutMs` after it. */
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
   batchIntervalMs: number;
   eventRate: number;
   eventBurst: number;
@@ -311,6 +320,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     aggroCooldownMs: e.AGGRO_COOLDOWN_MS,
     kickCooldownMs: e.KICK_COOLDOWN_MS,
     historySize: e.HISTORY_SIZE,
+    reconnectGraceMs: e.RECONNECT_GRACE_MS,
+    pingIntervalMs: e.PING_INTERVAL_MS,
+    pingTimeoutMs: e.PING_TIMEOUT_MS,
     batchIntervalMs: e.BATCH_INTERVAL_MS,
     eventRate: e.EVENT_RATE,
     eventBurst: e.EVENT_BURST,

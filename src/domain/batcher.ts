@@ -34,7 +34,7 @@ export class Batcher {
     await this.changed({ kind: 'point', p, roomId, aggroUID }, timers);
   }
 
-  private async changed(d: Exclude<Deadline, { kind: 'aggro' }>, timers: TimerSet): Promise<void> {
+  private async changed(d: Extract<Deadline, { kind: 'count' | 'point' }>, timers: TimerSet): Promise<void> {
     if (this.intervalMs <= 0) return this.flush(d);
     const ttl = this.intervalMs * WINDOW_TTL_FACTOR;
     const owned = d.kind === 'count' ? await this.store.claimCountWindow(d.p, d.roomId, ttl) : await this.store.claimPointWindow(d.p, d.aggroUID, ttl);
@@ -45,7 +45,7 @@ export class Batcher {
   }
 
   /** Send the window's latest value if it changed; safe to call from any server, any number of times. */
-  async flush(d: Exclude<Deadline, { kind: 'aggro' }>): Promise<void> {
+  async flush(d: Extract<Deadline, { kind: 'count' | 'point' }>): Promise<void> {
     if (d.kind === 'count') await this.flushCount(d.p, d.roomId);
     else await this.flushPoint(d.p, d.roomId, d.aggroUID);
     await this.deadlines.remove(d).catch(() => {});

@@ -36,6 +36,17 @@ export interface ServiceOptions {
   kickCooldownMs?: number;
   /** How many chat messages each room keeps for newcomers (`HISTORY_SIZE`). @default 0 (none) */
   historySize?: number;
+  /** How long a session whose socket went away unchosen keeps its seat (`RECONNECT_GRACE_MS`,
+   * spec 7.1; which departures: `grace.ts`). @default 0 (off) */
+  reconnectGraceMs?: number;
+}
+
+/** A session that came back within its grace (or took over a still-open one). */
+export interface Resumed {
+  /** The room it sits in again (`null`: it was in the lobby). */
+  roomId: string | null;
+  /** Since when it may have missed messages (`null`: unknown, the old socket looked alive). */
+  since: number | null;
 }
 
 export interface ServiceDeps {
@@ -116,11 +127,31 @@ export class OnAirService {
 
   // ---- sessions -------------------------------------------------------------------------
 
-  /** A socket has been accepted: it becomes the user's only session in the programme. */
-  async openSession(p: string, m: Member): Promise<void> {
+  /** The reconnect grace, 0 when off. */
+  get graceMs(): number {
+    return this.options.reconnectGraceMs ?? 0;
+  }
+
+  /**
+   * A socket has been accepted: it becomes the user's only session in the programme. With the
+   * reconnect grace on, on connection `conn`, it takes over what the previous session held (its
+   * seat, without `leaveRoom`/`joinRoom`): `Resumed` when there was one, held or still open.
+   */
+  async openSession(p: string, m: Member, conn?: string): Promise<Resumed | null> {
     this.runtime(p);
-    const previous = await this.deps.store.claimSession(p, m.userUID, m.socketId);
-    if (previous) {
+    let previous: string | null;
+    let resumed: Resumed | null = null;
+    if (this.graceMs > 0 && conn !== undefined) {
+      const out = await this.deps.store.resumeSession(p, m, conn);
+      previous = out.previous;
+      // A recovered socket keeps its id: found in its seat, it is resumed even if its hold was
+      // not written yet.
+      if (out.heldSince !== null || out.previous !== null || out.roomId !== null) resumed = { roomId: out.roomId, since: out.heldSince };
+      // Its grace is over; a deadline left behind finds nothing held and is dropped.
+      if (out.heldSince !== null) this.observer.sessionResumed?.(p);
+    } else previous = await this.deps.store.claimSession(p, m.userUID, m.socketId);
+    // A held session's socket is gone already: there is nobody to tell.
+    if (previous && !(resumed && resumed.since !== null)) {
       this.deps.log.info({ program: p, userUID: m.userUID, previous, socketId: m.socketId }, 'duplicate session replaced');
       this.deps.delivery.endSession(p, previous, {
         code: 'DUPLICATE_SESSION',
@@ -128,6 +159,73 @@ export class OnAirService {
       });
       this.observer.sessionEnded(p, 'DUPLICATE_SESSION');
     }
+    if (resumed) {
+      // Its room's deliveries reach the new socket from now on (a recovered one is there already).
+      if (resumed.roomId) this.deps.delivery.enterRoom(p, m.socketId, resumed.roomId);
+      this.deps.log.info({ program: p, userUID: m.userUID, socketId: m.socketId, roomId: resumed.roomId }, 'session resumed');
+    }
+    return resumed;
+  }
+
+  /**
+   * What a resumed session gets when its client could not recover the missed events itself
+   * (spec 7.1): `session`, the room's messages since `since` (all it keeps when unknown: the
+   * client tells repeats apart by `id`), then the room's live aggro with its point.
+   */
+  async catchUp(p: string, socketId: string, resumed: Resumed): Promise<void> {
+    const { delivery, store } = this.deps;
+    delivery.toSocket(p, socketId, 'session', { resumed: true, roomId: resumed.roomId });
+    if (!resumed.roomId) return;
+    const since = resumed.since;
+    for (const message of await this.recent(p, resumed.roomId)) {
+      if (since === null || message.ts >= since) delivery.toSocket(p, socketId, 'chat', message);
+    }
+    const live = (await store.liveAggros(p)).find((a) => a.roomId === resumed.roomId);
+    if (live) delivery.toSocket(p, socketId, 'aggro', aggroMessage(live));
+  }
+
+  /**
+   * The socket went away without anyone choosing it (`grace.ts`): its session keeps its seat
+   * until the grace runs out, when it ends on whichever server is alive (the deadline goes in
+   * first, as an aggro's). `since`: from when it may have missed messages. `conn`: its
+   * connection (`null`: any, for a dead server's socket). `false` when there was nothing left to
+   * hold (the session was already gone): the caller then closes it as usual.
+   */
+  async holdSession(p: string, m: Member, conn: string | null, since: number): Promise<boolean> {
+    const until = this.deps.clock.now() + this.graceMs;
+    const deadline: Deadline = { kind: 'session', p, userUID: m.userUID, socketId: m.socketId };
+    await this.deps.deadlines.add(deadline, until);
+    const out = await this.deps.store.holdSession(p, m.userUID, m.socketId, conn, since, until);
+    if (out !== 'held') {
+      await this.deps.deadlines.remove(deadline);
+      // `replaced`: a newer socket (or this one, recovered on a new connection) is the session.
+      return out === 'replaced';
+    }
+    this.runtime(p).timers.after(this.graceMs, () => void this.expireSession(p, m.userUID, m.socketId, until).catch(() => {}));
+    this.observer.sessionHeld?.(p);
+    this.deps.log.info({ program: p, userUID: m.userUID, socketId: m.socketId, until }, 'session held');
+    return true;
+  }
+
+  /**
+   * End a held session whose grace ran out by `now` (`Infinity`: at once, as a kick or the
+   * programme's end does): it leaves its room as on `leaveRoom`. Exactly one caller, on any
+   * server, does it; the others find it `gone`.
+   */
+  async expireSession(p: string, userUID: string, socketId: string, now: number = this.deps.clock.now()): Promise<'expired' | 'not-due' | 'gone'> {
+    const out = await this.deps.store.expireSession(p, userUID, socketId, now);
+    if (out.state === 'not-due') return out.state;
+    await this.deps.deadlines.remove({ kind: 'session', p, userUID, socketId }).catch(() => {});
+    if (out.state === 'expired') {
+      this.deps.log.info({ program: p, userUID, socketId }, 'held session ended: grace over');
+      if (out.left) await this.afterLeave(p, out.left);
+    }
+    return out.state;
+  }
+
+  /** Every held session of the programme ends now (its programme ended). */
+  async expireHeldSessions(p: string): Promise<void> {
+    for (const h of await this.deps.store.heldSessions(p)) await this.expireSession(p, h.userUID, h.socketId, Number.POSITIVE_INFINITY);
   }
 
   /** The socket is gone: it leaves its room as on `leaveRoom`. */
@@ -324,6 +422,12 @@ export class OnAirService {
   async endSession(p: string, userUID: string, code: 'KICKED' | 'BANNED', message: string): Promise<boolean> {
     const socketId = await this.deps.store.sessionOf(p, userUID);
     if (!socketId) return false;
+    // A session held through a blip has no socket to tell: it ends here, with no resume.
+    if (this.graceMs > 0 && (await this.expireSession(p, userUID, socketId, Number.POSITIVE_INFINITY)) === 'expired') {
+      this.observer.sessionEnded(p, code);
+      this.deps.log.info({ program: p, userUID, code }, 'held session ended by an operator');
+      return true;
+    }
     this.deps.delivery.endSession(p, socketId, { code, message });
     this.observer.sessionEnded(p, code);
     this.deps.log.info({ program: p, userUID, code }, 'session ended by an operator');
@@ -578,7 +682,8 @@ export class OnAirService {
   async honour(d: Deadline): Promise<void> {
     if (d.kind === 'aggro') {
       if ((await this.tryEndAggro(d.p, d.roomId, d.aggroUID, 'expired')) === 'gone') await this.deps.deadlines.remove(d);
-    } else await this.batcher.flush(d);
+    } else if (d.kind === 'session') await this.expireSession(d.p, d.userUID, d.socketId);
+    else await this.batcher.flush(d);
   }
 
   // ---- lifecycle ------------------------------------------------------------------------

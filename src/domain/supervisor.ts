@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { DeadlineIndex, NodeRegistry } from './ports/cluster.js';
 import type { Clock } from './clock.js';
+import { holdsSession } from './grace.js';
 import type { OnAirService } from './service.js';
 
 export interface SupervisorOptions {
@@ -74,7 +75,14 @@ export class ClusterSupervisor {
         for (const s of dead.sockets) {
           // A socket that fails stays listed and is tried again next round; the others go on.
           try {
-            await this.service.closeSession(s.p, { socketId: s.socketId, userUID: s.userUID, displayName: s.displayName });
+            const member = { socketId: s.socketId, userUID: s.userUID, displayName: s.displayName };
+            // A server's death is a departure nobody chose (domain/grace.ts): the session is held
+            // for the grace from now (its client is likely back on another server already,
+            // which took the seat over), and may have missed messages since the server fell silent.
+            const held =
+              holdsSession('server-died', this.service.graceMs) &&
+              (await this.service.holdSession(s.p, member, null, now - this.options.nodeTimeoutMs));
+            if (!held) await this.service.closeSession(s.p, member);
             await this.nodes.settle(dead.nodeId, s);
           } catch (err) {
             this.log.error({ err, nodeId: dead.nodeId, socketId: s.socketId }, "closing a dead server's socket failed");

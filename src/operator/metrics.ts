@@ -186,6 +186,25 @@ export class ServerMetrics implements DomainObserver, PasswordObserver {
     this.sessionEnds.inc({ code });
   }
 
+  // Sessions held through a blip (spec 7.1) and those that came back within the grace: their
+  // ratio is how many blips cost nobody anything.
+  private readonly sessionHolds = new Counter({
+    name: 'onair_sessions_held_total',
+    help: 'Sessions whose socket went away unchosen and whose seat was held for RECONNECT_GRACE_MS',
+    registers: [this.registry],
+  });
+  private readonly sessionResumes = new Counter({
+    name: 'onair_sessions_resumed_total',
+    help: 'Held sessions that came back within the grace (on this server)',
+    registers: [this.registry],
+  });
+  sessionHeld(): void {
+    this.sessionHolds.inc();
+  }
+  sessionResumed(): void {
+    this.sessionResumes.inc();
+  }
+
   handled(event: string, seconds: number): void {
     this.handlerSeconds.observe({ event }, seconds);
   }

@@ -141,5 +141,9 @@ export class Programmes {
       this.deps.log.error({ err, program: p }, 'recording the live aggros of an ended programme failed');
     }
     this.deps.delivery.endProgramme(p, reach, notice, true);
+    // Sessions held through a blip (spec 7.1) have no socket to tell: they end here, with no resume.
+    await this.deps.service.expireHeldSessions(p).catch((err: unknown) => {
+      this.deps.log.error({ err, program: p }, 'ending the held sessions of an ended programme failed');
+    });
   }
 }

@@ -179,6 +179,10 @@ export interface ServerToClientEvents {
   /** new: sent only to seed-protocol sockets, just before a disconnect they must not undo at
    * once; the seed's client gives up on it (its reconnect-at-once would otherwise loop). */
   insufficient: (notice: { code: SystemCode; message: string }) => void;
+  /** new (section 7.1): the session came back within its reconnect grace (or took over the
+   * user's still-open one), in `roomId` (`null`: the lobby); the missed `chat` and the live
+   * `aggro` follow. Not sent when socket.io's own recovery (`socket.recovered`) did the work. */
+  session: (state: { resumed: true; roomId: string | null }) => void;
 }
 
 export type ClientEventName = keyof ClientToServerEvents;
@@ -227,4 +231,5 @@ export const serverEventNames = [
   'system',
   'insufficient',
   'deleteChat',
+  'session',
 ] as const satisfies readonly ServerEventName[];

@@ -109,6 +109,7 @@ export const serverEventFields = {
   system: { properties: { code: 'required', message: 'required', retryAfterMs: 'optional', until: 'optional', seconds: 'optional', roomId: 'optional' } },
   insufficient: { properties: { code: 'required', message: 'required' } },
   deleteChat: { properties: { roomId: 'required', id: 'required' } },
+  session: { properties: { resumed: 'required', roomId: 'required' } },
 } as const satisfies ServerOutlines;
 type ServerVariantsListed = ExpectNone<Unlisted<typeof serverEventFields, ServerOutlines>>;
 

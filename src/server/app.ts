@@ -177,6 +177,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       batchIntervalMs: config.batchIntervalMs,
       kickCooldownMs: config.kickCooldownMs,
       historySize: config.historySize,
+      reconnectGraceMs: config.reconnectGraceMs,
     },
   );
   // This server declared dead while alive: its sockets' shared state was cleaned up elsewhere,
@@ -291,6 +292,9 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
     log: netLog,
     housekeepingMs: config.housekeepingMs,
     stateIdleTtlMs: config.stateIdleTtlMs,
+    clock,
+    // Made just below (it needs `connections.releaseIfIdle`); called only once sockets connect.
+    recheck: (socket) => handshake.recheck(socket),
   });
   const handshake = new Handshake({
     gate,

@@ -8,12 +8,21 @@
  * server's clean-up may have opened one) and keeps the shared keys of the programmes it does
  * serve from expiring.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import { departureOf, holdsSession, type Departure } from '../domain/grace.js';
 import type { Member } from '../domain/model.js';
-import type { OnAirService } from '../domain/service.js';
+import type { OnAirService, Resumed } from '../domain/service.js';
 import type { NodeRegistry, SocketEntry } from '../domain/ports/cluster.js';
 import type { StateStore } from '../domain/ports/store.js';
-import { AUTH_CLIENTS } from './channels.js';
+import { AUTH_CLIENTS, roomChannel } from './channels.js';
+
+/** How long before a closed line was noticed the catch-up of a resumed session starts. */
+const CLOSE_NOTICE_SLACK_MS = 1000;
+
+/** `system` codes after which a socket's departure is final (`domain/grace.ts`). */
+const FINAL_CODES: ReadonlySet<string> = new Set(['DUPLICATE_SESSION', 'KICKED', 'BANNED', 'PROGRAM_ENDED']);
 import { LobbyFeed } from './lobby-feed.js';
 import { isSeedProtocol } from './client-kind.js';
 import type { ProgrammeRuntime, ProgrammeRuntimes } from './programme-runtime.js';
@@ -42,6 +51,20 @@ export interface ConnectionsDeps {
   lobby?: Pick<LobbyFeed, 'start' | 'stop'>;
   /** How long a programme's shared keys live without a touch. */
   stateIdleTtlMs: number;
+  /** For the moment a held session may have started missing messages. */
+  clock?: Clock;
+  /** The handshake's checks for a socket socket.io recovered without them (`null`: admitted). */
+  recheck?: (socket: OnAirSocket) => Promise<{ code: string; message: string } | null>;
+}
+
+/** What the transport learns of a socket beyond its member: its connection, when its client
+ * was last heard from, and the last final notice it was sent (what makes its departure final). */
+interface Line {
+  conn: string;
+  lastHeard: number;
+  finalCode: string | null;
+  /** A recovered socket the handshake's checks refused: its session is not its to touch. */
+  refused: boolean;
 }
 
 export class Connections {
@@ -59,23 +82,39 @@ export class Connections {
     runtime.nsp.on('connection', (socket: OnAirSocket) => this.open(socket, runtime.program));
   }
 
+  private now(): number {
+    return this.deps.clock?.now() ?? Date.now();
+  }
+
   private open(socket: OnAirSocket, program: string): void {
     const { deps } = this;
     const member: Member = deps.attachHandlers(socket);
     const lobby = LobbyFeed.lobbyChannel(socket);
-    void socket.join(isSeedProtocol(socket) ? [lobby] : [lobby, AUTH_CLIENTS]);
+    // Recovered by socket.io (spec 7.1): its channels came back with it (its room, or the
+    // lobby); its lobby state did not survive the adapter's serialisation and starts afresh.
+    const recovered = socket.recovered && (deps.service.graceMs ?? 0) > 0;
+    if (recovered) socket.data.lobby = undefined;
+    else void socket.join(isSeedProtocol(socket) ? [lobby] : [lobby, AUTH_CLIENTS]);
+    const line: Line = { conn: randomUUID(), lastHeard: this.now(), finalCode: null, refused: false };
+    if ((deps.service.graceMs ?? 0) > 0) this.watchLine(socket, line);
     // With many servers, the socket is listed for clean-up should this server die.
     const entry = { p: program, socketId: socket.id, userUID: member.userUID, displayName: member.displayName };
     const registered = deps.nodes.addSocket(entry).catch((err: unknown) => deps.log.warn({ err }, 'socket registry failed'));
-    deps.log.info({ program, socketId: socket.id, userUID: member.userUID, transport: socket.conn.transport.name }, 'connected');
+    deps.log.info({ program, socketId: socket.id, userUID: member.userUID, transport: socket.conn.transport.name, recovered }, 'connected');
     deps.metrics.connected(program);
     socket.on('disconnect', (reason) => {
       deps.metrics.disconnected(program);
-      deps.log.info({ program, socketId: socket.id, userUID: member.userUID, reason }, 'disconnected');
+      const departure = departureOf(reason, line.finalCode);
+      deps.log.info({ program, socketId: socket.id, userUID: member.userUID, reason, departure }, 'disconnected');
       // State that dies with this process needs no clean-up broadcasts while it shuts down.
       if (this.closing && !deps.store.shared) return;
+      // Refused before its session opened: the session (held, with its deadline) is left as it was.
+      if (line.refused) {
+        void Promise.resolve(registered).then(() => deps.nodes.removeSocket(entry)).catch(() => {});
+        return;
+      }
       const work: Promise<void> = Promise.resolve(registered)
-        .then(() => this.cleanUp(program, member, entry))
+        .then(() => (holdsSession(departure, deps.service.graceMs ?? 0) ? this.hold(program, member, entry, line, departure) : this.cleanUp(program, member, entry)))
         .finally(() => this.cleanUps.delete(work));
       this.cleanUps.add(work);
     });
@@ -85,12 +124,97 @@ export class Connections {
         deps.metrics.backendError('database');
         deps.log.error({ err, program }, 'restoring persistent rooms failed');
       })
-      .then(() => deps.service.openSession(program, member))
-      .then(() => deps.service.listRooms(program))
-      .then(
-        (rooms) => socket.emit('loadRooms', rooms),
-        (err: unknown) => deps.log.error({ err, program, socketId: socket.id }, 'opening session failed'),
-      );
+      .then(() => (recovered ? this.admitRecovered(socket, line) : true))
+      .then(async (admitted) => {
+        if (!admitted) return;
+        const resumed = await deps.service.openSession(program, member, (deps.service.graceMs ?? 0) > 0 ? line.conn : undefined);
+        await this.welcome(socket, program, resumed, recovered);
+      })
+      .catch((err: unknown) => deps.log.error({ err, program, socketId: socket.id }, 'opening session failed'));
+  }
+
+  /**
+   * What a socket hears once its session is open. A fresh one: `loadRooms`. One that socket.io
+   * recovered into its seat: nothing (the adapter replayed what it missed). Any other resumed
+   * one: routed to its room, then `loadRooms`, `session`, the missed chat and the live aggro.
+   */
+  private async welcome(socket: OnAirSocket, program: string, resumed: Resumed | null, recovered: boolean): Promise<void> {
+    const { service } = this.deps;
+    if (recovered) {
+      const inRoom = resumed?.roomId ? socket.rooms.has(roomChannel(resumed.roomId)) : false;
+      if (resumed && (resumed.roomId === null ? !this.inRoomChannel(socket) : inRoom)) return;
+      // Recovered into channels its session no longer matches (the grace ran out, or it ended):
+      // routed where the session is, and told as a fresh or resumed socket would be.
+      for (const r of socket.rooms) if (r !== socket.id && r !== AUTH_CLIENTS) void socket.leave(r);
+      if (!isSeedProtocol(socket)) void socket.join(AUTH_CLIENTS);
+      void socket.join(LobbyFeed.lobbyChannel(socket));
+    }
+    socket.emit('loadRooms', await service.listRooms(program));
+    if (resumed) await service.catchUp(program, socket.id, resumed);
+  }
+
+  /** A recovered socket passes the handshake's checks now (socket.io skipped its middleware);
+   * refused, it is told why when the code is a notice's, and disconnected for good. */
+  private async admitRecovered(socket: OnAirSocket, line: Line): Promise<boolean> {
+    const refusal = this.deps.recheck ? await this.deps.recheck(socket).catch(() => null) : null;
+    if (!refusal) return true;
+    line.refused = true;
+    this.deps.log.info({ program: socket.data.program, socketId: socket.id, code: refusal.code }, 'recovered socket refused');
+    const notice = refusal.code === 'PROGRAM_NOT_ON_AIR' ? 'PROGRAM_ENDED' : refusal.code;
+    if (notice === 'KICKED' || notice === 'BANNED' || notice === 'PROGRAM_ENDED' || notice === 'SERVER_SHUTDOWN') {
+      // With recovery on, an emit reaches the socket through the adapter (with Redis, after its
+      // stream write): the disconnect waits until the notice is on the socket's connection.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, 1000);
+        function done(): void {
+          clearTimeout(timer);
+          socket.offAnyOutgoing(sent);
+          resolve();
+        }
+        function sent(event: string): void {
+          if (event === 'system') done();
+        }
+        socket.onAnyOutgoing(sent);
+        socket.emit('system', { code: notice, message: refusal.message });
+      });
+    }
+    socket.disconnect(true);
+    return false;
+  }
+
+  private inRoomChannel(socket: OnAirSocket): boolean {
+    for (const r of socket.rooms) if (r.startsWith(roomChannel(''))) return true;
+    return false;
+  }
+
+  /** Notes when the client was last heard from, and the final notices it is sent (through any
+   * server: broadcasts reach the socket's outgoing listeners here). */
+  private watchLine(socket: OnAirSocket, line: Line): void {
+    socket.conn.on('packet', () => (line.lastHeard = this.now()));
+    socket.onAnyOutgoing((event: string, notice?: { code?: string }) => {
+      if (event === 'system' && typeof notice?.code === 'string' && FINAL_CODES.has(notice.code)) line.finalCode = notice.code;
+    });
+  }
+
+  /** The socket went away unchosen: its session is held for the grace, and the socket is off
+   * this server's list (the deadline now answers for it). */
+  private async hold(program: string, member: Member, entry: SocketEntry, line: Line, departure: Departure): Promise<void> {
+    // A silent line may have lost what was sent since it was last heard from (its last pong
+    // answered a ping sent after what came before it). A closed one lost what was sent after it
+    // closed, and what was written in the moment before its server noticed: the catch-up starts
+    // a little earlier, and a message from just before the blip may come twice (same `id`).
+    const since = departure === 'ping-timeout' ? line.lastHeard : this.now() - CLOSE_NOTICE_SLACK_MS;
+    try {
+      if (!(await this.deps.service.holdSession(program, member, line.conn, since))) {
+        await this.cleanUp(program, member, entry);
+        return;
+      }
+      await this.deps.nodes.removeSocket(entry);
+      this.failedCleanUps.delete(member.socketId);
+    } catch (err) {
+      this.deps.log.error({ err, program, socketId: member.socketId }, 'holding a session failed; closing it instead');
+      await this.cleanUp(program, member, entry);
+    }
   }
 
   private async cleanUp(program: string, member: Member, entry: SocketEntry): Promise<void> {

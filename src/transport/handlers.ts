@@ -233,7 +233,9 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
   return function attach(socket: OnAirSocket): Member {
     const member: Member = { socketId: socket.id, ...socket.data.identity };
     const s: SocketState = { member, bucket: new TokenBucket(ctx.eventRate, ctx.eventBurst, ctx.clock) };
-    (socket.data as unknown as { state: SocketState }).state = s;
+    // Not enumerable: socket.io's connection state recovery serialises `socket.data` (msgpack,
+    // with the Redis adapter), and the state holds a logger and a clock it cannot encode.
+    Object.defineProperty(socket.data, 'state', { value: s, enumerable: false, writable: true, configurable: true });
     // Every inbound packet, known event or not, spends a token. (socket.io calls middleware
     // without the socket, so this one closure per socket stays.)
     socket.use((packet, next) => {

@@ -20,6 +20,7 @@ import { clientAddress } from './client-address.js';
 import type { ConnectGate } from './connect-gate.js';
 import type { ProgrammeRuntime } from './programme-runtime.js';
 import type { HandshakeRefusals } from './refusal-log.js';
+import type { OnAirSocket } from './types.js';
 
 type Admission = { identity: Identity } | { code: ConnectErrorCode; message: string };
 
@@ -75,6 +76,26 @@ export class Handshake {
     // its end only disconnects the sockets that were there.
     if (!deps.admits(program)) return NOT_ON_AIR;
     return { identity };
+  }
+
+  /**
+   * The same checks for a socket that socket.io's connection state recovery let in without its
+   * middleware (spec 7.1): the middleware is skipped for them because a socket outside
+   * `nsp.sockets` while it awaits its checks misses the broadcasts of that moment, which a
+   * recovery must not. `null`: admitted (the same user as before the blip); else why not.
+   */
+  async recheck(socket: OnAirSocket): Promise<{ code: ConnectErrorCode; message: string } | null> {
+    const program = socket.nsp.name.slice(1);
+    const result = await this.admission(program, {
+      auth: (socket.handshake.auth ?? {}) as Record<string, unknown>,
+      query: socket.handshake.query as Record<string, unknown>,
+      headers: socket.handshake.headers,
+    });
+    if ('code' in result) return result;
+    if (result.identity.userUID !== socket.data.identity?.userUID) return { code: 'AUTH_INVALID', message: 'not the user of the session it recovers' };
+    socket.data.identity = result.identity;
+    socket.data.program = program;
+    return null;
   }
 
   /** Should the database be away, the handshake goes ahead (chat stays up). */

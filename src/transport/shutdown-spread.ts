@@ -33,12 +33,15 @@ export interface ShutdownSpread {
 export function spreadShutdown(sockets: Iterable<OnAirSocket>, spreadMs: number, random: () => number = Math.random): ShutdownSpread {
   const told: OnAirSocket[] = [];
   const gone: Promise<void>[] = [];
+  const notices: Promise<void>[] = [];
   for (const socket of sockets) {
     if (!socket.connected) continue;
     const retryAfterMs = Math.floor(random() * spreadMs);
+    const out = written(socket);
     socket.emit('system', { code: 'SERVER_SHUTDOWN', message: SHUTDOWN_MESSAGE, retryAfterMs });
     if (!isSeedProtocol(socket)) {
       told.push(socket);
+      notices.push(out);
       continue;
     }
     gone.push(
@@ -55,6 +58,9 @@ export function spreadShutdown(sockets: Iterable<OnAirSocket>, spreadMs: number,
   }
   const done = settledWithin(gone, spreadMs + CLOSE_MARGIN_MS);
   const disconnectTold = async () => {
+    // With connection state recovery on (spec 7.1), an emit reaches its socket through the
+    // adapter (with Redis, after its stream write): the notice must be out before the disconnect.
+    await settledWithin(notices, DISCONNECT_FLUSH_MS);
     const closed = told.map((socket) => {
       // engine.io reports a WebSocket closed once it has asked for the close; the bytes before
       // it are out only when the TCP connection itself ends (after the closing handshake).
@@ -72,6 +78,22 @@ export function spreadShutdown(sockets: Iterable<OnAirSocket>, spreadMs: number,
     await settledWithin(closed, DISCONNECT_FLUSH_MS);
   };
   return { told, disconnectTold, seed: gone.length, done };
+}
+
+/** Settles once a `system` packet is on the socket's connection (a second at most). */
+function written(socket: OnAirSocket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, DISCONNECT_FLUSH_MS);
+    function done(): void {
+      clearTimeout(timer);
+      socket.offAnyOutgoing(sent);
+      resolve();
+    }
+    function sent(event: string): void {
+      if (event === 'system') done();
+    }
+    socket.onAnyOutgoing(sent);
+  });
 }
 
 async function settledWithin(all: Promise<void>[], ms: number): Promise<void> {

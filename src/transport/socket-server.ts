@@ -11,7 +11,7 @@ import { originRefusal, type OriginRefusal } from './origin.js';
 import type { OnAirServer } from './types.js';
 
 export interface SocketServerDeps {
-  config: Pick<Config, 'socketPath' | 'transports' | 'maxPayloadBytes' | 'corsOrigins' | 'tls'>;
+  config: Pick<Config, 'socketPath' | 'transports' | 'maxPayloadBytes' | 'corsOrigins' | 'tls' | 'reconnectGraceMs' | 'pingIntervalMs' | 'pingTimeoutMs'>;
   /** The cluster adapter, with many servers. */
   adapter?: ServerOptions['adapter'] | undefined;
   gate: Pick<ConnectGate, 'allowSession'>;
@@ -24,6 +24,16 @@ export function createSocketServer({ config, adapter, gate, metrics }: SocketSer
     transports: config.transports,
     maxHttpBufferSize: config.maxPayloadBytes,
     serveClient: false,
+    pingInterval: config.pingIntervalMs,
+    pingTimeout: config.pingTimeoutMs,
+    // With the reconnect grace (spec 7.1), a v4 client coming back within it gets the events it
+    // missed from the adapter (the Redis stream, or memory with one server). Its middleware is
+    // skipped: a socket awaiting its (asynchronous) checks is not yet among the namespace's
+    // sockets and would miss what is broadcast meanwhile. The same checks run once it is in
+    // (`Handshake.recheck`, from `Connections`), before its session is opened.
+    ...(config.reconnectGraceMs > 0
+      ? { connectionStateRecovery: { maxDisconnectionDuration: config.reconnectGraceMs, skipMiddlewares: true } }
+      : {}),
     ...(adapter ? { adapter } : {}),
     ...(config.corsOrigins ? { cors: { origin: config.corsOrigins === '*' ? '*' : config.corsOrigins } } : {}),
     allowRequest: (req, cb) => {

@@ -214,6 +214,20 @@ export function clusterContract(name: string, makeCluster: () => Promise<Cluster
       ]);
     });
 
+    it("a held session's grace end (spec 7.1) is a deadline of its own, known by user and socket", async () => {
+      const index = c.deadlines();
+      const session: Deadline = { kind: 'session', p: 'prog-1', userUID: 'user-1', socketId: 'sock_A-1' };
+      const again: Deadline = { kind: 'session', p: 'prog-1', userUID: 'user-1', socketId: 'sock_B-2' };
+      await index.add(session, T0 + 100);
+      await index.add(again, T0 + 200);
+      await index.add(count, T0 + 150);
+      expect(await index.due(T0 + 300, 10)).toEqual([session, count, again]);
+      expect((await index.due(T0 + 100, 10)).map((d) => Object.keys(d).sort())).toEqual([['kind', 'p', 'socketId', 'userUID']]);
+      await index.add(session, T0 + 250);
+      await index.remove(again);
+      expect(await index.due(T0 + 300, 10)).toEqual([count, session]);
+    });
+
     it('answers at most `limit`, the oldest', async () => {
       const index = c.deadlines();
       for (let i = 5; i >= 1; i--) await index.add({ kind: 'count', p: 'prog-1', roomId: `room-${i}` }, T0 + i);

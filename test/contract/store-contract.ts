@@ -1330,6 +1330,80 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       });
     });
 
+    // ---- sessions held through a blip (spec 7.1) ---------------------------------------
+
+    describe('resumeSession, holdSession, expireSession', () => {
+      it('a held session keeps its seat and its place in the count; resuming on a new socket takes the seat over in place, announcing nothing', async () => {
+        const a = mem('a');
+        const b = mem('b');
+        const r = await roomBy(a, { max: 2 });
+        await seat(r.roomId, b);
+        await store.resumeSession(p, b, 'c1');
+        expect(await store.holdSession(p, b.userUID, b.socketId, 'c1', 100, 200)).toBe('held');
+        // Still full: the seat counts toward max.
+        expect(await store.join(p, mem('c'), r.roomId)).toEqual({ ok: false, code: 'EJ002' });
+        expect(await store.sessionCount(p)).toBe(1);
+        const before = (await h.announced(p)).length;
+        const b2 = otherSocket(b, 'new');
+        expect(await store.resumeSession(p, b2, 'c2')).toEqual({ previous: b.socketId, roomId: r.roomId, heldSince: 100 });
+        expect((await h.announced(p)).length).toBe(before);
+        expect(await store.roomOf(p, b2.socketId)).toBe(r.roomId);
+        expect(await store.roomOf(p, b.socketId)).toBeNull();
+        expect((await store.getRoom(p, r.roomId))!.count).toBe(2);
+        expect(sortBySocket(await store.members(p, r.roomId))).toEqual(sortBySocket([a, b2]));
+        // The old socket's leave finds nothing; the hold is over.
+        expect(await store.leave(p, b.socketId)).toBeNull();
+        expect(await store.expireSession(p, b.userUID, b.socketId, Number.POSITIVE_INFINITY)).toEqual({ state: 'gone' });
+        expect(await store.heldSessions(p)).toEqual([]);
+      });
+
+      it('a socket recovered with the same id on a new connection ends the hold, and the old connection can no longer hold it', async () => {
+        const a = mem('a');
+        await roomBy(a);
+        await store.resumeSession(p, a, 'c1');
+        expect(await store.holdSession(p, a.userUID, a.socketId, 'c1', 10, 20)).toBe('held');
+        expect(await store.resumeSession(p, a, 'c2')).toMatchObject({ previous: null, heldSince: 10 });
+        // The old connection's late hold (its disconnect seen after the recovery) is refused.
+        expect(await store.holdSession(p, a.userUID, a.socketId, 'c1', 10, 20)).toBe('replaced');
+        expect(await store.expireSession(p, a.userUID, a.socketId, Number.POSITIVE_INFINITY)).toEqual({ state: 'gone' });
+        expect(await store.holdSession(p, 'u-nobody', 's-nobody', null, 10, 20)).toBe('none');
+      });
+
+      it('the grace ends once: the member leaves as on leave (announced alike) and the session is forgotten; not before its time', async () => {
+        const a = mem('a');
+        const b = mem('b');
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        await store.resumeSession(p, b, 'c1');
+        expect(await store.holdSession(p, b.userUID, b.socketId, null, 100, 200)).toBe('held');
+        expect(await store.heldSessions(p)).toEqual([{ userUID: b.userUID, socketId: b.socketId, until: 200 }]);
+        expect(await store.expireSession(p, b.userUID, b.socketId, 199)).toEqual({ state: 'not-due' });
+        const outs = await Promise.all(Array.from({ length: 8 }, () => store.expireSession(p, b.userUID, b.socketId, 200)));
+        const expired = outs.filter((o) => o.state === 'expired');
+        expect(expired).toHaveLength(1);
+        expect(expired[0]).toMatchObject({ left: { roomId: r.roomId, count: 1, deleted: false } });
+        expect(await store.sessionOf(p, b.userUID)).toBeNull();
+        expect((await store.getRoom(p, r.roomId))!.count).toBe(1);
+      });
+
+      it('a resume and the end of the grace racing: exactly one wins', async () => {
+        for (let i = 0; i < 10; i++) {
+          const a = mem(`a${i}`);
+          const r = await roomBy(a);
+          await store.resumeSession(p, a, 'c1');
+          await store.holdSession(p, a.userUID, a.socketId, 'c1', 0, 1);
+          const a2 = otherSocket(a, 'back');
+          const [resumed, ended] = await Promise.all([store.resumeSession(p, a2, 'c2'), store.expireSession(p, a.userUID, a.socketId, 5)]);
+          if (ended.state === 'expired') {
+            expect(resumed.roomId).toBeNull();
+          } else {
+            expect(ended.state).toBe('gone');
+            expect(resumed.roomId).toBe(r.roomId);
+          }
+        }
+      });
+    });
+
     // ---- kicks --------------------------------------------------------------------------
 
     describe('kick and kickedFor', () => {

@@ -28,6 +28,9 @@ export const TEST_ENV: Record<string, string> = {
   HANDSHAKE_BURST: '1000',
   LOAD_RATE: '1000',
   LOAD_BURST: '1000',
+  // The suites written before the reconnect grace (spec 7.1) expect a dropped socket to leave
+  // at once; the blip tests (test/protocol/blip*.test.ts) turn it on with short settings.
+  RECONNECT_GRACE_MS: '0',
 };
 
 let dataDir: string | undefined;

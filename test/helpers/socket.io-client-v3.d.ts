@@ -12,6 +12,10 @@ declare module 'socket.io-client-v3' {
     forceNew: boolean;
     autoConnect: boolean;
     reconnection: boolean;
+    /** Back-off of its reconnections (ms), and its jitter (0-1). */
+    reconnectionDelay: number;
+    reconnectionDelayMax: number;
+    randomizationFactor: number;
     /** The handshake query: a string map, as the seed's client sends its identity. */
     query: Record<string, string>;
     /** Node only: the CA to verify the server's certificate with. */

@@ -127,6 +127,40 @@ describe('the current room', () => {
     expect(reduce(full, { own: 'disconnected' }).connected).toBe(false);
   });
 
+  it('a blip (spec 7.1): a lost line keeps the room; a recovered connection keeps everything and says so', () => {
+    const full = inRoom({ event: 'aggro', data: aggro('x') }, { event: 'chat', data: chat('m') });
+    for (const reason of ['transport close', 'transport error', 'ping timeout']) {
+      const away = reduce(full, { own: 'disconnected', reason });
+      expect(away).toMatchObject({ connected: false, roomId: 'r1', aggro: aggro('x') });
+      const back = reduce(away, { own: 'connected', recovered: true });
+      expect(back).toMatchObject({ connected: true, recovered: true, resumed: true, roomId: 'r1' });
+      expect(back.messages.map((m) => m.id)).toEqual(['m']);
+    }
+    // Told SERVER_SHUTDOWN, then disconnected by the server: held too.
+    const told = reduce(full, { event: 'system', data: { code: 'SERVER_SHUTDOWN', message: 'later', retryAfterMs: 10 } });
+    expect(reduce(told, { own: 'disconnected', reason: 'io server disconnect' }).roomId).toBe('r1');
+    // Any other server-side disconnect is final.
+    expect(reduce(full, { own: 'disconnected', reason: 'io server disconnect' }).roomId).toBeNull();
+    expect(reduce(full, { own: 'disconnected', reason: 'io client disconnect' }).roomId).toBeNull();
+  });
+
+  it('a resume without recovery: a new session in the lobby, back in its room on `session`, repeats of the catch-up dropped by id', () => {
+    const full = inRoom({ event: 'chat', data: chat('m') });
+    const away = reduce(full, { own: 'disconnected', reason: 'transport close' });
+    const fresh = reduce(away, { own: 'connected' });
+    expect(fresh).toMatchObject({ connected: true, recovered: false, resumed: false, roomId: null });
+    const back = [
+      { event: 'session', data: { resumed: true, roomId: 'r1' } },
+      { event: 'chat', data: chat('a') },
+      { event: 'chat', data: chat('a') },
+      { event: 'chat', data: chat('b') },
+    ].reduce((s, e) => reduce(s, e as StateAction), fresh);
+    expect(back).toMatchObject({ resumed: true, roomId: 'r1' });
+    expect(back.messages.map((m) => m.id)).toEqual(['a', 'b']);
+    // Resumed into the lobby.
+    expect(reduce(fresh, { event: 'session', data: { resumed: true, roomId: null } })).toMatchObject({ resumed: true, roomId: null });
+  });
+
   it('the deletion of its room takes the client out of it', () => {
     const s = inRoom({ event: 'deleteRoom', data: { roomId: 'r1' } });
     expect(s.roomId).toBeNull();

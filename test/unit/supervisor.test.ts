@@ -782,7 +782,7 @@ describe('a tick never throws', () => {
   // While honouring a deadline whose aggro has already ended.
   cases.push([
     'index.remove rejects',
-    (w) => w.deadlines.failNext('remove', (d) => d.roomId === 'gone'),
+    (w) => w.deadlines.failNext('remove', (d) => 'roomId' in d && d.roomId === 'gone'),
     (w) => w.deadlines.failed,
   ]);
 

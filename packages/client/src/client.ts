@@ -120,8 +120,8 @@ export class OnAirClient {
     for (const event of serverEventNames) {
       this.socket.on(event, ((data: never) => this.state.apply({ event, data } as never)) as never);
     }
-    this.socket.on('connect', () => this.state.apply({ own: 'connected' }));
-    this.socket.on('disconnect', () => this.state.apply({ own: 'disconnected' }));
+    this.socket.on('connect', () => this.state.apply({ own: 'connected', recovered: this.socket.recovered }));
+    this.socket.on('disconnect', (reason) => this.state.apply({ own: 'disconnected', reason }));
     // socket.io does not come back after a server-side disconnect; after a shutdown the server
     // says when to, each client at its own moment, so they do not all land on the others at once.
     this.socket.on('system', (notice) => {

@@ -16,6 +16,9 @@ import { ReducedState, waitForState } from './reduced-state.js';
 /** A `system` notice as the server sends it (with `until` for MUTED, `seconds` for SLOW_MODE). */
 export type SystemNotice = Parameters<ServerToClientEvents['system']>[0];
 
+/** socket.io disconnect reasons after which the server holds the session (spec 7.1). */
+const HELD_REASONS: ReadonlySet<string> = new Set(['transport close', 'transport error', 'ping timeout']);
+
 /** How many chat messages of the current room are kept. */
 export const MESSAGES_KEPT = 200;
 
@@ -32,6 +35,11 @@ export interface OnAirSnapshot {
   readonly aggro: AggroMessage | null;
   readonly messages: readonly ChatMessage[];
   readonly lastSystem: SystemNotice | null;
+  /** The last connection took the session back within the server's reconnect grace (spec 7.1):
+   * by socket.io's own recovery (`recovered`, every missed event replayed) or by the server's
+   * `session` notice (the missed chat and the live aggro follow it). */
+  readonly resumed: boolean;
+  readonly recovered: boolean;
 }
 
 /** A server event as the socket delivered it. */
@@ -42,8 +50,10 @@ export type ServerEvent = {
 /** What the client itself learnt: its connection, and the outcome of its own calls (the server
  * tells a caller some things only in the acknowledgement). */
 export type OwnAction =
-  | { own: 'connected' }
-  | { own: 'disconnected' }
+  | { own: 'connected'; recovered?: boolean }
+  /** `reason`: socket.io's disconnect reason; a line lost (`transport close`, `transport
+   * error`, `ping timeout`) or a server restarting may be held by the server (spec 7.1). */
+  | { own: 'disconnected'; reason?: string }
   | { own: 'created'; room: RoomSummary }
   | { own: 'joined'; roomId: string; history?: readonly ChatMessage[] }
   | { own: 'left' }
@@ -62,6 +72,8 @@ export function initialSnapshot(me: UserInfo | null = null): OnAirSnapshot {
     aggro: null,
     messages: [],
     lastSystem: null,
+    resumed: false,
+    recovered: false,
   };
 }
 
@@ -82,6 +94,8 @@ function withPoint(s: OnAirSnapshot, aggroUID: string, point: number): OnAirSnap
 }
 
 function withMessage(s: OnAirSnapshot, message: ChatMessage): OnAirSnapshot {
+  // A resume's catch-up may repeat a message that did arrive before the blip (spec 7.1).
+  if (s.resumed && s.messages.some((m) => m.id === message.id)) return s;
   const messages = [...s.messages, message];
   return { ...s, messages: messages.length > MESSAGES_KEPT ? messages.slice(-MESSAGES_KEPT) : messages };
 }
@@ -157,15 +171,27 @@ function reduceEvent(s: OnAirSnapshot, a: ServerEvent): OnAirSnapshot {
     case 'insufficient':
       // For seed-protocol sockets only; this client sends `auth`, so the server never sends it.
       return s;
+    case 'session':
+      // Back in the room it sat in before the blip; the missed chat and the aggro follow.
+      if (a.data.roomId === null) return { ...outOfRoom(s), resumed: true };
+      return { ...s, resumed: true, roomId: a.data.roomId, members: s.roomId === a.data.roomId ? s.members : [] };
   }
 }
 
 function reduceOwn(s: OnAirSnapshot, a: OwnAction): OnAirSnapshot {
   switch (a.own) {
     case 'connected':
-      return s.connected ? s : { ...s, connected: true };
+      // Recovered: socket.io replays what was missed, the room and its messages stay. Else a
+      // new session starts in the lobby, unless the server's `session` notice says otherwise.
+      if (a.recovered) return { ...s, connected: true, recovered: true, resumed: true };
+      return { ...outOfRoom(s), connected: true, recovered: false, resumed: false };
     case 'disconnected':
-      // A new connection is a new session: the server has already taken it out of its room.
+      // A line lost, or a server restarting: the server may hold the seat (spec 7.1), so the
+      // room is kept until the next connection says whether it did. Any other disconnect is
+      // final: the session is over and the server has taken it out of its room.
+      if (a.reason !== undefined && (HELD_REASONS.has(a.reason) || (a.reason === 'io server disconnect' && s.lastSystem?.code === 'SERVER_SHUTDOWN'))) {
+        return s.connected ? { ...s, connected: false } : s;
+      }
       return outOfRoom({ ...s, connected: false });
     case 'created':
       // The creator is in the room at once and, no longer in the lobby, hears no `addRoom`.
@@ -239,6 +265,12 @@ export class OnAirState extends ReducedState<OnAirSnapshot, StateAction> {
   }
   get lastSystem(): SystemNotice | null {
     return this.current.lastSystem;
+  }
+  get resumed(): boolean {
+    return this.current.resumed;
+  }
+  get recovered(): boolean {
+    return this.current.recovered;
   }
 }
 

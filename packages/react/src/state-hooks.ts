@@ -38,7 +38,7 @@ export interface Session {
    * missed was replayed, the session is the one from before. */
   recovered: boolean;
   /** The server resumed the session after a blip without recovery (spec 7.1's `session`
-   * `{ resumed: true }`): `false` until the client's state carries it. */
+   * `{ resumed: true }`) or recovered it. */
   resumed: boolean;
   error: ConnectionSnapshot['error'];
   /** The last `system` notice (`DUPLICATE_SESSION`, `KICKED`, `SERVER_SHUTDOWN`, ...). */
@@ -52,9 +52,8 @@ export function useSession(): Session {
   const connected = useOnAirState((s) => s.connected);
   const lastSystem = useOnAirState((s) => s.lastSystem);
   const me = useOnAirState((s) => s.me);
-  // Sessions that survive a blip (issue 13) add these to the state; read them when they are there.
-  const resumed = useOnAirState((s) => (s as { resumed?: unknown }).resumed === true);
-  const stateRecovered = useOnAirState((s) => (s as { recovered?: unknown }).recovered === true);
+  const resumed = useOnAirState((s) => s.resumed);
+  const stateRecovered = useOnAirState((s) => s.recovered);
   return {
     status: connection.status,
     connected,

@@ -54,7 +54,9 @@ export interface NodeRegistry {
 export type Deadline =
   | { kind: 'aggro'; p: string; roomId: string; aggroUID: string }
   | { kind: 'count'; p: string; roomId: string }
-  | { kind: 'point'; p: string; roomId: string; aggroUID: string };
+  | { kind: 'point'; p: string; roomId: string; aggroUID: string }
+  /** The end of a held session's reconnect grace (spec 7.1). */
+  | { kind: 'session'; p: string; userUID: string; socketId: string };
 
 /** One index shared by all servers of a cluster: what one server adds, every other one sees. */
 export interface DeadlineIndex {

@@ -19,6 +19,10 @@ export interface DomainObserver {
   backendError(backend: 'state' | 'database'): void;
   /** The server ended a session for good (the seed's client is told `insufficient`). */
   sessionEnded(p: string, code: 'DUPLICATE_SESSION' | 'KICKED' | 'BANNED'): void;
+  /** A session's socket went away unchosen and its seat is held for the grace (spec 7.1). */
+  sessionHeld?(p: string): void;
+  /** A held session came back within its grace. */
+  sessionResumed?(p: string): void;
 }
 
 export const quietObserver: DomainObserver = {

@@ -54,6 +54,13 @@ export type QuickJoinOutcome =
   | { ok: true; roomId: string; title: string; count: number; left?: LeaveOutcome; aggro?: LiveAggro }
   | { ok: false; code: 'EJ004' };
 
+/** What `resumeSession` took over. */
+export interface ResumeOutcome {
+  previous: string | null;
+  roomId: string | null;
+  heldSince: number | null;
+}
+
 export type StartAggroOutcome = { ok: true } | { ok: false; code: 'EM001' | 'EA001' | 'EA002' };
 
 export type VoteOutcome = { ok: true; point: number; roomId: string } | { ok: false; code: 'EA003' | 'EA004' };
@@ -208,6 +215,40 @@ export interface StateStore {
 
   /** Forget the session, only if it is still the user's current one. */
   releaseSession(p: string, userUID: string, socketId: string): Promise<void>;
+
+  // ---- sessions held through a blip (spec 7.1; which departures are held: domain/grace.ts) ----
+  //
+  // A session is the user's socket id and the connection (`conn`, a token per connection: a
+  // socket.io recovery reuses the socket id on a new connection). A held session keeps its
+  // seat, its place in `sessionCount` and its room's membership; only `expireSession` (or
+  // `releaseSession`) ends it.
+
+  /**
+   * Register `member` as the user's session on connection `conn`, taking over what the user's
+   * previous session held, in one step: if the previous socket (another id) sat in a room, the
+   * seat passes to `member` (the room's count and membership do not change), and a hold ends.
+   * `previous`: the replaced socket id (not the caller's own); `roomId`: where `member` now sits;
+   * `heldSince`: when the session was held, if it was.
+   */
+  resumeSession(p: string, member: Member, conn: string): Promise<ResumeOutcome>;
+
+  /**
+   * Hold the user's session `socketId` from `since` until `until`: only if it is still the
+   * user's session on connection `conn` (`null`: any connection, for a dead server's sockets).
+   * `held`; `replaced` (another socket or connection is the session now); `none` (no session).
+   */
+  holdSession(p: string, userUID: string, socketId: string, conn: string | null, since: number, until: number): Promise<'held' | 'replaced' | 'none'>;
+
+  /**
+   * End the user's held session `socketId` if its hold ran out by `now` (`Infinity`: whatever is
+   * left of it): it leaves its room as `leave` would (announced alike) and the session is
+   * forgotten, in one step, so exactly one caller gets `expired`. `not-due`: held until later;
+   * `gone`: not held (resumed, released, or another session).
+   */
+  expireSession(p: string, userUID: string, socketId: string, now: number): Promise<{ state: 'expired'; left: LeaveOutcome | null } | { state: 'not-due' | 'gone' }>;
+
+  /** The programme's held sessions. */
+  heldSessions(p: string): Promise<{ userUID: string; socketId: string; until: number }[]>;
 
   /** Record a kick of the user from the programme lasting `forMs` from now, seen by every
    * server sharing the backend (their handshakes refuse the user meanwhile); a later kick

@@ -83,10 +83,12 @@ export class MemoryNodeRegistry implements NodeRegistry {
 
 /** The Redis index's member for `d` (ids never hold a line break), so ties sort alike. */
 function deadlineKey(d: Deadline): string {
+  if (d.kind === 'session') return `session\n${d.p}\n${d.userUID}\n${d.socketId}`;
   return d.kind === 'count' ? `count\n${d.p}\n${d.roomId}` : `${d.kind}\n${d.p}\n${d.roomId}\n${d.aggroUID}`;
 }
 
 function copyDeadline(d: Deadline): Deadline {
+  if (d.kind === 'session') return { kind: d.kind, p: d.p, userUID: d.userUID, socketId: d.socketId };
   return d.kind === 'count' ? { kind: d.kind, p: d.p, roomId: d.roomId } : { kind: d.kind, p: d.p, roomId: d.roomId, aggroUID: d.aggroUID };
 }
 

@@ -12,6 +12,7 @@ import type {
   DeleteRoomOutcome,
   JoinOutcome,
   QuickJoinOutcome,
+  ResumeOutcome,
   RoomPage,
   RoomPageQuery,
   StartAggroOutcome,
@@ -49,6 +50,9 @@ class ProgramState {
   /** Open batching windows, by `windowKey`, with the time each closes by itself. */
   readonly windows = new Map<string, number>();
   readonly sessions = new Map<string, string>();
+  /** The connection of each user's session, and the sessions held through a blip. */
+  readonly conns = new Map<string, string>();
+  readonly holds = new Map<string, { socketId: string; since: number; until: number }>();
   /** The rooms by creation sequence, for pages (a binary search finds a cursor's place). */
   order: RoomState[] = [];
   seq = 0;
@@ -444,7 +448,62 @@ export class MemoryStore implements StateStore {
 
   async releaseSession(p: string, userUID: string, socketId: string): Promise<void> {
     const s = this.state.get(p);
-    if (s?.sessions.get(userUID) === socketId) s.sessions.delete(userUID);
+    if (s?.sessions.get(userUID) === socketId) {
+      s.sessions.delete(userUID);
+      s.conns.delete(userUID);
+      s.holds.delete(userUID);
+    }
+  }
+
+  async resumeSession(p: string, member: Member, conn: string): Promise<ResumeOutcome> {
+    const s = this.program(p);
+    const { userUID, socketId } = member;
+    const prev = s.sessions.get(userUID) ?? null;
+    const hold = s.holds.get(userUID);
+    s.sessions.set(userUID, socketId);
+    s.conns.set(userUID, conn);
+    s.holds.delete(userUID);
+    if (prev !== null && prev !== socketId) {
+      // The seat passes on in place: same room, same count, no announcement.
+      const roomId = s.seatOf.get(prev);
+      const r = roomId === undefined ? undefined : s.rooms.get(roomId);
+      if (r && r.members.has(prev) && !s.seatOf.has(socketId)) {
+        r.members.delete(prev);
+        s.seatOf.delete(prev);
+        this.seat(s, r, member);
+      }
+    }
+    return {
+      previous: prev !== null && prev !== socketId ? prev : null,
+      roomId: s.seatOf.get(socketId) ?? null,
+      heldSince: hold ? hold.since : null,
+    };
+  }
+
+  async holdSession(p: string, userUID: string, socketId: string, conn: string | null, since: number, until: number): Promise<'held' | 'replaced' | 'none'> {
+    const s = this.state.get(p);
+    const current = s?.sessions.get(userUID);
+    if (!s || current === undefined) return 'none';
+    if (current !== socketId || (conn !== null && s.conns.get(userUID) !== conn)) return 'replaced';
+    s.holds.set(userUID, { socketId, since, until });
+    return 'held';
+  }
+
+  async expireSession(p: string, userUID: string, socketId: string, now: number): Promise<{ state: 'expired'; left: LeaveOutcome | null } | { state: 'not-due' | 'gone' }> {
+    const s = this.state.get(p);
+    const hold = s?.holds.get(userUID);
+    if (!s || !hold || hold.socketId !== socketId || s.sessions.get(userUID) !== socketId) return { state: 'gone' };
+    if (hold.until > now) return { state: 'not-due' };
+    const left = this.leaveNow(p, s, socketId);
+    s.sessions.delete(userUID);
+    s.conns.delete(userUID);
+    s.holds.delete(userUID);
+    return { state: 'expired', left };
+  }
+
+  async heldSessions(p: string): Promise<{ userUID: string; socketId: string; until: number }[]> {
+    const s = this.state.get(p);
+    return s ? [...s.holds].map(([userUID, h]) => ({ userUID, socketId: h.socketId, until: h.until })) : [];
   }
 
   async kick(p: string, userUID: string, forMs: number): Promise<void> {

@@ -96,6 +96,7 @@ export class RedisNodeRegistry implements NodeRegistry {
 }
 
 function encode(d: Deadline): string {
+  if (d.kind === 'session') return `session\n${d.p}\n${d.userUID}\n${d.socketId}`;
   return d.kind === 'count' ? `count\n${d.p}\n${d.roomId}` : `${d.kind}\n${d.p}\n${d.roomId}\n${d.aggroUID}`;
 }
 
@@ -103,6 +104,8 @@ function decode(s: string): Deadline | null {
   const [kind, p, roomId, aggroUID] = s.split('\n');
   if (!p || !roomId) return null;
   if (kind === 'count') return { kind, p, roomId };
+  // A session's: the user and the socket in the places of the room and the aggro.
+  if (kind === 'session' && aggroUID) return { kind, p, userUID: roomId, socketId: aggroUID };
   if ((kind === 'aggro' || kind === 'point') && aggroUID) return { kind, p, roomId, aggroUID };
   return null;
 }

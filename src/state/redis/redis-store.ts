@@ -12,6 +12,7 @@ import type {
   DeleteRoomOutcome,
   JoinOutcome,
   QuickJoinOutcome,
+  ResumeOutcome,
   RoomPage,
   RoomPageQuery,
   StartAggroOutcome,
@@ -21,6 +22,7 @@ import type {
 import { DEFAULT_VIEW_SIZE, SCAN_BUDGET, searchKey, VIEW_SWAPS_PER_TICK } from '../../domain/lobby.js';
 import * as L from './lobby-scripts.js';
 import * as S from './scripts.js';
+import * as H from './session-scripts.js';
 
 /** The slice of a node-redis client this store uses. */
 export interface RedisCommands {
@@ -238,6 +240,31 @@ export class RedisStore implements StateStore {
 
   async releaseSession(p: string, userUID: string, socketId: string): Promise<void> {
     await this.run(S.RELEASE_SESSION, p, userUID, socketId);
+  }
+
+  async resumeSession(p: string, member: Member, conn: string): Promise<ResumeOutcome> {
+    const out = await this.json<{ previous?: string; roomId?: string; heldSince?: number }>(H.RESUME_SESSION, p, member.userUID, member.socketId, JSON.stringify(member), conn);
+    await this.redis.sAdd(this.programsKey, p);
+    return { previous: out.previous ?? null, roomId: out.roomId ?? null, heldSince: out.heldSince ?? null };
+  }
+
+  async holdSession(p: string, userUID: string, socketId: string, conn: string | null, since: number, until: number): Promise<'held' | 'replaced' | 'none'> {
+    return (await this.run(H.HOLD_SESSION, p, userUID, socketId, conn ?? '', JSON.stringify({ socketId, since, until }))) as 'held' | 'replaced' | 'none';
+  }
+
+  async expireSession(p: string, userUID: string, socketId: string, now: number): Promise<{ state: 'expired'; left: LeaveOutcome | null } | { state: 'not-due' | 'gone' }> {
+    const out = await this.json<{ state: 'expired'; left?: LeaveOutcome } | { state: 'not-due' | 'gone' }>(
+      H.EXPIRE_SESSION,
+      p,
+      userUID,
+      socketId,
+      Number.isFinite(now) ? now : 'inf',
+    );
+    return out.state === 'expired' ? { state: 'expired', left: 'left' in out && out.left ? out.left : null } : out;
+  }
+
+  async heldSessions(p: string): Promise<{ userUID: string; socketId: string; until: number }[]> {
+    return this.json(H.HELD_SESSIONS, p);
   }
 
   /** A key of its own with a PX expiry: Redis forgets the kick when it runs out, and the

@@ -348,7 +348,12 @@ return cjson.encode(prev)
 
 /** ARGV: ttl, lobby, roomPrefix, userUID, socketId. */
 export const RELEASE_SESSION = script(`
-if redis.call('HGET', base .. 'sessions', ARGV[4]) == ARGV[5] then redis.call('HDEL', base .. 'sessions', ARGV[4]) end
+if redis.call('HGET', base .. 'sessions', ARGV[4]) == ARGV[5] then
+  redis.call('HDEL', base .. 'sessions', ARGV[4])
+  -- What a held session (session-scripts.ts) kept beside it goes with it.
+  redis.call('HDEL', base .. 'conns', ARGV[4])
+  redis.call('HDEL', base .. 'holds', ARGV[4])
+end
 return 'null'
 `);
 
@@ -366,6 +371,7 @@ return 'true'
 /** Keep a busy programme's keys from expiring. ARGV: ttl. */
 export const TOUCH_PROGRAM = script(`
 touch('rooms', 'seq', 'seats', 'sessions', 'aggros', 'rank', 'open', 'view', 'viewAt')
+touch('conns', 'holds')
 for _, rid in ipairs(redis.call('ZRANGE', base .. 'rooms', 0, -1)) do
   touch('room:' .. rid, 'members:' .. rid, 'aggro:' .. rid, 'history:' .. rid)
   local id = redis.call('HGET', base .. 'aggro:' .. rid, 'aggroUID')
