@@ -166,6 +166,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       passwords,
       deadlines: backends.deadlines,
       guard: moderation,
+      audit: recordStore.moderation,
     },
     {
       roomsPerProgramMax: config.roomsPerProgramMax,
@@ -174,6 +175,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       batchIntervalMs: config.batchIntervalMs,
       kickCooldownMs: config.kickCooldownMs,
       historySize: config.historySize,
+      removalBlockMs: config.roomRemovalBlockMs,
     },
   );
   // This server declared dead while alive: its sockets' shared state was cleaned up elsewhere,
