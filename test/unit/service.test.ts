@@ -110,7 +110,7 @@ describe('createRoom', () => {
     const ctx = setup();
     const a = member('a');
     const out = await ctx.service.createRoom(P, a, { title: 'Locked', max: 5, password: 'hunter2' });
-    expect(out).toEqual({ ok: true, roomId: 'room1', title: 'Locked' });
+    expect(out).toEqual({ ok: true, roomId: 'room1', title: 'Locked', ownerUID: a.userUID });
     const enter = ctx.delivery.indexOf((c) => c.kind === 'enterRoom');
     expect(ctx.delivery.calls[enter]).toMatchObject({ p: P, socketId: a.socketId, roomId: 'room1' });
     const added = ctx.delivery.sent('addRoom');
@@ -187,7 +187,7 @@ describe('joinRoom', () => {
     expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'Sesame' })).toEqual({ ok: false, code: 'EJ003' });
     expect(await ctx.store.roomOf(P, b.socketId)).toBeNull();
     expect(ctx.delivery.calls).toEqual([]);
-    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'sesame' })).toEqual({ ok: true, roomId: made.roomId, history: [] });
+    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'sesame' })).toEqual({ ok: true, roomId: made.roomId, history: [], ownerUID: a.userUID });
     expect(await ctx.store.roomOf(P, b.socketId)).toBe(made.roomId);
   });
 
@@ -204,7 +204,7 @@ describe('joinRoom', () => {
     const a = member('a');
     const b = member('b', { photoURL: 'https://example.com/b.png' });
     const r = await roomWith(ctx, a);
-    expect(await ctx.service.joinRoom(P, b, { roomId: r })).toEqual({ ok: true, roomId: r, history: [] });
+    expect(await ctx.service.joinRoom(P, b, { roomId: r })).toEqual({ ok: true, roomId: r, history: [], ownerUID: a.userUID });
     expect(ctx.delivery.calls.filter((c) => c.kind === 'enterRoom')).toMatchObject([{ socketId: b.socketId, roomId: r }]);
     expect(ctx.delivery.sent('joinRoom')).toMatchObject([
       { kind: 'toRoom', roomId: r, except: null, args: [{ userUID: b.userUID, displayName: 'b', photoURL: b.photoURL }] },
@@ -248,7 +248,7 @@ describe('joinRoom', () => {
     const ctx = setup();
     const [a, b] = [member('a'), member('b')];
     const r = await roomWith(ctx, a, b);
-    expect(await ctx.service.joinRoom(P, b, { roomId: r })).toEqual({ ok: true, roomId: r, history: [] });
+    expect(await ctx.service.joinRoom(P, b, { roomId: r })).toEqual({ ok: true, roomId: r, history: [], ownerUID: a.userUID });
     await advance(BATCH * 3);
     expect(ctx.delivery.calls).toEqual([]);
   });
@@ -261,7 +261,7 @@ describe('joinRoom', () => {
     expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'sesame' })).toMatchObject({ ok: true });
     await advance(BATCH * 2);
     ctx.delivery.clear();
-    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId })).toEqual({ ok: true, roomId: made.roomId, history: [] });
+    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId })).toEqual({ ok: true, roomId: made.roomId, history: [], ownerUID: a.userUID });
     expect(ctx.delivery.calls).toEqual([]);
   });
 
