@@ -191,7 +191,8 @@ export class OnAirClient {
     if (room.password) summary.password = true;
     this.state.apply({ own: 'created', room: summary });
     await this.refreshMembers();
-    return created;
+    // The owner is the creator, in `state.ownerUID`; the result keeps its shape.
+    return { roomId: created.roomId, title: created.title };
   }
 
   /** Enter a room (leaving the current one). Resolves with the members loaded; `history` (the
