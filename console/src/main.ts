@@ -1,6 +1,6 @@
 /** The web console: sign in to a programme, then follow and use it through the SDK. */
 import './style.css';
-import { connect, watchPrograms, type OnAirClient, type OnAirState, type ProgramsState, type RoomSummary } from '@onair/client';
+import { connect, watchPrograms, type ChatMessage, type OnAirClient, type OnAirState, type ProgramsState, type RoomSummary, type UserInfo } from '@onair/client';
 import { cleanMessage } from '../../src/protocol/text.js';
 import { byId, fields, show } from './dom.js';
 import { describeError, describeSystem } from './readable.js';
@@ -51,6 +51,16 @@ const ui = {
   passwordForm: byId<HTMLFormElement>('password-form'),
   passwordRoom: byId('password-room'),
   passwordError: byId('password-error'),
+  ownerBadge: byId('owner-badge'),
+  slowMode: byId('slow-mode'),
+  editRoom: byId<HTMLButtonElement>('edit-room'),
+  editDialog: byId<HTMLDialogElement>('edit-room-dialog'),
+  editForm: byId<HTMLFormElement>('edit-room-form'),
+  editError: byId('edit-error'),
+  reportDialog: byId<HTMLDialogElement>('report-dialog'),
+  reportForm: byId<HTMLFormElement>('report-form'),
+  reportQuote: byId('report-quote'),
+  reportError: byId('report-error'),
 };
 
 let client: OnAirClient | null = null;
@@ -59,6 +69,9 @@ const votes = new Map<string, 'up' | 'down'>();
 let shownSystem: OnAirState['lastSystem'] = null;
 let lastAggro: { aggroUID: string; msg: string; point: number; roomId: string } | null = null;
 let lockedRoom: RoomSummary | null = null;
+/** Slow mode as the last `SLOW_MODE` notices said (spec 9): the room's own, else the programme's. */
+const slow = { room: new Map<string, number>(), programme: 0 };
+let reporting: ChatMessage | null = null;
 
 function banner(box: HTMLElement, text: HTMLElement, message: string | null): void {
   text.textContent = message ?? '';
@@ -173,6 +186,8 @@ function stop(reason: string | null): void {
   show(ui.lobby, false);
   show(ui.room, false);
   ui.passwordDialog.close();
+  ui.editDialog.close();
+  ui.reportDialog.close();
   ui.status.textContent = reason ?? 'Signed out';
 }
 
@@ -189,7 +204,12 @@ function render(state: OnAirState): void {
 
   if (state.lastSystem && state.lastSystem !== shownSystem) {
     shownSystem = state.lastSystem;
-    banner(ui.notice, ui.noticeText, describeSystem(state.lastSystem));
+    const n = state.lastSystem;
+    if (n.code === 'SLOW_MODE' && n.seconds !== undefined) {
+      if (n.roomId) slow.room.set(n.roomId, n.seconds);
+      else slow.programme = n.seconds;
+    }
+    banner(ui.notice, ui.noticeText, describeSystem(n, me?.userUID));
   }
 
   const rooms = renderRooms(ui.roomList, state.rooms.values(), joinFromList);
@@ -200,8 +220,15 @@ function render(state: OnAirState): void {
   // A room outside the lobby's featured view (found by search or quick join) is not in
   // `state.rooms`: its title is the one the search or the join answered.
   ui.roomTitle.textContent = state.rooms.get(state.roomId!)?.title ?? titles.get(state.roomId!) ?? 'Room';
-  ui.memberTotal.textContent = `(${renderMembers(ui.members, state.members, me?.userUID)})`;
-  renderChat(ui.chatLog, state.messages, me?.userUID);
+  const owner = state.ownerUID !== null && state.ownerUID === me?.userUID;
+  show(ui.ownerBadge, owner);
+  show(ui.editRoom, owner);
+  if (!owner && ui.editDialog.open) ui.editDialog.close();
+  const seconds = slow.room.get(state.roomId!) || slow.programme;
+  show(ui.slowMode, seconds > 0);
+  ui.slowMode.textContent = `Slow mode: 1 message / ${seconds} s`;
+  ui.memberTotal.textContent = `(${renderMembers(ui.members, state.members, me?.userUID, { ownerUID: state.ownerUID, onRemove: owner ? removeMember : undefined })})`;
+  renderChat(ui.chatLog, state.messages, me?.userUID, openReport);
   renderAggro(state);
 }
 
@@ -322,6 +349,72 @@ async function quickJoin(): Promise<void> {
 }
 
 ui.leave.addEventListener('click', () => void act(ui.leave, () => client!.leaveRoom()));
+
+// --- moderation (spec 9): the owner's controls and viewers' reports --------------------------------
+
+function removeMember(user: UserInfo): void {
+  void act(null, () => client!.removeMember(user.userUID));
+}
+
+ui.editRoom.addEventListener('click', () => {
+  const c = client;
+  if (!c?.state.roomId) return;
+  ui.editForm.reset();
+  ui.editError.textContent = '';
+  const title = ui.editForm.querySelector<HTMLInputElement>('[name="title"]')!;
+  title.value = ui.roomTitle.textContent ?? '';
+  ui.editDialog.showModal();
+  title.select();
+});
+byId('edit-cancel').addEventListener('click', () => ui.editDialog.close());
+ui.editForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const c = client;
+  if (!c) return;
+  const f = fields(ui.editForm);
+  const change: { title?: string; password?: string | null } = {};
+  if (f.title && f.title !== ui.roomTitle.textContent) change.title = f.title;
+  if (f.open) change.password = null;
+  else if (f.password) change.password = f.password;
+  if (Object.keys(change).length === 0) return ui.editDialog.close();
+  const button = ui.editForm.querySelector<HTMLButtonElement>('[type=submit]')!;
+  button.disabled = true;
+  c.updateRoom(change)
+    .then(
+      (room) => {
+        titles.set(room.roomId, room.title);
+        ui.editDialog.close();
+        render(c.state);
+      },
+      (err: unknown) => (ui.editError.textContent = describeError(err)),
+    )
+    .finally(() => (button.disabled = false));
+});
+
+function openReport(message: ChatMessage): void {
+  reporting = message;
+  ui.reportQuote.textContent = `${message.displayName}: ${message.msg}`;
+  ui.reportError.textContent = '';
+  ui.reportDialog.showModal();
+}
+byId('report-cancel').addEventListener('click', () => ui.reportDialog.close());
+ui.reportForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const c = client;
+  const message = reporting;
+  if (!c || !message) return;
+  const button = ui.reportForm.querySelector<HTMLButtonElement>('[type=submit]')!;
+  button.disabled = true;
+  c.report({ id: message.id }, fields(ui.reportForm).reason ?? '')
+    .then(
+      (reported) => {
+        ui.reportDialog.close();
+        banner(ui.notice, ui.noticeText, reported ? 'Thank you: the moderators will look at it' : 'You had reported this message already');
+      },
+      (err: unknown) => (ui.reportError.textContent = describeError(err)),
+    )
+    .finally(() => (button.disabled = false));
+});
 
 function sendFrom(formElement: HTMLFormElement, send: (msg: string) => Promise<unknown>): void {
   formElement.addEventListener('submit', (event) => {

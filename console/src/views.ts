@@ -87,33 +87,61 @@ function avatar(user: UserInfo): HTMLElement {
   return initial;
 }
 
-export function renderMembers(list: HTMLElement, members: readonly UserInfo[], me: string | undefined): number {
+/** The room's owner (spec 9) is marked for everyone; the owner also gets a Remove button on
+ * each other member (`onRemove`, absent for everyone else). */
+export function renderMembers(
+  list: HTMLElement,
+  members: readonly UserInfo[],
+  me: string | undefined,
+  owner: { ownerUID: string | null; onRemove?: ((user: UserInfo) => void) | undefined } = { ownerUID: null },
+): number {
   return reconcile(
     list,
     members,
     (u) => u.userUID,
-    (u) =>
-      el('li', { 'data-testid': 'member', 'data-user-uid': u.userUID },
+    (u) => {
+      const remove = el('button', { type: 'button', class: 'quiet small', 'data-testid': 'member-remove', text: 'Remove', 'aria-label': `Remove ${u.displayName} from the room` });
+      const li = el('li', { 'data-testid': 'member', 'data-user-uid': u.userUID },
         avatar(u),
         el('span', { 'data-testid': 'member-name', text: u.displayName }),
-        u.userUID === me && el('span', { class: 'you', text: '(you)' })),
-    () => {},
+        u.userUID === me && el('span', { class: 'you', text: '(you)' }),
+        el('span', { class: 'owner-badge', 'data-testid': 'member-owner', text: 'owner', hidden: true }),
+        remove);
+      remove.addEventListener('click', () => removeHandlers.get(li)?.());
+      return li;
+    },
+    (li, u) => {
+      li.querySelector<HTMLElement>('[data-testid="member-owner"]')!.hidden = u.userUID !== owner.ownerUID;
+      const canRemove = owner.onRemove !== undefined && u.userUID !== me;
+      li.querySelector<HTMLElement>('[data-testid="member-remove"]')!.hidden = !canRemove;
+      if (canRemove) removeHandlers.set(li, () => owner.onRemove!(u));
+      else removeHandlers.delete(li);
+    },
   );
 }
+/** The current action of each member's Remove button (the owner can change). */
+const removeHandlers = new WeakMap<HTMLElement, () => void>();
 
 const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
-export function renderChat(log: HTMLElement, messages: readonly ChatMessage[], me: string | undefined): void {
+/** Messages of others carry a Report action (spec 9); a removed message (`deleteChat`) has left
+ * `messages`, so its element goes. */
+export function renderChat(log: HTMLElement, messages: readonly ChatMessage[], me: string | undefined, onReport?: (message: ChatMessage) => void): void {
   // Follow new messages only when the reader is already at the bottom.
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   reconcile(
     log,
     messages,
     (m) => m.id,
-    (m) =>
-      el('li', { 'data-testid': 'chat-message', class: m.userUID === me ? 'mine' : undefined },
-        el('span', { class: 'who' }, m.displayName, el('time', { datetime: new Date(m.ts).toISOString(), text: clock.format(m.ts) })),
-        el('span', { class: 'text', 'data-testid': 'chat-text', text: m.msg })),
+    (m) => {
+      const report = m.userUID !== me && onReport
+        ? el('button', { type: 'button', class: 'quiet small report', 'data-testid': 'chat-report', text: 'Report', 'aria-label': `Report this message by ${m.displayName}` })
+        : null;
+      report?.addEventListener('click', () => onReport!(m));
+      return el('li', { 'data-testid': 'chat-message', 'data-message-id': m.id, class: m.userUID === me ? 'mine' : undefined },
+        el('span', { class: 'who' }, m.displayName, el('time', { datetime: new Date(m.ts).toISOString(), text: clock.format(m.ts) }), report),
+        el('span', { class: 'text', 'data-testid': 'chat-text', text: m.msg }));
+    },
     () => {},
   );
   if (atBottom) log.scrollTop = log.scrollHeight;

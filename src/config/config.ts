@@ -82,6 +82,7 @@ const envSchema = z.object({
   MODERATOR_TOKENS: optionalText,
   REPORT_HIDE_THRESHOLD: int(5, 1, 1000),
   DUPLICATE_WINDOW_MS: int(10_000, 0, 86_400_000),
+  ROOM_REMOVAL_BLOCK_MS: int(600_000, 0, 86_400_000),
   FILTER_REFRESH_MS: int(500, 50, 60_000),
   BATCH_INTERVAL_MS: int(500, 0, 60_000),
   EVENT_RATE: int(20, 1),
@@ -191,6 +192,8 @@ export interface Config {
   reportHideThreshold: number;
   /** The same text from the same user in the same room within this is EM006. @default 10000 */
   duplicateWindowMs: number;
+  /** How long a member a room's owner removed may not rejoin that room (EJ005; spec 9: 10 minutes). */
+  roomRemovalBlockMs: number;
   /** How often the word filter's version is read from the database. @default 500 */
   filterRefreshMs: number;
   scheduleFile?: string;
@@ -360,6 +363,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     moderators,
     reportHideThreshold: e.REPORT_HIDE_THRESHOLD,
     duplicateWindowMs: e.DUPLICATE_WINDOW_MS,
+    roomRemovalBlockMs: e.ROOM_REMOVAL_BLOCK_MS,
     filterRefreshMs: e.FILTER_REFRESH_MS,
   };
   if (e.REDIS_URL) config.redisUrl = e.REDIS_URL;

@@ -23,6 +23,9 @@ export interface Room {
   /** Operator-made rooms stay when empty. */
   persistent: boolean;
   createdAt: number;
+  /** The owner's userUID (spec 9): the creator of a user room, then whoever it passed to. An
+   * operator's room has none. */
+  ownerUID?: string;
 }
 
 export interface RoomView extends Room {
@@ -81,6 +84,15 @@ export interface LeaveOutcome {
   deleted: boolean;
   /** The room's live aggro, ended because its last member left. */
   endedAggro?: LiveAggro;
+  /** The owner left and the room passed to its longest-present member (spec 9), decided and
+   * announced (`system` `OWNER`) inside the leave. */
+  owner?: UserRef;
+}
+
+/** A user as named in a notice. */
+export interface UserRef {
+  userUID: string;
+  displayName: string;
 }
 
 /** A refusal; EM004 carries `until` (the end of the mute), EM005 `retryAfterMs` (spec 9). */

@@ -13,8 +13,8 @@
  * two of the decision's own values; the Lua writes them inline and the store contract asserts
  * them, exactly, on both backends.
  */
-import type { AggroMessage, RoomSummary } from '../protocol/index.js';
-import type { LiveAggro, RoomView } from './model.js';
+import type { AggroMessage, RoomDetails, RoomSummary } from '../protocol/index.js';
+import type { LiveAggro, RoomView, UserRef } from './model.js';
 
 /**
  * How one field of a payload is made from the state: `copy` always copies `from`; `optional`
@@ -72,9 +72,21 @@ export function roomSummary(r: RoomView): RoomSummary {
   return project(ROOM_SUMMARY, r);
 }
 
+/** What a v4 client asks for (spec 9): the summary and the room's owner, never broadcast. */
+export function roomDetails(r: RoomView): RoomDetails {
+  const d: RoomDetails = roomSummary(r);
+  if (r.ownerUID) d.ownerUID = r.ownerUID;
+  return d;
+}
+
 export function aggroMessage(a: LiveAggro): AggroMessage {
   return project(AGGRO_MESSAGE, a);
 }
+
+/** What follows the new owner's name in the `OWNER` notice; the Lua of the leave splices it in. */
+export const OWNER_NOTICE_TAIL = ' now owns this room.';
+/** The room's `system` notice of a handover (spec 9). */
+export const ownerNotice = (owner: UserRef) => ({ code: 'OWNER' as const, message: `${owner.displayName}${OWNER_NOTICE_TAIL}`, userUID: owner.userUID });
 
 export const roomGone = (roomId: string) => ({ roomId });
 export const countUpdate = (roomId: string, count: number) => ({ roomId, count });

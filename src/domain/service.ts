@@ -6,10 +6,10 @@
  * servers matters, which the store announces inside the decision (see `StateStore`).
  */
 import type { Logger } from 'pino';
-import { HISTORY_PAGE_DEFAULT, ROOM_PAGE_DEFAULT, type ChatMessage, type RoomSummary, type UserInfo } from '../protocol/index.js';
+import { HISTORY_PAGE_DEFAULT, ROOM_PAGE_DEFAULT, type ChatMessage, type RoomDetails, type RoomSummary, type UserInfo } from '../protocol/index.js';
 import { decodeCursor, encodeCursor, searchKey } from './lobby.js';
 import type { Deadline, DeadlineIndex } from './ports/cluster.js';
-import type { StateStore } from './ports/store.js';
+import type { RoomChange, StateStore } from './ports/store.js';
 import { aggroRecord, finalPointDelay, newAggro } from './aggro.js';
 import { Batcher } from './batcher.js';
 import type { Clock } from './clock.js';
@@ -18,7 +18,8 @@ import type { IdSource } from './ids.js';
 import { fail, type EndReason, type LeaveOutcome, type LiveAggro, type Member, type Result, type Room, type RoomView } from './model.js';
 import { quietObserver, type DomainObserver } from './ports/observer.js';
 import { defaultPasswordLimits, PasswordGuard } from './password-guard.js';
-import { aggroMessage, roomSummary } from './payloads.js';
+import { aggroMessage, roomDetails, roomSummary } from './payloads.js';
+import type { ModerationRecords } from './ports/moderation-records.js';
 import type { RecordSink } from './ports/records.js';
 import { TimerSet } from './timers.js';
 import type { ChatGuard } from './moderation/moderation.js';
@@ -39,6 +40,9 @@ export interface ServiceOptions {
   /** How long a session whose socket went away unchosen keeps its seat (`RECONNECT_GRACE_MS`,
    * spec 7.1; which departures: `grace.ts`). @default 0 (off) */
   reconnectGraceMs?: number;
+  /** How long a member a room's owner removed may not rejoin it (`ROOM_REMOVAL_BLOCK_MS`,
+   * EJ005). @default 600000 (spec 9: ten minutes) */
+  removalBlockMs?: number;
 }
 
 /** A session that came back within its grace (or took over a still-open one). */
@@ -48,6 +52,9 @@ export interface Resumed {
   /** Since when it may have missed messages (`null`: unknown, the old socket looked alive). */
   since: number | null;
 }
+
+/** Spec 9's ten minutes. */
+export const DEFAULT_REMOVAL_BLOCK_MS = 600_000;
 
 export interface ServiceDeps {
   store: StateStore;
@@ -66,6 +73,8 @@ export interface ServiceDeps {
   passwords?: PasswordGuard;
   /** Moderation (spec 9): the word filter on every text, mutes, slow mode, duplicates. */
   guard?: ChatGuard;
+  /** Where room owners' actions are audited (spec 9); not audited when absent. */
+  audit?: Pick<ModerationRecords, 'audit'>;
 }
 
 /** Timers of one programme on this process, stopped together when it is released. */
@@ -81,6 +90,11 @@ export interface RoomPersistence {
 }
 
 const inStateOnly: RoomPersistence = { save: async () => {}, discard: async () => {} };
+
+/** `ownerUID` for an acknowledgement, when the room has an owner. */
+function owned(ownerUID: string | undefined): { ownerUID?: string } {
+  return ownerUID ? { ownerUID } : {};
+}
 
 function userInfo(m: Member): UserInfo {
   const u: UserInfo = { userUID: m.userUID, displayName: m.displayName };
@@ -281,7 +295,7 @@ export class OnAirService {
   async pageRooms(
     p: string,
     input: { cursor?: string | undefined; limit?: number | undefined; q?: string | undefined; open?: boolean | undefined },
-  ): Promise<Result<{ rooms: RoomSummary[]; next: string | null }>> {
+  ): Promise<Result<{ rooms: RoomDetails[]; next: string | null }>> {
     const after = input.cursor === undefined ? null : decodeCursor(input.cursor);
     if (input.cursor !== undefined && after === null) return fail('EV001');
     const page = await this.deps.store.pageRooms(p, {
@@ -290,7 +304,7 @@ export class OnAirService {
       q: input.q ? searchKey(input.q) : null,
       open: input.open ?? false,
     });
-    return { ok: true, rooms: page.rooms.map(roomSummary), next: page.next === null ? null : encodeCursor(page.next) };
+    return { ok: true, rooms: page.rooms.map(roomDetails), next: page.next === null ? null : encodeCursor(page.next) };
   }
 
   /**
@@ -303,12 +317,12 @@ export class OnAirService {
     p: string,
     m: Member,
     input: { q?: string | undefined; create?: { title: string; max: number } | undefined },
-  ): Promise<Result<{ roomId: string; title: string; history: ChatMessage[]; created?: true }>> {
-    const out = await this.deps.store.quickJoin(p, m, input.q ? searchKey(input.q) : null);
+  ): Promise<Result<{ roomId: string; title: string; history: ChatMessage[]; created?: true; ownerUID?: string }>> {
+    const out = await this.deps.store.quickJoin(p, m, input.q ? searchKey(input.q) : null, this.deps.clock.now());
     if (!out.ok) {
       if (!input.create) return fail('EJ004');
       const made = await this.createRoom(p, m, input.create);
-      return made.ok ? { ok: true, roomId: made.roomId, title: made.title, history: [], created: true } : made;
+      return made.ok ? { ok: true, roomId: made.roomId, title: made.title, history: [], created: true, ownerUID: made.ownerUID } : made;
     }
     this.deps.delivery.enterRoom(p, m.socketId, out.roomId);
     if (out.left) await this.afterLeave(p, out.left);
@@ -316,19 +330,22 @@ export class OnAirService {
     this.observer.joined(p);
     await this.batcher.countChanged(p, out.roomId, this.runtime(p).timers);
     this.deps.log.debug({ program: p, roomId: out.roomId, userUID: m.userUID, count: out.count }, 'quick-joined room');
-    return { ok: true, roomId: out.roomId, title: out.title, history: await this.recent(p, out.roomId) };
+    return { ok: true, roomId: out.roomId, title: out.title, history: await this.recent(p, out.roomId), ...owned(out.ownerUID) };
   }
 
-  async listUsers(p: string, socketId: string): Promise<UserInfo[]> {
+  /** The members of the socket's room, and its owner (for the acknowledgement only). */
+  async listUsers(p: string, socketId: string): Promise<{ users: UserInfo[]; ownerUID?: string }> {
     const roomId = await this.deps.store.roomOf(p, socketId);
-    return roomId ? (await this.deps.store.members(p, roomId)).map(userInfo) : [];
+    if (!roomId) return { users: [] };
+    const [members, room] = await Promise.all([this.deps.store.members(p, roomId), this.deps.store.getRoom(p, roomId)]);
+    return { users: members.map(userInfo), ...(room?.ownerUID ? { ownerUID: room.ownerUID } : {}) };
   }
 
   async createRoom(
     p: string,
     m: Member,
     input: { title: string; max: number; password?: string | undefined; scheduleUID?: string | undefined },
-  ): Promise<Result<{ roomId: string; title: string }>> {
+  ): Promise<Result<{ roomId: string; title: string; ownerUID: string }>> {
     if (input.scheduleUID !== undefined && input.scheduleUID !== p) return fail('EC001');
     const title = this.deps.guard ? this.deps.guard.screen(p, input.title) : input.title;
     if (title === null) return fail('EC001');
@@ -341,7 +358,8 @@ export class OnAirService {
       passwordHash = await this.passwords.hash(input.password);
       if (passwordHash === null) return fail('ER001');
     }
-    const room = this.newRoom(input, false, passwordHash);
+    // The creator of a user room is its owner (spec 9).
+    const room: Room = { ...this.newRoom(input, false, passwordHash), ownerUID: m.userUID };
     const out = await this.deps.store.createRoom(p, room, m, this.options.roomsPerProgramMax);
     if (!out.ok) return fail(out.code);
     this.deps.delivery.enterRoom(p, m.socketId, room.roomId);
@@ -349,7 +367,7 @@ export class OnAirService {
     this.observer.roomCreated(p, false);
     this.observer.joined(p);
     this.deps.log.info({ program: p, roomId: room.roomId, userUID: m.userUID }, 'room created');
-    return { ok: true, roomId: room.roomId, title: room.title };
+    return { ok: true, roomId: room.roomId, title: room.title, ownerUID: m.userUID };
   }
 
   private newRoom(input: { title: string; max: number }, persistent: boolean, passwordHash: string | null): Room {
@@ -468,21 +486,22 @@ export class OnAirService {
     p: string,
     m: Member,
     input: { roomId: string; password?: string | undefined },
-  ): Promise<Result<{ roomId: string; history: ChatMessage[] }>> {
+  ): Promise<Result<{ roomId: string; history: ChatMessage[]; ownerUID?: string }>> {
     const room = await this.deps.store.getRoom(p, input.roomId);
     if (!room) return fail('EJ001');
     // Re-joining one's own room succeeds as it is, password or not.
-    if ((await this.deps.store.roomOf(p, m.socketId)) === input.roomId) return { ok: true, roomId: input.roomId, history: await this.recent(p, input.roomId) };
+    if ((await this.deps.store.roomOf(p, m.socketId)) === input.roomId) return { ok: true, roomId: input.roomId, history: await this.recent(p, input.roomId), ...owned(room.ownerUID) };
     // A full room is refused before any hashing; the atomic join still decides the last seat.
     if (room.count >= room.max) return fail('EJ002');
-    // A room's password never changes, so checking it before the atomic join is safe.
+    // The password is checked before the atomic join, which then holds it to the hash checked:
+    // should the owner change the password meanwhile (`updateRoom`), the join is EJ003.
     if (room.passwordHash) {
       const check = await this.passwords.check(p, input.roomId, m.userUID, input.password, room.passwordHash);
       if (check !== 'ok') return fail(check === 'wrong' ? 'EJ003' : 'ER001');
     }
-    const out = await this.deps.store.join(p, m, input.roomId);
+    const out = await this.deps.store.join(p, m, input.roomId, { now: this.deps.clock.now(), passwordHash: room.passwordHash ?? null });
     if (!out.ok) return fail(out.code);
-    if (out.already) return { ok: true, roomId: input.roomId, history: await this.recent(p, input.roomId) };
+    if (out.already) return { ok: true, roomId: input.roomId, history: await this.recent(p, input.roomId), ...owned(out.ownerUID) };
     this.deps.delivery.enterRoom(p, m.socketId, input.roomId);
     if (out.left) await this.afterLeave(p, out.left);
     this.deps.delivery.toRoom(p, input.roomId, null, 'joinRoom', userInfo(m));
@@ -491,7 +510,77 @@ export class OnAirService {
     this.deps.log.debug({ program: p, roomId: input.roomId, userUID: m.userUID, count: out.count }, 'joined room');
     // Read once the joiner hears the room, so a message is in its history, live, or (a message
     // kept just before and delivered just after) both: clients tell them apart by `id`.
-    return { ok: true, roomId: input.roomId, history: await this.recent(p, input.roomId) };
+    return { ok: true, roomId: input.roomId, history: await this.recent(p, input.roomId), ...owned(out.ownerUID) };
+  }
+
+  // ---- room owners (spec 9) -------------------------------------------------------------
+
+  private async auditOwner(m: Member, action: string, p: string, target: string, detail: Record<string, unknown>): Promise<void> {
+    // The action has happened by now: a database that fails the audit is logged, not turned
+    // into ES001, which would tell the owner that nothing changed.
+    await this.deps.audit?.audit({ at: this.deps.clock.now(), actor: `owner:${m.userUID}`, action, scheduleUID: p, target, reason: null, detail }).catch((err: unknown) => {
+      this.observer.backendError('database');
+      this.deps.log.error({ err, program: p, action, userUID: m.userUID }, 'auditing a room owner failed');
+    });
+  }
+
+  /**
+   * The owner of the caller's room takes a member out: the member (every socket of theirs in
+   * the room) is back in the lobby with `REMOVED_FROM_ROOM` and a fresh room list, may not come
+   * back for `removalBlockMs` (EJ005), and the room hears it leave.
+   */
+  async removeMember(p: string, m: Member, input: { userUID: string }): Promise<Result> {
+    const now = this.deps.clock.now();
+    const blockMs = this.options.removalBlockMs ?? DEFAULT_REMOVAL_BLOCK_MS;
+    const roomId = await this.deps.store.roomOf(p, m.socketId);
+    if (!roomId) return fail('EM001');
+    const out = await this.deps.store.removeMember(p, m, input.userUID, now, now + blockMs);
+    if (!out.ok) return fail(out.code);
+    for (const r of out.removed) this.deps.delivery.enterLobby(p, r.socketId, roomId);
+    const gone = out.removed[0]!;
+    this.deps.delivery.toRoom(p, roomId, null, 'leaveRoom', { userUID: gone.userUID, displayName: gone.displayName });
+    const rooms = await this.listRooms(p);
+    for (const r of out.removed) {
+      this.observer.left(p);
+      this.deps.delivery.toSocket(p, r.socketId, 'system', { code: 'REMOVED_FROM_ROOM', message: "The room's owner removed you from the room.", roomId });
+      this.deps.delivery.toSocket(p, r.socketId, 'loadRooms', rooms);
+    }
+    await this.batcher.countChanged(p, roomId, this.runtime(p).timers);
+    await this.auditOwner(m, 'remove_member', p, input.userUID, { roomId, until: now + blockMs });
+    this.deps.log.info({ program: p, roomId, userUID: m.userUID, removed: input.userUID }, 'member removed by the owner');
+    return { ok: true };
+  }
+
+  /**
+   * The owner of the caller's room changes its title (through the word filter, as any room
+   * title) or password (`null` opens it); the lobby sees it. Whether the caller is the owner is
+   * looked at before a new password is hashed (the costly step) and decided by the store.
+   */
+  async updateRoom(p: string, m: Member, input: { title?: string | undefined; password?: string | null | undefined }): Promise<Result<{ room: RoomDetails }>> {
+    const change: RoomChange = {};
+    if (input.title !== undefined) {
+      const title = this.deps.guard ? this.deps.guard.screen(p, input.title) : input.title;
+      if (title === null) return fail('EC001');
+      change.title = title;
+    }
+    if (input.password === null) change.passwordHash = null;
+    else if (input.password !== undefined) {
+      const roomId = await this.deps.store.roomOf(p, m.socketId);
+      const room = roomId ? await this.deps.store.getRoom(p, roomId) : null;
+      if (!room) return fail('EM001');
+      if (room.ownerUID !== m.userUID) return fail('EO001');
+      const hash = await this.passwords.hash(input.password);
+      if (hash === null) return fail('ER001');
+      change.passwordHash = hash;
+    }
+    const out = await this.deps.store.updateRoom(p, m, change);
+    if (!out.ok) return fail(out.code);
+    const detail: Record<string, unknown> = {};
+    if (change.title !== undefined) detail.title = change.title;
+    if (change.passwordHash !== undefined) detail.password = change.passwordHash === null ? 'removed' : 'set';
+    await this.auditOwner(m, 'update_room', p, out.room.roomId, detail);
+    this.deps.log.info({ program: p, roomId: out.room.roomId, userUID: m.userUID, ...detail }, 'room updated by its owner');
+    return { ok: true, room: roomDetails(out.room) };
   }
 
   /** The room's history as a newcomer gets it. */
@@ -529,6 +618,8 @@ export class OnAirService {
    * disconnecting): the room gets `leaveRoom`, the lobby the new count or the room's deletion. */
   private async afterLeave(p: string, left: LeaveOutcome): Promise<void> {
     this.deps.log.debug({ program: p, roomId: left.roomId, userUID: left.member.userUID, count: left.count }, 'left room');
+    // The store announced it (`OWNER`) inside the leave.
+    if (left.owner) this.deps.log.info({ program: p, roomId: left.roomId, from: left.member.userUID, userUID: left.owner.userUID }, 'room owner handed over');
     this.observer.left(p);
     this.deps.delivery.toRoom(p, left.roomId, null, 'leaveRoom', {
       userUID: left.member.userUID,

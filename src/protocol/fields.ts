@@ -106,7 +106,7 @@ export const serverEventFields = {
   stopAggro: 'scalar',
   deleteAggro: 'scalar',
   roomCounts: { properties: { counts: 'required', added: 'required', deleted: 'required' } },
-  system: { properties: { code: 'required', message: 'required', retryAfterMs: 'optional', until: 'optional', seconds: 'optional', roomId: 'optional' } },
+  system: { properties: { code: 'required', message: 'required', retryAfterMs: 'optional', until: 'optional', seconds: 'optional', roomId: 'optional', userUID: 'optional' } },
   insufficient: { properties: { code: 'required', message: 'required' } },
   deleteChat: { properties: { roomId: 'required', id: 'required' } },
   session: { properties: { resumed: 'required', roomId: 'required' } },
@@ -116,9 +116,9 @@ type ServerVariantsListed = ExpectNone<Unlisted<typeof serverEventFields, Server
 /** The result every client event's acknowledgement receives. */
 export const clientAckFields = {
   loadRooms: { oneOf: [{ properties: { ok: 'required', rooms: 'required' } }, ackError] },
-  loadUsers: { oneOf: [{ properties: { ok: 'required', users: 'required' } }, ackError] },
-  createRoom: { oneOf: [{ properties: { ok: 'required', roomId: 'required', title: 'required' } }, ackError] },
-  joinRoom: { oneOf: [{ properties: { ok: 'required', roomId: 'required', history: 'required' } }, ackError] },
+  loadUsers: { oneOf: [{ properties: { ok: 'required', users: 'required', ownerUID: 'optional' } }, ackError] },
+  createRoom: { oneOf: [{ properties: { ok: 'required', roomId: 'required', title: 'required', ownerUID: 'optional' } }, ackError] },
+  joinRoom: { oneOf: [{ properties: { ok: 'required', roomId: 'required', history: 'required', ownerUID: 'optional' } }, ackError] },
   leaveRoom: { oneOf: [{ properties: { ok: 'required' } }, ackError] },
   chat: {
     oneOf: [
@@ -135,8 +135,10 @@ export const clientAckFields = {
   watchRooms: { oneOf: [{ properties: { ok: 'required' } }, ackError] },
   setLobbyMode: { oneOf: [{ properties: { ok: 'required', mode: 'required', rooms: 'required' } }, ackError] },
   quickJoin: {
-    oneOf: [{ properties: { ok: 'required', roomId: 'required', title: 'required', history: 'required', created: 'optional' } }, ackError],
+    oneOf: [{ properties: { ok: 'required', roomId: 'required', title: 'required', history: 'required', created: 'optional', ownerUID: 'optional' } }, ackError],
   },
+  removeMember: { oneOf: [{ properties: { ok: 'required' } }, ackError] },
+  updateRoom: { oneOf: [{ properties: { ok: 'required', room: 'required' } }, ackError] },
 } as const satisfies AckOutlines;
 type AckVariantsListed = ExpectNone<Unlisted<typeof clientAckFields, AckOutlines>>;
 
@@ -160,6 +162,8 @@ export const clientPayloadSchemas = {
   watchRooms: 'watchRooms',
   setLobbyMode: 'setLobbyMode',
   quickJoin: 'quickJoin',
+  removeMember: 'removeMember',
+  updateRoom: 'updateRoom',
 } as const satisfies { [E in ClientEventName]: keyof Schemas | null };
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

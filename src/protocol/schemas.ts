@@ -71,6 +71,17 @@ export const password = z
     return p;
   });
 
+/** `updateRoom`'s password: a new one, or `null`/`''` to open the room (`null` out); absent
+ * leaves it as it is, which is why this is not `password` above (it folds `''` into absent). */
+const roomPasswordChange = z.union([z.string().max(PASSWORD_MAX * 4), z.null()]).transform((p, ctx) => {
+  if (p === null || p === '') return null;
+  if (codePointLength(p) > PASSWORD_MAX || /\p{Cc}/u.test(p)) {
+    ctx.addIssue({ code: 'custom', message: `password must be 1-${PASSWORD_MAX} characters` });
+    return z.NEVER;
+  }
+  return p;
+});
+
 /** A string id, or `{ [key]: id }`: the seed sends bare strings, newer clients may send objects. */
 function idOrObject<K extends string>(key: K) {
   return z.union([id, z.object({ [key]: id } as Record<K, typeof id>)]).transform((v) =>
@@ -127,6 +138,12 @@ export function createSchemas(limits: Limits = DEFAULT_LIMITS) {
         q: line(TITLE_MAX).optional(),
         create: z.object({ title: line(TITLE_MAX), max: z.number().int().min(2).max(limits.roomMaxLimit) }).optional(),
       }),
+    // Spec 9, the room owner's calls: on the caller's own room, so no roomId.
+    removeMember: z.object({ userUID: z.string().min(1).max(USER_UID_MAX * 2).refine((u) => codePointLength(u) <= USER_UID_MAX && isCleanId(u)) }).strict(),
+    updateRoom: z
+      .object({ title: line(TITLE_MAX).optional(), password: roomPasswordChange.optional() })
+      .strict()
+      .refine((u) => u.title !== undefined || u.password !== undefined, 'title or password'),
     history: z.object({
       roomId: id,
       before: id.optional(),

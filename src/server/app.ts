@@ -169,6 +169,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       passwords,
       deadlines: backends.deadlines,
       guard: moderation,
+      audit: recordStore.moderation,
     },
     {
       roomsPerProgramMax: config.roomsPerProgramMax,
@@ -178,6 +179,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       kickCooldownMs: config.kickCooldownMs,
       historySize: config.historySize,
       reconnectGraceMs: config.reconnectGraceMs,
+      removalBlockMs: config.roomRemovalBlockMs,
     },
   );
   // This server declared dead while alive: its sockets' shared state was cleaned up elsewhere,

@@ -45,8 +45,8 @@ export class SocketIoDelivery implements Delivery {
     this.move(p, socketId, roomChannel(roomId));
   }
 
-  enterLobby(p: string, socketId: string): void {
-    this.move(p, socketId, LOBBY);
+  enterLobby(p: string, socketId: string, fromRoom?: string): void {
+    this.move(p, socketId, LOBBY, fromRoom);
   }
 
   endSession(p: string, socketId: string, end: SessionEnd): void {
@@ -67,7 +67,7 @@ export class SocketIoDelivery implements Delivery {
    * asked which room it sits in, so after `enterLobby` (an operator deleting its room) it keeps
    * that room's channel, which nothing uses again (room ids are never reused), until it joins
    * another room on its own server. */
-  private move(p: string, socketId: string, channel: string): void {
+  private move(p: string, socketId: string, channel: string, fromRoom?: string): void {
     const nsp = this.nsp(p);
     const socket = nsp.sockets.get(socketId);
     if (socket) {
@@ -80,6 +80,7 @@ export class SocketIoDelivery implements Delivery {
     }
     // A socket on another server: ask its server through the adapter.
     const sockets = nsp.in(socketId);
+    if (fromRoom !== undefined) sockets.socketsLeave(roomChannel(fromRoom));
     sockets.socketsLeave(LOBBY);
     sockets.socketsJoin(channel);
   }

@@ -50,7 +50,7 @@ type Ack = (result: AckResult) => void;
 
 /** The code a malformed payload gets: the event's own "invalid" code where it has one, else
  * `EV001`. */
-const ownInvalidCode: Partial<Record<ClientEventName, ErrorCode>> = { createRoom: 'EC001', chat: 'EM002' };
+const ownInvalidCode: Partial<Record<ClientEventName, ErrorCode>> = { createRoom: 'EC001', chat: 'EM002', updateRoom: 'EC001' };
 
 const CLIENT_EVENTS: ReadonlySet<string> = new Set(clientEventNames);
 
@@ -185,9 +185,10 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
       'loadUsers',
       handler('loadUsers', async (socket, p) => {
         if (!loadAllowed(socket)) return fail('ER001');
-        const users = await service.listUsers(p, socket.id);
+        const { users, ownerUID } = await service.listUsers(p, socket.id);
         socket.emit('loadUsers', users);
-        return { ok: true, users };
+        // The owner in the ack alone: seed clients get nothing new.
+        return ownerUID ? { ok: true, users, ownerUID } : { ok: true, users };
       }),
     ],
     ['createRoom', parsed('createRoom', schemas.createRoom, (_s, p, member, input) => service.createRoom(p, member, input))],
@@ -228,6 +229,9 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
       }),
     ],
     ['quickJoin', parsed('quickJoin', schemas.quickJoin, (_s, p, member, input) => service.quickJoin(p, member, input), {})],
+    // Spec 9: the room owner's calls, on the caller's own room.
+    ['removeMember', parsed('removeMember', schemas.removeMember, (_s, p, member, input) => service.removeMember(p, member, input))],
+    ['updateRoom', parsed('updateRoom', schemas.updateRoom, (_s, p, member, input) => service.updateRoom(p, member, input))],
   ];
 
   return function attach(socket: OnAirSocket): Member {

@@ -138,7 +138,8 @@ export class LobbyFeed {
     const frame: RoomCounts = { counts: {}, added: [], deleted: [] };
     for (const [id, r] of now) {
       const before = prev.get(id);
-      if (!before) frame.added.push(r);
+      // `added` is an upsert: a room its owner retitled or (un)locked is sent again whole.
+      if (!before || before.title !== r.title || before.password !== r.password) frame.added.push(r);
       else if (before.count !== r.count) frame.counts[id] = r.count;
     }
     for (const id of prev.keys()) if (!now.has(id)) frame.deleted.push(id);

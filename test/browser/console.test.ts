@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, adminCall } from '../helpers/admin.js';
 import { call, join as joinProgram, user } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -77,6 +78,18 @@ async function viewer(server: TestServer, program: string, name: string, userUID
   return page;
 }
 
+/** The signed-in user's id, as the page's sign-in form holds it. */
+async function userOf(page: Page): Promise<string> {
+  return (await page.evaluate(() => (JSON.parse(localStorage.getItem('onair-console') ?? '{}') as { userUID?: string }).userUID)) ?? '';
+}
+
+/** The id of the room the page sits in: its lobby list (hidden, kept while in a room) holds
+ * the room's summary under the same title. */
+async function roomIdOf(page: Page): Promise<string> {
+  const title = (await page.getByTestId('room-title').textContent()) ?? '';
+  return (await room(page, title).first().getAttribute('data-room-id')) ?? '';
+}
+
 function room(page: Page, title: string): Locator {
   return page.getByTestId('room-item').filter({ has: page.getByTestId('room-name').getByText(title, { exact: true }) });
 }
@@ -84,6 +97,15 @@ function room(page: Page, title: string): Locator {
 /** Waits until the locator's text is `expected`. */
 async function hasText(locator: Locator, expected: string): Promise<void> {
   await expect.poll(() => locator.textContent(), { timeout: WAIT_MS }).toBe(expected);
+}
+
+/** Waits until the element is inside the viewport (what a screenshot of the page shows). */
+async function inView(page: Page, locator: Locator): Promise<void> {
+  const height = page.viewportSize()!.height;
+  await expect.poll(async () => {
+    const box = await locator.boundingBox();
+    return box !== null && box.y >= 0 && box.y + box.height <= height;
+  }, { timeout: WAIT_MS }).toBe(true);
 }
 
 async function createRoom(page: Page, title: string, max: number, password?: string): Promise<void> {
@@ -182,12 +204,114 @@ describe('the web console', () => {
     await expect.poll(() => results.count(), { timeout: WAIT_MS }).toBe(12);
     await page.getByTestId('search-more').waitFor({ state: 'hidden' });
     expect(await page.getByTestId('search-results').getByTestId('room-name').allTextContents()).toEqual(Array.from({ length: 12 }, (_, i) => `개표 방송 ${i + 1}`));
+    // "More rooms" scrolled the page down: back to the top, so the picture shows the search box
+    // with what it found.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await inView(page, page.getByTestId('search-input'));
+    await inView(page, page.getByTestId('search-results').getByTestId('room-item').first());
     await page.screenshot({ path: join(SHOTS, 'console-search.png') });
 
     await page.getByTestId('quick-join').click();
     await hasText(page.getByTestId('room-title'), '개표 방송 5');
     await page.getByTestId('chat-text').filter({ hasText: '출구조사 나왔어요' }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'console-quick-join.png') });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('moderation: the owner edits the room and removes a member, removed messages go, mute and slow-mode notices, reports, and the handover', { timeout: 90_000 }, async () => {
+    const server = await startServer({ ADMIN_TOKEN, BATCH_INTERVAL_MS: '50', HISTORY_SIZE: '20' });
+    const program = 'final-2026';
+    const [a, b, c, d] = await Promise.all([viewer(server, program, 'Mina'), viewer(server, program, 'Jun'), viewer(server, program, 'Sora'), viewer(server, program, 'Ari')]);
+    await createRoom(a, 'Final whistle', 20);
+    for (const p of [b, c]) {
+      await room(p, 'Final whistle').getByTestId('room-join').click();
+      await hasText(p.getByTestId('room-title'), 'Final whistle');
+    }
+    await expect.poll(() => a.getByTestId('member-name').allTextContents(), { timeout: WAIT_MS }).toEqual(['Mina', 'Jun', 'Sora']);
+
+    // The owner's controls are the owner's alone; everyone sees who owns the room.
+    await a.getByTestId('owner-badge').waitFor();
+    await a.getByTestId('edit-room').waitFor();
+    await expect.poll(() => a.getByTestId('member-remove').evaluateAll((els) => els.filter((e) => !(e as HTMLElement).hidden).length), { timeout: WAIT_MS }).toBe(2);
+    for (const p of [b, c]) {
+      await expect.poll(() => p.getByTestId('member').filter({ hasText: 'Mina' }).getByTestId('member-owner').isVisible(), { timeout: WAIT_MS }).toBe(true);
+      expect(await p.getByTestId('edit-room').isVisible()).toBe(false);
+      expect(await p.getByTestId('member-remove').evaluateAll((els) => els.filter((e) => !(e as HTMLElement).hidden).length)).toBe(0);
+    }
+
+    // A report from the message's Report action reaches the moderators' queue, text and all.
+    await b.getByTestId('chat-input').fill('What a goal!');
+    await b.getByTestId('send').click();
+    await c.getByTestId('chat-input').fill('ref is a 바보, total idiot');
+    await c.getByTestId('send').click();
+    const abusive = a.getByTestId('chat-message').filter({ hasText: 'total idiot' });
+    await abusive.waitFor();
+    expect(await a.getByTestId('chat-message').filter({ hasText: 'What a goal!' }).getByTestId('chat-report').isVisible()).toBe(true);
+    await abusive.getByTestId('chat-report').click();
+    await hasText(a.getByTestId('report-quote'), 'Sora: ref is a 바보, total idiot');
+    await a.getByTestId('report-reason').fill('Insults the referee');
+    await a.getByTestId('report-send').click();
+    await hasText(a.getByTestId('notice-text'), 'Thank you: the moderators will look at it');
+    const queue = await adminCall(server, 'GET', '/admin/reports?status=open');
+    expect(queue.body.items).toEqual([expect.objectContaining({ kind: 'message', text: 'ref is a 바보, total idiot', reason: 'Insults the referee', targetUserUID: expect.stringMatching(/^Sora-/) })]);
+    // Own messages have no Report action.
+    expect(await c.getByTestId('chat-message').filter({ hasText: 'total idiot' }).getByTestId('chat-report').count()).toBe(0);
+
+    // A moderator takes the message down: it disappears for everyone in the room.
+    const id = await abusive.getAttribute('data-message-id');
+    expect((await adminCall(server, 'DELETE', `/admin/programs/${program}/messages/${id}`)).status).toBe(204);
+    for (const p of [a, b, c]) await p.getByTestId('chat-message').filter({ hasText: 'total idiot' }).waitFor({ state: 'detached' });
+    expect(await a.getByTestId('chat-text').allTextContents()).toEqual(['What a goal!']);
+
+    // Muted: told until when, and a message in the meantime is refused in words.
+    expect((await adminCall(server, 'PUT', `/admin/programs/${program}/mutes/${encodeURIComponent(await userOf(c))}`, { seconds: 300 })).status).toBe(200);
+    await expect.poll(() => c.getByTestId('notice-text').textContent(), { timeout: WAIT_MS }).toMatch(/^A moderator muted you until .+: you can read but not post$/);
+    await c.getByTestId('chat-input').fill('let me speak');
+    await c.getByTestId('send').click();
+    await expect.poll(() => c.getByTestId('error-text').textContent(), { timeout: WAIT_MS }).toMatch(/^You are muted until .+: you can read but not post \(EM004\)$/);
+
+    // Slow mode on the room: a notice, a badge while it lasts, and the wait in words.
+    expect((await adminCall(server, 'PUT', `/admin/programs/${program}/slow-mode`, { seconds: 30, roomId: await roomIdOf(a) })).status).toBe(200);
+    await hasText(b.getByTestId('notice-text'), 'Slow mode: one message every 30 s');
+    await hasText(b.getByTestId('slow-mode'), 'Slow mode: 1 message / 30 s');
+    // (Mina has not written yet, so her first message goes; Jun's last one counts already.)
+    await hasText(a.getByTestId('slow-mode'), 'Slow mode: 1 message / 30 s');
+    await a.getByTestId('chat-input').fill('Second half now');
+    await a.getByTestId('send').click();
+    await b.getByTestId('chat-text').filter({ hasText: 'Second half now' }).waitFor();
+    await a.getByTestId('chat-input').fill('And again');
+    await a.getByTestId('send').click();
+    await expect.poll(() => a.getByTestId('error-text').textContent(), { timeout: WAIT_MS }).toMatch(/^Slow mode: wait \d+ s before your next message \(EM005\)$/);
+    await a.screenshot({ path: join(SHOTS, 'console-moderation.png') });
+
+    // The owner retitles and locks the room: the lobby shows it at once.
+    await a.getByTestId('edit-room').click();
+    await a.getByTestId('edit-room-dialog').waitFor();
+    await a.getByTestId('edit-title').fill('결승전 같이 봐요');
+    await a.getByTestId('edit-password').fill('goal');
+    await a.screenshot({ path: join(SHOTS, 'console-owner.png') });
+    await a.getByTestId('edit-save').click();
+    await a.getByTestId('edit-room-dialog').waitFor({ state: 'hidden' });
+    await hasText(a.getByTestId('room-title'), '결승전 같이 봐요');
+    await room(d, '결승전 같이 봐요').getByTestId('room-lock').waitFor();
+    expect(await room(d, 'Final whistle').count()).toBe(0);
+
+    // The owner removes Sora: back in the lobby, told why, and kept out even with the password.
+    await a.getByTestId('member').filter({ hasText: 'Sora' }).getByTestId('member-remove').click();
+    await hasText(c.getByTestId('notice-text'), "The room's owner removed you from the room: you cannot go back in for a while");
+    await c.getByTestId('lobby').waitFor();
+    await expect.poll(() => a.getByTestId('member-name').allTextContents(), { timeout: WAIT_MS }).toEqual(['Mina', 'Jun']);
+    await room(c, '결승전 같이 봐요').getByTestId('room-join').click();
+    await c.getByTestId('password-input').fill('goal');
+    await c.getByTestId('password-join').click();
+    await hasText(c.getByTestId('password-error'), "The room's owner removed you from it a short while ago (EJ005)");
+    await c.getByTestId('password-cancel').click();
+
+    // The owner leaves: Jun, there the longest, owns the room and gets the controls.
+    await a.getByTestId('leave').click();
+    await hasText(b.getByTestId('notice-text'), 'You own this room now: you can edit it and remove members');
+    await b.getByTestId('edit-room').waitFor();
+    await b.getByTestId('owner-badge').waitFor();
     expect(pageErrors).toEqual([]);
   });
 

@@ -1551,6 +1551,174 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.startAggro(q, a.socketId, newAggro(rq.roomId, a, t0 + 1), COOLDOWN)).toEqual({ ok: true });
       });
 
+      // ---- room owners (spec 9) ------------------------------------------------------------
+
+      describe('room owners', () => {
+        /** A user room owned by its creator, as the domain makes it. */
+        async function ownedBy(creator: Member, extra: Partial<Room> = {}): Promise<Room> {
+          return roomBy(creator, { ownerUID: creator.userUID, ...extra });
+        }
+        const ownerNotices = async (roomId: string) =>
+          (await h.announced(p)).filter((x) => x.to === 'room' && x.roomId === roomId && x.event === 'system').map((x) => x.args[0]);
+
+        it('keeps the owner with the room; join answers it; an operator room has none', async () => {
+          const [a, b] = [mem('a'), mem('b')];
+          const r = await ownedBy(a);
+          expect((await store.getRoom(p, r.roomId))?.ownerUID).toBe(a.userUID);
+          expect(await store.join(p, b, r.roomId)).toMatchObject({ ok: true, ownerUID: a.userUID });
+          const op = newRoom({ persistent: true });
+          expectOk(await store.createRoom(p, op, null, 100));
+          const joined = expectOk(await store.join(p, a, op.roomId));
+          expect(joined.ownerUID).toBeUndefined();
+        });
+
+        it('the owner leaving hands the room to the longest-present member, announced in the same step', async () => {
+          const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+          const r = await ownedBy(a);
+          await seat(r.roomId, b, c);
+          const out = await store.leave(p, a.socketId);
+          expect(out?.owner).toEqual({ userUID: b.userUID, displayName: b.displayName });
+          expect((await store.getRoom(p, r.roomId))?.ownerUID).toBe(b.userUID);
+          expect(await ownerNotices(r.roomId)).toEqual([{ code: 'OWNER', message: `${b.displayName} now owns this room.`, userUID: b.userUID }]);
+          // A member who is not the owner leaving changes nothing.
+          expect((await store.leave(p, c.socketId))?.owner).toBeUndefined();
+          expect((await store.getRoom(p, r.roomId))?.ownerUID).toBe(b.userUID);
+        });
+
+        it('longest present means arrival order, a comeback counting from its return', async () => {
+          const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+          const r = await ownedBy(a);
+          await seat(r.roomId, b, c);
+          await store.leave(p, b.socketId);
+          await seat(r.roomId, b);
+          expect((await store.leave(p, a.socketId))?.owner?.userUID).toBe(c.userUID);
+        });
+
+        it('a join or create elsewhere is a leave: it hands over too; the last one out deletes the room, no heir', async () => {
+          const [a, b] = [mem('a'), mem('b')];
+          const r = await ownedBy(a);
+          await seat(r.roomId, b);
+          const other = await roomBy(mem('z'));
+          const joined = expectOk(await store.join(p, a, other.roomId));
+          expect(joined.left?.owner?.userUID).toBe(b.userUID);
+          const made = expectOk(await store.createRoom(p, newRoom({ ownerUID: b.userUID }), b, 100));
+          expect(made.left).toMatchObject({ deleted: true });
+          expect(made.left?.owner).toBeUndefined();
+        });
+
+        it("another socket of the owner still in the room keeps it (a duplicate-session handover)", async () => {
+          const [a, b] = [mem('a'), mem('b')];
+          const r = await ownedBy(a);
+          await seat(r.roomId, b, otherSocket(a, 'new'));
+          expect((await store.leave(p, a.socketId))?.owner).toBeUndefined();
+          expect((await store.getRoom(p, r.roomId))?.ownerUID).toBe(a.userUID);
+        });
+
+        it('the owner and the next member leaving at once: exactly one new owner, announced in decision order', async () => {
+          for (let round = 0; round < 5; round++) {
+            const [a, b, c, d] = [mem(`a${round}`), mem(`b${round}`), mem(`c${round}`), mem(`d${round}`)];
+            const r = await ownedBy(a);
+            await seat(r.roomId, b, c, d);
+            const outs = await Promise.all([store.leave(p, a.socketId), store.leave(p, b.socketId)]);
+            const owner = (await store.getRoom(p, r.roomId))?.ownerUID;
+            expect(owner).toBe(c.userUID);
+            const notices = (await ownerNotices(r.roomId)) as { userUID: string }[];
+            // The last notice names the owner as the state has it; every handover was announced once.
+            expect(notices.at(-1)?.userUID).toBe(c.userUID);
+            expect(notices.map((n) => n.userUID).sort()).toEqual(outs.flatMap((o) => (o?.owner ? [o.owner.userUID] : [])).sort());
+          }
+        });
+
+        it('removeMember: only the owner (EO001), from its own room (EM001), a member other than itself (EV001)', async () => {
+          const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+          const r = await ownedBy(a);
+          await seat(r.roomId, b);
+          const now = h.clock.now();
+          expect(await store.removeMember(p, b, a.userUID, now, now + 1000)).toEqual({ ok: false, code: 'EO001' });
+          expect(await store.removeMember(p, c, b.userUID, now, now + 1000)).toEqual({ ok: false, code: 'EM001' });
+          expect(await store.removeMember(p, a, a.userUID, now, now + 1000)).toEqual({ ok: false, code: 'EV001' });
+          expect(await store.removeMember(p, a, c.userUID, now, now + 1000)).toEqual({ ok: false, code: 'EV001' });
+          expect((await store.getRoom(p, r.roomId))?.count).toBe(2);
+          expect(await store.join(p, b, r.roomId, { now })).toMatchObject({ ok: true, already: true });
+        });
+
+        it('removeMember takes every socket of the user out and blocks its rejoin until the block ends (EJ005)', async () => {
+          const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+          const b2 = otherSocket(b, 'tab');
+          const r = await ownedBy(a);
+          await seat(r.roomId, b, b2, c);
+          const now = h.clock.now();
+          const out = expectOk(await store.removeMember(p, a, b.userUID, now, now + 60_000));
+          expect(sortBySocket(out.removed)).toEqual(sortBySocket([b, b2]));
+          expect(out.count).toBe(2);
+          expect(await store.roomOf(p, b.socketId)).toBeNull();
+          expect(await store.roomOf(p, b2.socketId)).toBeNull();
+          expect(sortBySocket(await store.members(p, r.roomId))).toEqual(sortBySocket([a, c]));
+          expect(await store.join(p, b, r.roomId, { now: now + 59_999 })).toEqual({ ok: false, code: 'EJ005' });
+          // Without a clock to check against (operator paths), nothing is blocked; another user is not.
+          expect(await store.join(p, mem('e'), r.roomId, { now: now + 1 })).toMatchObject({ ok: true });
+          expect(await store.quickJoin(p, b, null, now + 1)).toEqual({ ok: false, code: 'EJ004' });
+          expect(await store.join(p, b, r.roomId, { now: now + 60_000 })).toMatchObject({ ok: true, already: false });
+        });
+
+        it('quickJoin passes over a room the user was removed from, and takes the next', async () => {
+          const [a, b, x] = [mem('a'), mem('b'), mem('x')];
+          const full = await ownedBy(a, { max: 10 });
+          await seat(full.roomId, b, mem('f1'), mem('f2'));
+          const other = await roomBy(x);
+          const now = h.clock.now();
+          expectOk(await store.removeMember(p, a, b.userUID, now, now + 60_000));
+          expect(await store.quickJoin(p, b, null, now + 1)).toMatchObject({ ok: true, roomId: other.roomId });
+        });
+
+        it('join holds the password to the hash it was checked against (EJ003 when it changed)', async () => {
+          const [a, b] = [mem('a'), mem('b')];
+          const r = await ownedBy(a, { passwordHash: 'h1' });
+          expect(await store.join(p, b, r.roomId, { passwordHash: 'h2' })).toEqual({ ok: false, code: 'EJ003' });
+          expect(await store.join(p, b, r.roomId, { passwordHash: null })).toEqual({ ok: false, code: 'EJ003' });
+          expectOk(await store.join(p, b, r.roomId, { passwordHash: 'h1' }));
+          const open = await ownedBy(mem('o'));
+          expect(await store.join(p, mem('c'), open.roomId, { passwordHash: 'h1' })).toEqual({ ok: false, code: 'EJ003' });
+          expectOk(await store.join(p, mem('c'), open.roomId, { passwordHash: null }));
+        });
+
+        it('updateRoom: the owner changes title and password; the lobby hears deleteRoom then addRoom', async () => {
+          const [a, b] = [mem('a'), mem('b')];
+          const r = await ownedBy(a);
+          await seat(r.roomId, b);
+          expect(await store.updateRoom(p, b, { title: 'Mine' })).toEqual({ ok: false, code: 'EO001' });
+          expect(await store.updateRoom(p, mem('c'), { title: 'Mine' })).toEqual({ ok: false, code: 'EM001' });
+          const before = (await h.announced(p)).length;
+          const out = expectOk(await store.updateRoom(p, a, { title: '새 제목 Night', passwordHash: 'hx' }));
+          expect(out.room).toMatchObject({ roomId: r.roomId, title: '새 제목 Night', passwordHash: 'hx', count: 2, ownerUID: a.userUID });
+          const news = (await h.announced(p)).slice(before);
+          expect(news).toEqual([
+            { to: 'lobby', except: null, event: 'deleteRoom', args: [{ roomId: r.roomId }] },
+            { to: 'lobby', except: null, event: 'addRoom', args: [roomSummary(out.room)] },
+          ]);
+          expect(roomSummary(out.room)).toEqual({ roomId: r.roomId, title: '새 제목 Night', max: r.max, count: 2, password: true });
+          // Search sees the new title; the password is what later joins are held to.
+          expect((await store.pageRooms(p, { after: null, limit: 10, q: '제목', open: false })).rooms.map((x) => x.roomId)).toEqual([r.roomId]);
+          expect(await store.join(p, mem('c'), r.roomId, { passwordHash: null })).toEqual({ ok: false, code: 'EJ003' });
+          // Unlocked again, the room is open to quickJoin.
+          expectOk(await store.updateRoom(p, a, { passwordHash: null }));
+          expect((await store.getRoom(p, r.roomId))?.passwordHash).toBeUndefined();
+          expect(await store.quickJoin(p, mem('q'), null, h.clock.now())).toMatchObject({ ok: true, roomId: r.roomId });
+        });
+
+        it('the new owner after a handover may act; the old one may not', async () => {
+          const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+          const r = await ownedBy(a);
+          await seat(r.roomId, b, c);
+          await store.leave(p, a.socketId);
+          await seat(r.roomId, a);
+          expect(await store.updateRoom(p, a, { title: 'x' })).toEqual({ ok: false, code: 'EO001' });
+          expectOk(await store.updateRoom(p, b, { title: 'y' }));
+          const now = h.clock.now();
+          expectOk(await store.removeMember(p, b, a.userUID, now, now + 1000));
+        });
+      });
+
       it('ping answers true', async () => {
         expect(await store.ping()).toBe(true);
       });

@@ -59,7 +59,7 @@ describe('password hashing under a flood of wrong passwords', () => {
       clearTimeout(floodEnd);
       floodRunning = false;
       const seen = `after ${Math.round(tookMs)} ms; guessers sent ${sent.join(',')}; answers ${JSON.stringify(codes.map((c) => Object.fromEntries(c)))}`;
-      expect(answer, seen).toEqual({ ok: true, roomId, history: [] });
+      expect(answer, seen).toEqual({ ok: true, roomId, history: [], ownerUID: owner.who.userUID });
       expect(answeredDuringFlood, `the right password was answered past the flood, ${seen}`).toBe(true);
     } finally {
       floodRunning = false;

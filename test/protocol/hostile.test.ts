@@ -494,7 +494,7 @@ describe('passwords', () => {
     expect(guest.rooms).toEqual([{ roomId, title: 'Locked', max: 4, count: 1, password: true }]);
     expect(await track(intruder, 'joinRoom', { roomId })).toMatchObject({ ok: false, code: 'EJ003' });
     expect(await track(intruder, 'joinRoom', { roomId, password: 'hunter2' })).toMatchObject({ ok: false, code: 'EJ003' });
-    expect(await track(guest, 'joinRoom', { roomId, password: SECRET })).toEqual({ ok: true, roomId, history: [] });
+    expect(await track(guest, 'joinRoom', { roomId, password: SECRET })).toEqual({ ok: true, roomId, history: [], ownerUID: owner.who.userUID });
     await lobby.events.some('count', (u: { roomId: string; count: number }) => u.roomId === roomId && u.count === 2);
     await track(owner, 'loadUsers');
     await track(guest, 'loadRooms');

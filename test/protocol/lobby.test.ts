@@ -272,6 +272,6 @@ describe('quickJoin', () => {
     expect(seated.every((o) => o.ok && o.roomId === smallId)).toBe(true);
     expect(outs.filter((o) => !o.ok).every((o) => !o.ok && o.code === 'EJ004')).toBe(true);
     const listed = ok(await call<{ rooms: RoomSummary[] }>(small, 'listRooms', {})).rooms;
-    expect(listed).toEqual([{ roomId: smallId, title: 'small', max: 4, count: 4 }]);
+    expect(listed).toEqual([{ roomId: smallId, title: 'small', max: 4, count: 4, ownerUID: small.who.userUID }]);
   });
 });

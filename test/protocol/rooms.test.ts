@@ -144,7 +144,7 @@ describe('createRoom', () => {
     const addedB = b.events.next('addRoom');
     const addedC = c.events.next('addRoom');
     const res = (await call(a, 'createRoom', { title: 'Quiz night', max: 8 })) as Ack;
-    expect(res).toEqual({ ok: true, roomId: expect.any(String), title: 'Quiz night' });
+    expect(res).toEqual({ ok: true, roomId: expect.any(String), title: 'Quiz night', ownerUID: a.who.userUID });
     const roomId = res.roomId as string;
     expect(roomId).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(await arg(reply)).toEqual({ result: true, roomId, title: 'Quiz night' });

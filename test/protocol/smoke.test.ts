@@ -14,7 +14,7 @@ describe('smoke', () => {
     const [room] = (await added) as [{ roomId: string; count: number }];
     expect(room.count).toBe(1);
     const joined = a.events.next('joinRoom');
-    expect(await call(b, 'joinRoom', { roomId: room.roomId })).toEqual({ ok: true, roomId: room.roomId, history: [] });
+    expect(await call(b, 'joinRoom', { roomId: room.roomId })).toEqual({ ok: true, roomId: room.roomId, history: [], ownerUID: a.who.userUID });
     expect((await joined)[0]).toMatchObject({ userUID: b.who.userUID });
   });
 });

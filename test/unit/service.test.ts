@@ -110,7 +110,7 @@ describe('createRoom', () => {
     const ctx = setup();
     const a = member('a');
     const out = await ctx.service.createRoom(P, a, { title: 'Locked', max: 5, password: 'hunter2' });
-    expect(out).toEqual({ ok: true, roomId: 'room1', title: 'Locked' });
+    expect(out).toEqual({ ok: true, roomId: 'room1', title: 'Locked', ownerUID: a.userUID });
     const enter = ctx.delivery.indexOf((c) => c.kind === 'enterRoom');
     expect(ctx.delivery.calls[enter]).toMatchObject({ p: P, socketId: a.socketId, roomId: 'room1' });
     const added = ctx.delivery.sent('addRoom');
@@ -187,7 +187,7 @@ describe('joinRoom', () => {
     expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'Sesame' })).toEqual({ ok: false, code: 'EJ003' });
     expect(await ctx.store.roomOf(P, b.socketId)).toBeNull();
     expect(ctx.delivery.calls).toEqual([]);
-    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'sesame' })).toEqual({ ok: true, roomId: made.roomId, history: [] });
+    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'sesame' })).toEqual({ ok: true, roomId: made.roomId, history: [], ownerUID: a.userUID });
     expect(await ctx.store.roomOf(P, b.socketId)).toBe(made.roomId);
   });
 
@@ -204,7 +204,7 @@ describe('joinRoom', () => {
     const a = member('a');
     const b = member('b', { photoURL: 'https://example.com/b.png' });
     const r = await roomWith(ctx, a);
-    expect(await ctx.service.joinRoom(P, b, { roomId: r })).toEqual({ ok: true, roomId: r, history: [] });
+    expect(await ctx.service.joinRoom(P, b, { roomId: r })).toEqual({ ok: true, roomId: r, history: [], ownerUID: a.userUID });
     expect(ctx.delivery.calls.filter((c) => c.kind === 'enterRoom')).toMatchObject([{ socketId: b.socketId, roomId: r }]);
     expect(ctx.delivery.sent('joinRoom')).toMatchObject([
       { kind: 'toRoom', roomId: r, except: null, args: [{ userUID: b.userUID, displayName: 'b', photoURL: b.photoURL }] },
@@ -248,7 +248,7 @@ describe('joinRoom', () => {
     const ctx = setup();
     const [a, b] = [member('a'), member('b')];
     const r = await roomWith(ctx, a, b);
-    expect(await ctx.service.joinRoom(P, b, { roomId: r })).toEqual({ ok: true, roomId: r, history: [] });
+    expect(await ctx.service.joinRoom(P, b, { roomId: r })).toEqual({ ok: true, roomId: r, history: [], ownerUID: a.userUID });
     await advance(BATCH * 3);
     expect(ctx.delivery.calls).toEqual([]);
   });
@@ -261,7 +261,7 @@ describe('joinRoom', () => {
     expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'sesame' })).toMatchObject({ ok: true });
     await advance(BATCH * 2);
     ctx.delivery.clear();
-    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId })).toEqual({ ok: true, roomId: made.roomId, history: [] });
+    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId })).toEqual({ ok: true, roomId: made.roomId, history: [], ownerUID: a.userUID });
     expect(ctx.delivery.calls).toEqual([]);
   });
 
@@ -756,5 +756,87 @@ describe('BATCH_INTERVAL_MS = 0', () => {
     expect(ctx.delivery.sent('aggroPoint')).toHaveLength(3);
     const last = ctx.delivery.calls.slice(-1)[0];
     expect(last).toMatchObject({ event: 'stopAggro', args: [out.aggroUID] });
+  });
+});
+
+// ---- room owners (spec 9) -----------------------------------------------------------------
+
+describe('room owners', () => {
+  it('removeMember blocks the rejoin for removalBlockMs by the injected clock: EJ005 until then, welcome after', async () => {
+    const ctx = setup({ removalBlockMs: 600_000 });
+    const [a, b] = [member('a'), member('b')];
+    const roomId = await roomWith(ctx, a, b);
+    expect(await ctx.service.removeMember(P, a, { userUID: b.userUID })).toEqual({ ok: true });
+    // b is routed to the lobby, out of that room, told why and given the list.
+    expect(ctx.delivery.calls.find((c) => c.kind === 'enterLobby' && c.socketId === b.socketId)).toBeDefined();
+    const told = ctx.delivery.calls.find((c) => c.kind === 'toSocket' && c.socketId === b.socketId && c.event === 'system');
+    expect(told?.args?.[0]).toMatchObject({ code: 'REMOVED_FROM_ROOM', roomId });
+    expect(ctx.delivery.calls.some((c) => c.kind === 'toRoom' && c.event === 'leaveRoom' && (c.args?.[0] as { userUID: string }).userUID === b.userUID)).toBe(true);
+    await advance(599_999);
+    expect(await ctx.service.joinRoom(P, b, { roomId })).toEqual({ ok: false, code: 'EJ005' });
+    expect(await ctx.service.quickJoin(P, b, {})).toEqual({ ok: false, code: 'EJ004' });
+    await advance(1);
+    expect(await ctx.service.joinRoom(P, b, { roomId })).toMatchObject({ ok: true, ownerUID: a.userUID });
+  });
+
+  it("the default block is spec 9's ten minutes", async () => {
+    const ctx = setup();
+    const [a, b] = [member('a'), member('b')];
+    const roomId = await roomWith(ctx, a, b);
+    expect(await ctx.service.removeMember(P, a, { userUID: b.userUID })).toEqual({ ok: true });
+    await advance(9 * 60_000);
+    expect(await ctx.service.joinRoom(P, b, { roomId })).toEqual({ ok: false, code: 'EJ005' });
+    await advance(60_000);
+    expect(await ctx.service.joinRoom(P, b, { roomId })).toMatchObject({ ok: true });
+  });
+
+  it('EO001 for anyone but the owner, EM001 in the lobby; both before a password is hashed', async () => {
+    const hashes: string[] = [];
+    const ctx = setup();
+    const [a, b, c] = [member('a'), member('b'), member('c')];
+    await roomWith(ctx, a, b);
+    const guard = (ctx.service as unknown as { passwords: { hash(p: string): Promise<string | null> } }).passwords;
+    const hash = guard.hash.bind(guard);
+    guard.hash = async (p: string) => (hashes.push(p), hash(p));
+    expect(await ctx.service.updateRoom(P, b, { password: 'secret' })).toEqual({ ok: false, code: 'EO001' });
+    expect(await ctx.service.updateRoom(P, c, { password: 'secret' })).toEqual({ ok: false, code: 'EM001' });
+    expect(await ctx.service.removeMember(P, b, { userUID: a.userUID })).toEqual({ ok: false, code: 'EO001' });
+    expect(await ctx.service.removeMember(P, c, { userUID: a.userUID })).toEqual({ ok: false, code: 'EM001' });
+    expect(hashes).toEqual([]);
+    expect(await ctx.service.updateRoom(P, a, { password: 'secret' })).toMatchObject({ ok: true, room: { password: true } });
+    expect(hashes).toEqual(['secret']);
+  });
+
+  it('a join checked against the old password fails EJ003 once the owner changed it meanwhile', async () => {
+    const ctx = setup();
+    const [a, b] = [member('a'), member('b')];
+    const made = await ctx.service.createRoom(P, a, { title: 'Locked', max: 5, password: 'old' });
+    if (!made.ok) throw new Error('create failed');
+    // b's password check passes, then the owner changes the password before b's atomic join.
+    const store = ctx.store;
+    const join = store.join.bind(store);
+    store.join = async (...args: Parameters<typeof store.join>) => {
+      await ctx.service.updateRoom(P, a, { password: 'new' });
+      return join(...args);
+    };
+    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'old' })).toEqual({ ok: false, code: 'EJ003' });
+    store.join = join;
+    expect(await ctx.service.joinRoom(P, b, { roomId: made.roomId, password: 'new' })).toMatchObject({ ok: true });
+  });
+
+  it("owner actions are audited as `owner:<userUID>`; an audit that fails does not undo or refuse the action", async () => {
+    const entries: { actor: string; action: string; target: string | null; detail: unknown }[] = [];
+    let fail = false;
+    const ctx = setup({}, { audit: { audit: async (e) => { if (fail) throw new Error('db down'); entries.push(e); } } });
+    const [a, b] = [member('a'), member('b')];
+    const roomId = await roomWith(ctx, a, b);
+    expect(await ctx.service.updateRoom(P, a, { title: 'New', password: null })).toMatchObject({ ok: true });
+    expect(await ctx.service.removeMember(P, a, { userUID: b.userUID })).toEqual({ ok: true });
+    expect(entries).toEqual([
+      expect.objectContaining({ actor: 'owner:u-a', action: 'update_room', target: roomId, detail: { title: 'New', password: 'removed' } }),
+      expect.objectContaining({ actor: 'owner:u-a', action: 'remove_member', target: 'u-b', detail: { roomId, until: T0 + BATCH * 2 + 600_000 } }),
+    ]);
+    fail = true;
+    expect(await ctx.service.updateRoom(P, a, { title: 'Newer' })).toMatchObject({ ok: true, room: { title: 'Newer' } });
   });
 });

@@ -13,6 +13,7 @@ import type {
   LobbyMode,
   QuickJoinPayload,
   RoomPage,
+  RoomDetails,
   ClientToServerEvents,
   RoomSummary,
   ServerToClientEvents,
@@ -207,7 +208,9 @@ export class OnAirClient {
 
   /** The members of the current room (the caller included); `[]` in the lobby. */
   async loadUsers(): Promise<UserInfo[]> {
-    return (await this.call<{ users: UserInfo[] }>('loadUsers')).users;
+    const { users, ownerUID } = await this.call<{ users: UserInfo[]; ownerUID?: string }>('loadUsers');
+    this.state.apply({ own: 'owner', ownerUID: ownerUID ?? null });
+    return users;
   }
 
   /** Create a room and enter it (leaving the current one). Resolves with the members loaded. */
@@ -217,16 +220,17 @@ export class OnAirClient {
     if (room.password) summary.password = true;
     this.state.apply({ own: 'created', room: summary });
     await this.refreshMembers();
-    return created;
+    // The owner is the creator, in `state.ownerUID`; the result keeps its shape.
+    return { roomId: created.roomId, title: created.title };
   }
 
   /** Enter a room (leaving the current one). Resolves with the members loaded; `history` (the
    * room's last messages, oldest first) is in `state.messages` too. */
   async joinRoom(roomId: string, password?: string): Promise<{ roomId: string; history: ChatMessage[] }> {
-    const joined = await this.call<{ roomId: string; history?: ChatMessage[] }>('joinRoom', password === undefined ? { roomId } : { roomId, password });
+    const joined = await this.call<{ roomId: string; history?: ChatMessage[]; ownerUID?: string }>('joinRoom', password === undefined ? { roomId } : { roomId, password });
     // A server older than room history answers without it.
     const history = joined.history ?? [];
-    this.state.apply({ own: 'joined', roomId: joined.roomId, history });
+    this.state.apply({ own: 'joined', roomId: joined.roomId, history, ...(joined.ownerUID ? { ownerUID: joined.ownerUID } : {}) });
     await this.refreshMembers();
     return { roomId: joined.roomId, history };
   }
@@ -258,10 +262,10 @@ export class OnAirClient {
    * when none is free. Rejects with `EJ004` when none is and there is no `create`. The history
    * lands in `state.messages` as with `joinRoom`. */
   async quickJoin(options: QuickJoinPayload = {}): Promise<{ roomId: string; title: string; history: ChatMessage[]; created: boolean }> {
-    const out = await this.call<{ roomId: string; title: string; history?: ChatMessage[]; created?: true }>('quickJoin', options);
+    const out = await this.call<{ roomId: string; title: string; history?: ChatMessage[]; created?: true; ownerUID?: string }>('quickJoin', options);
     const history = out.history ?? [];
     if (out.created && options.create) this.state.apply({ own: 'created', room: { roomId: out.roomId, title: out.title, max: options.create.max, count: 1 } });
-    else this.state.apply({ own: 'joined', roomId: out.roomId, history });
+    else this.state.apply({ own: 'joined', roomId: out.roomId, history, ...(out.ownerUID ? { ownerUID: out.ownerUID } : {}) });
     await this.refreshMembers();
     return { roomId: out.roomId, title: out.title, history, created: out.created === true };
   }
@@ -273,6 +277,23 @@ export class OnAirClient {
   async report(target: { id: string } | { aggroUID: string } | { userUID: string }, reason: string): Promise<boolean> {
     const roomId = this.currentRoom();
     return (await this.call<{ reported: boolean }>('report', { roomId, ...target, reason })).reported;
+  }
+
+  /** Room owners (spec 9): take a member out of the current room; they may not come back for
+   * a while (`EJ005`). Rejects with `EO001` unless this user owns the room. */
+  async removeMember(userUID: string): Promise<void> {
+    this.currentRoom();
+    await this.call('removeMember', { userUID });
+  }
+
+  /** Room owners (spec 9): change the current room's title or password (`null` opens it); the
+   * lobby sees it. Resolves with the room as it now is; rejects with `EO001` unless this user
+   * owns the room, `EC001` for a title or password out of bounds or refused by the filter. */
+  async updateRoom(change: { title?: string; password?: string | null }): Promise<RoomDetails> {
+    this.currentRoom();
+    const { room } = await this.call<{ room: RoomDetails }>('updateRoom', change);
+    this.state.apply({ own: 'updated', room });
+    return room;
   }
 
   async history(options: { before?: string; limit?: number } = {}): Promise<ChatMessage[]> {

@@ -31,6 +31,9 @@ export interface OnAirSnapshot {
    * still while the client is in a room; leaving brings a fresh one. */
   readonly rooms: ReadonlyMap<string, RoomSummary>;
   readonly roomId: string | null;
+  /** The owner of the current room (spec 9): from the join, `loadUsers` and `OWNER` notices;
+   * `null` in the lobby and in an operator's room. */
+  readonly ownerUID: string | null;
   readonly members: readonly UserInfo[];
   readonly aggro: AggroMessage | null;
   readonly messages: readonly ChatMessage[];
@@ -55,7 +58,11 @@ export type OwnAction =
    * error`, `ping timeout`) or a server restarting may be held by the server (spec 7.1). */
   | { own: 'disconnected'; reason?: string }
   | { own: 'created'; room: RoomSummary }
-  | { own: 'joined'; roomId: string; history?: readonly ChatMessage[] }
+  | { own: 'joined'; roomId: string; history?: readonly ChatMessage[]; ownerUID?: string }
+  /** What `loadUsers` answered about the room's owner. */
+  | { own: 'owner'; ownerUID: string | null }
+  /** This client, the owner, changed its room (`updateRoom`). */
+  | { own: 'updated'; room: RoomSummary }
   | { own: 'left' }
   | { own: 'sent'; message: ChatMessage }
   | { own: 'voted'; aggroUID: string; point: number };
@@ -68,6 +75,7 @@ export function initialSnapshot(me: UserInfo | null = null): OnAirSnapshot {
     me,
     rooms: new Map(),
     roomId: null,
+    ownerUID: null,
     members: [],
     aggro: null,
     messages: [],
@@ -78,8 +86,8 @@ export function initialSnapshot(me: UserInfo | null = null): OnAirSnapshot {
 }
 
 function outOfRoom(s: OnAirSnapshot): OnAirSnapshot {
-  if (s.roomId === null && s.members.length === 0 && s.aggro === null && s.messages.length === 0) return s;
-  return { ...s, roomId: null, members: [], aggro: null, messages: [] };
+  if (s.roomId === null && s.ownerUID === null && s.members.length === 0 && s.aggro === null && s.messages.length === 0) return s;
+  return { ...s, roomId: null, ownerUID: null, members: [], aggro: null, messages: [] };
 }
 
 function withRoom(rooms: ReadonlyMap<string, RoomSummary>, room: RoomSummary): Map<string, RoomSummary> {
@@ -161,8 +169,14 @@ function reduceEvent(s: OnAirSnapshot, a: ServerEvent): OnAirSnapshot {
       const messages = s.messages.filter((m) => m.id !== a.data.id);
       return messages.length === s.messages.length ? s : { ...s, messages };
     }
-    case 'system':
-      return { ...s, lastSystem: a.data };
+    case 'system': {
+      const next = { ...s, lastSystem: a.data };
+      // Spec 9: the room changed hands, or its owner took this client out (back in the lobby,
+      // where a fresh room list follows).
+      if (a.data.code === 'OWNER' && a.data.userUID !== undefined && s.roomId !== null) return { ...next, ownerUID: a.data.userUID };
+      if (a.data.code === 'REMOVED_FROM_ROOM' && s.roomId !== null && (a.data.roomId === undefined || a.data.roomId === s.roomId)) return outOfRoom(next);
+      return next;
+    }
     case 'createRoomReq':
     case 'joinRoomReq':
     case 'aggroErr':
@@ -199,6 +213,8 @@ function reduceOwn(s: OnAirSnapshot, a: OwnAction): OnAirSnapshot {
         ...s,
         rooms: withRoom(s.rooms, a.room),
         roomId: a.room.roomId,
+        // The creator of a user room is its owner.
+        ownerUID: s.me?.userUID ?? null,
         members: s.me ? [s.me] : [],
         aggro: null,
         messages: [],
@@ -213,6 +229,7 @@ function reduceOwn(s: OnAirSnapshot, a: OwnAction): OnAirSnapshot {
       return {
         ...s,
         roomId: a.roomId,
+        ownerUID: a.ownerUID ?? (s.roomId === a.roomId ? s.ownerUID : null),
         // Members come from `loadUsers`, asked for once the join is acknowledged.
         members: s.roomId === a.roomId ? s.members : [],
         aggro: s.aggro?.roomId === a.roomId ? s.aggro : null,
@@ -221,6 +238,10 @@ function reduceOwn(s: OnAirSnapshot, a: OwnAction): OnAirSnapshot {
     }
     case 'left':
       return outOfRoom(s);
+    case 'owner':
+      return s.roomId === null || s.ownerUID === a.ownerUID ? s : { ...s, ownerUID: a.ownerUID };
+    case 'updated':
+      return { ...s, rooms: withRoom(s.rooms, a.room) };
     case 'sent':
       // The sender gets no `chat` event for its own message.
       return withMessage(s, a.message);
@@ -253,6 +274,9 @@ export class OnAirState extends ReducedState<OnAirSnapshot, StateAction> {
   }
   get roomId(): string | null {
     return this.current.roomId;
+  }
+  get ownerUID(): string | null {
+    return this.current.ownerUID;
   }
   get members(): readonly UserInfo[] {
     return this.current.members;

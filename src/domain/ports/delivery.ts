@@ -27,8 +27,9 @@ export type Reach = 'here' | 'everywhere';
 export interface Delivery extends Announcer {
   /** Route the socket's deliveries to the room only (out of the lobby and any other room). */
   enterRoom(p: string, socketId: string, roomId: string): void;
-  /** Route the socket's deliveries to the lobby only. */
-  enterLobby(p: string, socketId: string): void;
+  /** Route the socket's deliveries to the lobby only. `fromRoom`: the room it is taken out of
+   * while that room carries on (a removal), which a socket on another server must leave too. */
+  enterLobby(p: string, socketId: string, fromRoom?: string): void;
   /**
    * End the session for good: the socket gets `system` with `end`, a seed-protocol socket also
    * `insufficient` (so the seed's client does not reconnect at once), then it is disconnected.

@@ -18,14 +18,39 @@
 import type { ChatMessage } from '../../protocol/index.js';
 import type { LiveAggro, LeaveOutcome, Member, Room, RoomView } from '../model.js';
 
+/** What a join checks besides the seat (spec 9), in the same step. */
+export interface JoinCheck {
+  /** The caller's clock: a member the owner removed less than the block ago is EJ005. */
+  now?: number;
+  /** The password hash the caller's password was checked against (`null`: the room was open).
+   * The owner may change it meanwhile (`updateRoom`); a join checked against another is EJ003. */
+  passwordHash?: string | null;
+}
+
+export type RemoveMemberOutcome =
+  /** The member's sockets taken out of the room (more than one during a duplicate-session
+   * handover), and the count left. */
+  | { ok: true; removed: Member[]; count: number }
+  /** EM001: the caller sits in no room; EO001: it is not the owner; EV001: no such member, or
+   * the caller itself. */
+  | { ok: false; code: 'EM001' | 'EO001' | 'EV001' };
+
+/** A change to a room; `passwordHash: null` opens it, absent fields stay as they are. */
+export interface RoomChange {
+  title?: string;
+  passwordHash?: string | null;
+}
+
+export type UpdateRoomOutcome = { ok: true; room: RoomView } | { ok: false; code: 'EM001' | 'EO001' };
+
 export type CreateRoomOutcome =
   /** `existed`: a room with that id was there already (restoring a persistent room); nothing changed. */
   | { ok: true; room: RoomView; left?: LeaveOutcome; existed?: true }
   | { ok: false; code: 'EC002' };
 
 export type JoinOutcome =
-  | { ok: true; already: boolean; count: number; left?: LeaveOutcome; aggro?: LiveAggro }
-  | { ok: false; code: 'EJ001' | 'EJ002' };
+  | { ok: true; already: boolean; count: number; left?: LeaveOutcome; aggro?: LiveAggro; ownerUID?: string }
+  | { ok: false; code: 'EJ001' | 'EJ002' | 'EJ003' | 'EJ005' };
 
 /** An operator deleted a room: who sat in it (now in the lobby) and its live aggro, ended. */
 export interface DeleteRoomOutcome {
@@ -51,7 +76,7 @@ export interface RoomPageQuery {
 }
 
 export type QuickJoinOutcome =
-  | { ok: true; roomId: string; title: string; count: number; left?: LeaveOutcome; aggro?: LiveAggro }
+  | { ok: true; roomId: string; title: string; count: number; left?: LeaveOutcome; aggro?: LiveAggro; ownerUID?: string }
   | { ok: false; code: 'EJ004' };
 
 /** What `resumeSession` took over. */
@@ -124,9 +149,10 @@ export interface StateStore {
    * Seat `member` in the open room (free seat, no password; not the one it sits in) with the
    * most members, among those whose title contains `q` (a `searchKey`) when given, as `join`
    * would, in one step: with N free seats left, N concurrent calls get one each. EJ004 when
-   * there is none (among the `SCAN_BUDGET` fullest open rooms, with `q`).
+   * there is none (among the `SCAN_BUDGET` fullest open rooms, with `q`). Rooms the member's
+   * owner removed it from less than the block ago (at `now`) are passed over.
    */
-  quickJoin(p: string, member: Member, q: string | null): Promise<QuickJoinOutcome>;
+  quickJoin(p: string, member: Member, q: string | null, now?: number): Promise<QuickJoinOutcome>;
 
   /** The member counts of these rooms; `null` for a room that no longer exists. */
   roomCounts(p: string, roomIds: readonly string[]): Promise<Record<string, number | null>>;
@@ -135,16 +161,38 @@ export interface StateStore {
    * Seat `member` in `roomId` if the room exists and has a free seat; if the member sat in
    * another room it leaves that room in the same step. With `max` = N, exactly N of any number
    * of concurrent joins succeed. Joining the room one is in is `already: true` and changes nothing.
-   * The room's live aggro, if any, comes back, and is announced to the joiner alone.
+   * The room's live aggro, if any, comes back, and is announced to the joiner alone; its
+   * owner comes back too. `check` adds the removal block (EJ005) and the password checked (EJ003).
    */
-  join(p: string, member: Member, roomId: string): Promise<JoinOutcome>;
+  join(p: string, member: Member, roomId: string, check?: JoinCheck): Promise<JoinOutcome>;
 
   /**
    * Take the socket out of its room (only if that room is `roomId`, when given). The last
    * member leaving ends the room's live aggro and deletes a non-persistent room (announced). `null` when
    * the socket was in no room (or not in `roomId`).
+   *
+   * **Owners** (spec 9): when the member leaving is the room's owner and no other socket of the
+   * same user sits in it, the room passes to its longest-present member, announced to the room
+   * (`system` `OWNER`) in the same step. Every leave (a join or create elsewhere, a removal, a
+   * disconnect, however late it is decided) goes through this one decision, so two leaves at
+   * once still end with exactly one owner, the same on every server.
    */
   leave(p: string, socketId: string, roomId?: string): Promise<LeaveOutcome | null>;
+
+  /**
+   * The owner of the room the caller sits in takes every socket of `userUID` out of it (spec
+   * 9), and the user may not join it again until `blockUntil` (EJ005; `now` is the caller's
+   * clock), in one step. Nothing is announced: the domain tells the member and the room.
+   */
+  removeMember(p: string, caller: Member, userUID: string, now: number, blockUntil: number): Promise<RemoveMemberOutcome>;
+
+  /**
+   * The owner of the room the caller sits in changes its title or password, in one step: the
+   * lobby's lists see it (announced as `deleteRoom` then `addRoom` with the new summary, where
+   * the room's `deleteRoom` would go, so that clients that know no update event, the seed's,
+   * replace it).
+   */
+  updateRoom(p: string, caller: Member, change: RoomChange): Promise<UpdateRoomOutcome>;
 
   /** The room the socket sits in, or `null` in the lobby. */
   roomOf(p: string, socketId: string): Promise<string | null>;

@@ -6,11 +6,15 @@
 import type { Clock } from '../../domain/clock.js';
 import type { LeaveOutcome, LiveAggro, Member, Room, RoomView } from '../../domain/model.js';
 import type { ChatMessage } from '../../protocol/index.js';
-import { aggroMessage, countUpdate, pointUpdate, roomGone, roomSummary } from '../../domain/payloads.js';
+import { aggroMessage, countUpdate, ownerNotice, pointUpdate, roomGone, roomSummary } from '../../domain/payloads.js';
 import type {
   CreateRoomOutcome,
   DeleteRoomOutcome,
+  JoinCheck,
   JoinOutcome,
+  RemoveMemberOutcome,
+  RoomChange,
+  UpdateRoomOutcome,
   QuickJoinOutcome,
   ResumeOutcome,
   RoomPage,
@@ -25,6 +29,8 @@ import { MemoryBroker } from './memory-broker.js';
 
 interface RoomState {
   room: Room;
+  /** In the order they came in (a Map keeps insertion order): the first is the longest present,
+   * who becomes owner when the owner leaves. */
   members: Map<string, Member>;
   countSent: number;
   /** The last messages, oldest first; it goes with the room. */
@@ -47,6 +53,8 @@ class ProgramState {
   readonly aggros = new Map<string, AggroState>();
   readonly cooldownUntil = new Map<string, number>();
   readonly kickedUntil = new Map<string, number>();
+  /** Members a room's owner removed (`removalKey`), until when they may not come back. */
+  readonly removedUntil = new Map<string, number>();
   /** Open batching windows, by `windowKey`, with the time each closes by itself. */
   readonly windows = new Map<string, number>();
   readonly sessions = new Map<string, string>();
@@ -93,6 +101,7 @@ function reindex(s: ProgramState, r: RoomState): void {
 
 /** The one place the names of batching windows are made. */
 const countWindow = (roomId: string) => `count:${roomId}`;
+const removalKey = (roomId: string, userUID: string) => `${roomId}\n${userUID}`;
 const pointWindow = (aggroUID: string) => `point:${aggroUID}`;
 
 function view(r: RoomState): RoomView {
@@ -142,6 +151,13 @@ export class MemoryStore implements StateStore {
     r.members.delete(socketId);
     reindex(s, r);
     const outcome: LeaveOutcome = { roomId, member, count: r.members.size, deleted: false };
+    const members = [...r.members.values()];
+    if (r.room.ownerUID === member.userUID && members.length > 0 && !members.some((m) => m.userUID === member.userUID)) {
+      const next = members[0]!;
+      r.room.ownerUID = next.userUID;
+      outcome.owner = { userUID: next.userUID, displayName: next.displayName };
+      this.broker.toRoom(p, roomId, null, 'system', ownerNotice(outcome.owner));
+    }
     if (r.members.size === 0) {
       const live = s.aggros.get(roomId);
       if (live) {
@@ -262,8 +278,9 @@ export class MemoryStore implements StateStore {
     return { rooms, next: i < s.order.length ? s.order[i - 1]!.seq : null };
   }
 
-  /** The first open room from the front of the index that is not the caller's and matches. */
-  async quickJoin(p: string, member: Member, q: string | null): Promise<QuickJoinOutcome> {
+  /** The first open room from the front of the index that is not the caller's, matches, and
+   * has not removed the caller. */
+  async quickJoin(p: string, member: Member, q: string | null, now?: number): Promise<QuickJoinOutcome> {
     const s = this.state.get(p);
     if (!s) return { ok: false, code: 'EJ004' };
     const mine = s.seatOf.get(member.socketId);
@@ -271,11 +288,12 @@ export class MemoryStore implements StateStore {
     for (const r of s.open.best()) {
       if (r.room.roomId === mine) continue;
       if (q !== null && !r.search.includes(q)) continue;
+      if (now !== undefined && this.removed(s, r.room.roomId, member.userUID, now)) continue;
       best = r;
       break;
     }
     if (!best) return { ok: false, code: 'EJ004' };
-    const out = await this.join(p, member, best.room.roomId);
+    const out = await this.join(p, member, best.room.roomId, now === undefined ? {} : { now });
     if (!out.ok) return { ok: false, code: 'EJ004' };
     const { ok: _ok, already: _already, ...rest } = out;
     return { ok: true, roomId: best.room.roomId, title: best.room.title, ...rest };
@@ -288,16 +306,24 @@ export class MemoryStore implements StateStore {
     return out;
   }
 
-  async join(p: string, member: Member, roomId: string): Promise<JoinOutcome> {
+  private removed(s: ProgramState, roomId: string, userUID: string, now: number): boolean {
+    return (s.removedUntil.get(removalKey(roomId, userUID)) ?? 0) > now;
+  }
+
+  async join(p: string, member: Member, roomId: string, check: JoinCheck = {}): Promise<JoinOutcome> {
     const s = this.program(p);
     const r = s.rooms.get(roomId);
     if (!r) return { ok: false, code: 'EJ001' };
-    if (s.seatOf.get(member.socketId) === roomId) return { ok: true, already: true, count: r.members.size };
+    const owner = r.room.ownerUID === undefined ? {} : { ownerUID: r.room.ownerUID };
+    if (s.seatOf.get(member.socketId) === roomId) return { ok: true, already: true, count: r.members.size, ...owner };
+    if (check.now !== undefined && this.removed(s, roomId, member.userUID, check.now)) return { ok: false, code: 'EJ005' };
+    if (check.passwordHash !== undefined && (r.room.passwordHash ?? null) !== check.passwordHash) return { ok: false, code: 'EJ003' };
     if (r.members.size >= r.room.max) return { ok: false, code: 'EJ002' };
     const left = this.leaveNow(p, s, member.socketId);
     this.seat(s, r, member);
     const outcome: JoinOutcome = { ok: true, already: false, count: r.members.size };
     if (left) outcome.left = left;
+    if (r.room.ownerUID !== undefined) outcome.ownerUID = r.room.ownerUID;
     const live = s.aggros.get(roomId);
     if (live) {
       outcome.aggro = { ...live.aggro };
@@ -309,6 +335,47 @@ export class MemoryStore implements StateStore {
   async leave(p: string, socketId: string, roomId?: string): Promise<LeaveOutcome | null> {
     const s = this.state.get(p);
     return s ? this.leaveNow(p, s, socketId, roomId) : null;
+  }
+
+  async removeMember(p: string, caller: Member, userUID: string, now: number, blockUntil: number): Promise<RemoveMemberOutcome> {
+    const s = this.state.get(p);
+    const roomId = s?.seatOf.get(caller.socketId);
+    const r = roomId === undefined ? undefined : s?.rooms.get(roomId);
+    if (!s || !r || roomId === undefined) return { ok: false, code: 'EM001' };
+    if (r.room.ownerUID !== caller.userUID) return { ok: false, code: 'EO001' };
+    if (userUID === caller.userUID) return { ok: false, code: 'EV001' };
+    const removed = [...r.members.values()].filter((m) => m.userUID === userUID);
+    if (removed.length === 0) return { ok: false, code: 'EV001' };
+    // The owner stays, so the room neither empties nor changes hands.
+    for (const m of removed) {
+      r.members.delete(m.socketId);
+      s.seatOf.delete(m.socketId);
+    }
+    for (const [key, until] of s.removedUntil) if (until <= now) s.removedUntil.delete(key);
+    s.removedUntil.set(removalKey(roomId, userUID), blockUntil);
+    return { ok: true, removed: removed.map((m) => ({ ...m })), count: r.members.size };
+  }
+
+  async updateRoom(p: string, caller: Member, change: RoomChange): Promise<UpdateRoomOutcome> {
+    const s = this.state.get(p);
+    const roomId = s?.seatOf.get(caller.socketId);
+    const r = roomId === undefined ? undefined : s?.rooms.get(roomId);
+    if (!s || !r || roomId === undefined) return { ok: false, code: 'EM001' };
+    if (r.room.ownerUID !== caller.userUID) return { ok: false, code: 'EO001' };
+    if (change.title !== undefined) {
+      r.room.title = change.title;
+      r.search = searchKey(change.title);
+    }
+    if (change.passwordHash === null) delete r.room.passwordHash;
+    else if (change.passwordHash !== undefined) r.room.passwordHash = change.passwordHash;
+    // A lock takes the room out of quickJoin's index, an unlock puts it back.
+    reindex(s, r);
+    // Where its `deleteRoom` would go: the lobby while in view, else its watchers.
+    const inView = s.view.has(roomId);
+    this.broker.toLobbyOf(p, roomId, inView, 'deleteRoom', roomGone(roomId));
+    this.broker.toLobbyOf(p, roomId, inView, 'addRoom', roomSummary(view(r)));
+    r.countSent = r.members.size;
+    return { ok: true, room: view(r) };
   }
 
   async roomOf(p: string, socketId: string): Promise<string | null> {
@@ -467,10 +534,11 @@ export class MemoryStore implements StateStore {
       // The seat passes on in place: same room, same count, no announcement.
       const roomId = s.seatOf.get(prev);
       const r = roomId === undefined ? undefined : s.rooms.get(roomId);
-      if (r && r.members.has(prev) && !s.seatOf.has(socketId)) {
-        r.members.delete(prev);
+      if (r && roomId !== undefined && r.members.has(prev) && !s.seatOf.has(socketId)) {
+        // In its place in the arrival order: the owner's heir is the longest-present member.
+        r.members = new Map([...r.members].map(([id, m]) => (id === prev ? [socketId, { ...member }] : [id, m])));
         s.seatOf.delete(prev);
-        this.seat(s, r, member);
+        s.seatOf.set(socketId, roomId);
       }
     }
     return {
@@ -533,6 +601,8 @@ export class MemoryStore implements StateStore {
     const now = this.clock.now();
     for (const [user, until] of s.cooldownUntil) if (until <= now) s.cooldownUntil.delete(user);
     for (const [user, until] of s.kickedUntil) if (until <= now) s.kickedUntil.delete(user);
+    // Only user rooms have owners, and an idle programme has none left: their removals are moot.
+    s.removedUntil.clear();
     if (s.cooldownUntil.size === 0 && s.kickedUntil.size === 0) this.state.delete(p);
     return true;
   }

@@ -50,7 +50,7 @@ end
 
 -- The room goes, with its places in the lobby's sets; its deleteRoom is announced.
 local function drop_room(rid)
-  redis.call('DEL', base .. 'room:' .. rid, base .. 'members:' .. rid, base .. 'history:' .. rid, count_window(rid))
+  redis.call('DEL', base .. 'room:' .. rid, base .. 'members:' .. rid, base .. 'history:' .. rid, base .. 'order:' .. rid, count_window(rid))
   redis.call('ZREM', base .. 'rooms', rid)
   redis.call('ZREM', base .. 'rank', rid)
   redis.call('ZREM', base .. 'open', rid)

@@ -88,30 +88,41 @@ if last and redis.call('ZCOUNT', base .. 'rooms', '(' .. last, '+inf') > 0 then 
 return cjson.encode({ rooms = rooms, next = next })
 `);
 
-/** Seat the socket in the fullest open room (the top of \`open\`), as JOIN does. A plain
- * \`string.find\` on UTF-8 finds a substring of whole characters only, since no character's
- * bytes start inside another's. ARGV: ttl, lobby, roomPrefix, socketId, memberJson, q ('' for
- * none), budget. */
+/** Seat the socket in the fullest open room (the top of \`open\`), as JOIN does, passing over
+ * rooms whose owner removed the user less than the block ago (as many more looked at as it has
+ * such blocks). A plain \`string.find\` on UTF-8 finds a substring of whole characters only,
+ * since no character's bytes start inside another's. ARGV: ttl, lobby, roomPrefix, socketId,
+ * memberJson, q ('' for none), budget, userUID, now ('' for no removal check). */
 export const QUICK_JOIN = script(`
-local sid, mjson, q, budget = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
+local sid, mjson, q, budget, uid, now = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8], ARGV[9]
 local mine = redis.call('HGET', base .. 'seats', sid)
+local rkey = base .. 'removed:' .. uid
+local blocks = 0
+if now ~= '' then blocks = redis.call('ZCOUNT', rkey, '(' .. now, '+inf') end
+local function blocked(rid)
+  if blocks == 0 then return false end
+  local until_ms = redis.call('ZSCORE', rkey, rid)
+  return until_ms and tonumber(until_ms) > tonumber(now)
+end
 local n = budget
-if q == '' then n = 2 end
+if q == '' then n = 2 + blocks end
 local pick = nil
 for _, rid in ipairs(redis.call('ZREVRANGE', base .. 'open', 0, n - 1)) do
-  if rid ~= mine and (q == '' or string.find(redis.call('HGET', base .. 'room:' .. rid, 'norm') or '', q, 1, true)) then
+  if rid ~= mine and not blocked(rid) and (q == '' or string.find(redis.call('HGET', base .. 'room:' .. rid, 'norm') or '', q, 1, true)) then
     pick = rid
     break
   end
 end
 if not pick then return cjson.encode({ ok = false, code = 'EJ004' }) end
-local title = redis.call('HGET', base .. 'room:' .. pick, 'title')
+local picked = redis.call('HMGET', base .. 'room:' .. pick, 'title', 'owner')
+local title, owner = picked[1], nil
+if picked[2] and picked[2] ~= '' then owner = picked[2] end
 local left = leave(sid, '')
 seat(pick, sid, mjson)
 touch('room:' .. pick)
 local live = read_aggro(pick)
 if live then announce(sid, 'aggro', aggro_message(live)) end
-return cjson.encode({ ok = true, roomId = pick, title = title, count = redis.call('HLEN', base .. 'members:' .. pick), left = left, aggro = live })
+return cjson.encode({ ok = true, roomId = pick, title = title, count = redis.call('HLEN', base .. 'members:' .. pick), left = left, aggro = live, ownerUID = owner })
 `);
 
 /** ARGV: ttl, lobby, roomPrefix, roomIdsJson. */

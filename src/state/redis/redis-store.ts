@@ -10,7 +10,11 @@ import type { LeaveOutcome, LiveAggro, Member, Room, RoomView } from '../../doma
 import type {
   CreateRoomOutcome,
   DeleteRoomOutcome,
+  JoinCheck,
   JoinOutcome,
+  RemoveMemberOutcome,
+  RoomChange,
+  UpdateRoomOutcome,
   QuickJoinOutcome,
   ResumeOutcome,
   RoomPage,
@@ -149,8 +153,8 @@ export class RedisStore implements StateStore {
     return page;
   }
 
-  async quickJoin(p: string, member: Member, q: string | null): Promise<QuickJoinOutcome> {
-    return this.json<QuickJoinOutcome>(L.QUICK_JOIN, p, member.socketId, JSON.stringify(member), q ?? '', SCAN_BUDGET);
+  async quickJoin(p: string, member: Member, q: string | null, now?: number): Promise<QuickJoinOutcome> {
+    return this.json<QuickJoinOutcome>(L.QUICK_JOIN, p, member.socketId, JSON.stringify(member), q ?? '', SCAN_BUDGET, member.userUID, now ?? '');
   }
 
   async roomCounts(p: string, roomIds: readonly string[]): Promise<Record<string, number | null>> {
@@ -158,8 +162,27 @@ export class RedisStore implements StateStore {
     return this.json<Record<string, number | null>>(L.ROOM_COUNTS, p, JSON.stringify(roomIds));
   }
 
-  async join(p: string, member: Member, roomId: string): Promise<JoinOutcome> {
-    return this.json<JoinOutcome>(S.JOIN, p, roomId, member.socketId, JSON.stringify(member));
+  async join(p: string, member: Member, roomId: string, check: JoinCheck = {}): Promise<JoinOutcome> {
+    const pw = check.passwordHash === undefined ? '' : `=${check.passwordHash ?? ''}`;
+    return this.json<JoinOutcome>(S.JOIN, p, roomId, member.socketId, JSON.stringify(member), check.now ?? '', pw, member.userUID);
+  }
+
+  async removeMember(p: string, caller: Member, userUID: string, now: number, blockUntil: number): Promise<RemoveMemberOutcome> {
+    return this.json<RemoveMemberOutcome>(S.REMOVE_MEMBER, p, caller.socketId, caller.userUID, userUID, blockUntil, now);
+  }
+
+  async updateRoom(p: string, caller: Member, change: RoomChange): Promise<UpdateRoomOutcome> {
+    const pwMode = change.passwordHash === undefined ? 'keep' : change.passwordHash === null ? 'clear' : 'set';
+    return this.json<UpdateRoomOutcome>(
+      S.UPDATE_ROOM,
+      p,
+      caller.socketId,
+      caller.userUID,
+      change.title ?? '',
+      change.title === undefined ? '' : searchKey(change.title),
+      pwMode,
+      change.passwordHash ?? '',
+    );
   }
 
   async leave(p: string, socketId: string, roomId?: string): Promise<LeaveOutcome | null> {

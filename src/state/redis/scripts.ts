@@ -15,7 +15,7 @@
  * room channels. The room summary and the aggro message are generated from the domain's payload
  * tables (`payload-lua.ts`).
  */
-import { AGGRO_MESSAGE, ROOM_SUMMARY } from '../../domain/payloads.js';
+import { AGGRO_MESSAGE, OWNER_NOTICE_TAIL, ROOM_SUMMARY } from '../../domain/payloads.js';
 import { LUA_PRESENT, luaPayload } from './payload-lua.js';
 import { LOBBY_LIB } from './lobby-lua.js';
 
@@ -90,10 +90,34 @@ local function room_view(rid)
   local r = { roomId = rid, title = h.title, max = tonumber(h.max), persistent = h.persistent == '1',
               createdAt = tonumber(h.createdAt), count = redis.call('HLEN', base .. 'members:' .. rid) }
   if h.pw and h.pw ~= '' then r.passwordHash = h.pw end
+  if h.owner and h.owner ~= '' then r.ownerUID = h.owner end
   return r
 end
 
 ${LOBBY_LIB}
+
+local OWNER_TAIL = ${JSON.stringify(OWNER_NOTICE_TAIL)}
+
+-- The owner has left: the room passes to its longest-present member (the first of 'order:'),
+-- unless another socket of the same user still sits in it; announced to the room.
+local function hand_over(rid, owner, out)
+  local mkey = base .. 'members:' .. rid
+  local heir = nil
+  for _, raw in ipairs(redis.call('HVALS', mkey)) do
+    local m = cjson.decode(raw)
+    if m.userUID == owner then return end
+    heir = heir or m
+  end
+  for _, id in ipairs(redis.call('ZRANGE', base .. 'order:' .. rid, 0, -1)) do
+    local raw = redis.call('HGET', mkey, id)
+    if raw then heir = cjson.decode(raw); break end
+  end
+  -- A seat 'order:' does not know (moved there by another decision) still inherits, last.
+  if not heir then return end
+  redis.call('HSET', base .. 'room:' .. rid, 'owner', heir.userUID)
+  out.owner = { userUID = heir.userUID, displayName = heir.displayName }
+  announce(room_channel(rid), 'system', cjson.encode({ code = 'OWNER', message = heir.displayName .. OWNER_TAIL, userUID = heir.userUID }))
+end
 
 -- The member leaves its room; the last one out ends the live aggro and deletes a user room.
 local function leave(sid, only)
@@ -105,8 +129,10 @@ local function leave(sid, only)
   redis.call('HDEL', base .. 'seats', sid)
   if not member then return nil end
   redis.call('HDEL', base .. 'members:' .. rid, sid)
+  redis.call('ZREM', base .. 'order:' .. rid, sid)
   local count = redis.call('HLEN', base .. 'members:' .. rid)
   local out = { roomId = rid, member = member, count = count, deleted = false }
+  if count > 0 and redis.call('HGET', base .. 'room:' .. rid, 'owner') == member.userUID then hand_over(rid, member.userUID, out) end
   if count == 0 then
     local a = take_aggro(rid)
     if a then out.endedAggro = a end
@@ -123,7 +149,9 @@ end
 local function seat(rid, sid, member_json)
   redis.call('HSET', base .. 'members:' .. rid, sid, member_json)
   redis.call('HSET', base .. 'seats', sid, rid)
-  touch('members:' .. rid, 'seats')
+  -- Arrival order, for the owner's heir.
+  redis.call('ZADD', base .. 'order:' .. rid, redis.call('INCR', base .. 'jseq'), sid)
+  touch('members:' .. rid, 'seats', 'order:' .. rid, 'jseq')
   rerank(rid)
 end
 `;
@@ -145,7 +173,7 @@ local seq = redis.call('INCR', base .. 'seq')
 redis.call('ZADD', base .. 'rooms', seq, rid)
 redis.call('HSET', base .. 'room:' .. rid, 'title', room.title, 'max', room.max, 'pw', room.passwordHash or '',
   'persistent', room.persistent and '1' or '0', 'createdAt', room.createdAt, 'countSent', sid ~= '' and 1 or 0,
-  'norm', room.search or '')
+  'norm', room.search or '', 'owner', room.ownerUID or '')
 touch('rooms', 'seq', 'room:' .. rid)
 if sid ~= '' then seat(rid, sid, mjson) else rerank(rid) end
 local view = room_view(rid)
@@ -236,22 +264,83 @@ if not r then return 'null' end
 return cjson.encode(r)
 `);
 
-/** ARGV: ttl, lobby, roomPrefix, roomId, socketId, memberJson. */
+/** ARGV: ttl, lobby, roomPrefix, roomId, socketId, memberJson, now ('' for no removal check),
+ * password check ('' for none, else '=' followed by the hash checked, '' when open), userUID. */
 export const JOIN = script(`
-local rid, sid, mjson = ARGV[4], ARGV[5], ARGV[6]
-local room = redis.call('HMGET', base .. 'room:' .. rid, 'max')
+local rid, sid, mjson, now, pw_check, uid = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local room = redis.call('HMGET', base .. 'room:' .. rid, 'max', 'owner', 'pw')
 if not room[1] then return cjson.encode({ ok = false, code = 'EJ001' }) end
+local owner = nil
+if room[2] and room[2] ~= '' then owner = room[2] end
 local count = redis.call('HLEN', base .. 'members:' .. rid)
 if redis.call('HGET', base .. 'seats', sid) == rid then
-  return cjson.encode({ ok = true, already = true, count = count })
+  return cjson.encode({ ok = true, already = true, count = count, ownerUID = owner })
 end
+if now ~= '' then
+  local until_ms = redis.call('ZSCORE', base .. 'removed:' .. uid, rid)
+  if until_ms and tonumber(until_ms) > tonumber(now) then return cjson.encode({ ok = false, code = 'EJ005' }) end
+end
+if pw_check ~= '' and pw_check ~= '=' .. (room[3] or '') then return cjson.encode({ ok = false, code = 'EJ003' }) end
 if count >= tonumber(room[1]) then return cjson.encode({ ok = false, code = 'EJ002' }) end
 local left = leave(sid, '')
 seat(rid, sid, mjson)
 touch('room:' .. rid)
 local live = read_aggro(rid)
 if live then announce(sid, 'aggro', aggro_message(live)) end
-return cjson.encode({ ok = true, already = false, count = count + 1, left = left, aggro = live })
+return cjson.encode({ ok = true, already = false, count = count + 1, left = left, aggro = live, ownerUID = owner })
+`);
+
+/** The owner of the caller's room takes a member's every socket out and blocks its return
+ * until \`blockUntil\` (a sorted set per user: room by end of block). Decodes before it writes.
+ * ARGV: ttl, lobby, roomPrefix, socketId, callerUID, userUID, blockUntil, now. */
+export const REMOVE_MEMBER = script(`
+local sid, caller, uid, block_until, now = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
+local rid = redis.call('HGET', base .. 'seats', sid)
+if not rid then return cjson.encode({ ok = false, code = 'EM001' }) end
+if redis.call('HGET', base .. 'room:' .. rid, 'owner') ~= caller then return cjson.encode({ ok = false, code = 'EO001' }) end
+if uid == caller then return cjson.encode({ ok = false, code = 'EV001' }) end
+local flat = redis.call('HGETALL', base .. 'members:' .. rid)
+local removed, ids = {}, {}
+for i = 1, #flat, 2 do
+  local m = cjson.decode(flat[i + 1])
+  if m.userUID == uid then
+    removed[#removed + 1] = m
+    ids[#ids + 1] = flat[i]
+  end
+end
+if #removed == 0 then return cjson.encode({ ok = false, code = 'EV001' }) end
+for _, id in ipairs(ids) do
+  redis.call('HDEL', base .. 'members:' .. rid, id)
+  redis.call('HDEL', base .. 'seats', id)
+  redis.call('ZREM', base .. 'order:' .. rid, id)
+end
+local rkey = base .. 'removed:' .. uid
+redis.call('ZREMRANGEBYSCORE', rkey, '-inf', string.format('%.0f', now))
+redis.call('ZADD', rkey, string.format('%.0f', block_until), rid)
+redis.call('PEXPIRE', rkey, math.max(redis.call('PTTL', rkey), block_until - now, 1))
+rerank(rid)
+return cjson.encode({ ok = true, removed = removed, count = redis.call('HLEN', base .. 'members:' .. rid) })
+`);
+
+/** The owner of the caller's room changes its title (with its search key) or password; the
+ * lobby hears \`deleteRoom\` then \`addRoom\` where the room's news goes. ARGV: ttl, lobby,
+ * roomPrefix, socketId, callerUID, title ('' to keep), search key, password ('keep', 'clear'
+ * or 'set'), hash. */
+export const UPDATE_ROOM = script(`
+local sid, caller, title, norm, pw_mode, pw = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local rid = redis.call('HGET', base .. 'seats', sid)
+if not rid then return cjson.encode({ ok = false, code = 'EM001' }) end
+local key = base .. 'room:' .. rid
+if redis.call('HGET', key, 'owner') ~= caller then return cjson.encode({ ok = false, code = 'EO001' }) end
+if title ~= '' then redis.call('HSET', key, 'title', title, 'norm', norm) end
+if pw_mode == 'set' then redis.call('HSET', key, 'pw', pw) elseif pw_mode == 'clear' then redis.call('HSET', key, 'pw', '') end
+rerank(rid)
+local r = room_view(rid)
+local in_view = redis.call('SISMEMBER', base .. 'view', rid) == 1
+announce_of(rid, in_view, 'deleteRoom', cjson.encode({ roomId = rid }))
+announce_of(rid, in_view, 'addRoom', summary(r))
+redis.call('HSET', key, 'countSent', r.count)
+return cjson.encode({ ok = true, room = r })
 `);
 
 /** ARGV: ttl, lobby, roomPrefix, socketId, onlyRoomId ('' for any). */
@@ -370,10 +459,10 @@ return 'true'
 
 /** Keep a busy programme's keys from expiring. ARGV: ttl. */
 export const TOUCH_PROGRAM = script(`
-touch('rooms', 'seq', 'seats', 'sessions', 'aggros', 'rank', 'open', 'view', 'viewAt')
+touch('rooms', 'seq', 'seats', 'sessions', 'aggros', 'rank', 'open', 'view', 'viewAt', 'jseq')
 touch('conns', 'holds')
 for _, rid in ipairs(redis.call('ZRANGE', base .. 'rooms', 0, -1)) do
-  touch('room:' .. rid, 'members:' .. rid, 'aggro:' .. rid, 'history:' .. rid)
+  touch('room:' .. rid, 'members:' .. rid, 'aggro:' .. rid, 'history:' .. rid, 'order:' .. rid)
   local id = redis.call('HGET', base .. 'aggro:' .. rid, 'aggroUID')
   if id then touch('voters:' .. id) end
 end

@@ -19,9 +19,14 @@ if prev and prev ~= sid then
   -- The seat passes on in place: same room, same count, nothing announced.
   local rid = redis.call('HGET', base .. 'seats', prev)
   if rid and redis.call('HEXISTS', base .. 'members:' .. rid, prev) == 1 and not redis.call('HGET', base .. 'seats', sid) then
+    local okey = base .. 'order:' .. rid
+    local since = redis.call('ZSCORE', okey, prev)
     redis.call('HDEL', base .. 'members:' .. rid, prev)
     redis.call('HDEL', base .. 'seats', prev)
     seat(rid, sid, mjson)
+    -- The member keeps its place in the arrival order (the owner's heir is the longest present).
+    redis.call('ZREM', okey, prev)
+    if since then redis.call('ZADD', okey, since, sid) end
   end
 end
 local now_in = redis.call('HGET', base .. 'seats', sid)

@@ -11,6 +11,7 @@ export const ErrorCode = {
   EJ002: 'EJ002',
   EJ003: 'EJ003',
   EJ004: 'EJ004',
+  EJ005: 'EJ005',
   EC001: 'EC001',
   EC002: 'EC002',
   EM001: 'EM001',
@@ -19,6 +20,7 @@ export const ErrorCode = {
   EM004: 'EM004',
   EM005: 'EM005',
   EM006: 'EM006',
+  EO001: 'EO001',
   EA001: 'EA001',
   EA002: 'EA002',
   EA003: 'EA003',
@@ -34,6 +36,7 @@ export const errorMessages: Record<ErrorCode, string> = {
   EJ002: 'room is full',
   EJ003: 'wrong password',
   EJ004: 'no room with a free seat',
+  EJ005: "the room's owner removed you from it a short while ago",
   EC001: 'invalid room (title, max or password out of bounds)',
   EC002: 'this programme has too many rooms',
   EM001: 'not in that room',
@@ -42,6 +45,7 @@ export const errorMessages: Record<ErrorCode, string> = {
   EM004: 'you are muted in this programme until `until`',
   EM005: 'slow mode: wait `retryAfterMs` before your next message',
   EM006: 'the same text again within the duplicate window',
+  EO001: "only the room's owner may do that",
   EA001: 'another aggro is live in this room',
   EA002: 'you posted an aggro too recently',
   EA003: 'no such live aggro in your room',
@@ -71,6 +75,8 @@ export const SystemCode = {
   BANNED: 'BANNED',
   MUTED: 'MUTED',
   SLOW_MODE: 'SLOW_MODE',
+  OWNER: 'OWNER',
+  REMOVED_FROM_ROOM: 'REMOVED_FROM_ROOM',
 } as const;
 export type SystemCode = (typeof SystemCode)[keyof typeof SystemCode];
 
@@ -110,4 +116,7 @@ export const systemReconnect: Record<SystemCode, ReconnectAdvice> = {
   // Moderation notices (spec 9) leave the socket connected: there is nothing to reconnect.
   MUTED: 'never',
   SLOW_MODE: 'never',
+  // Room-owner notices (spec 9): the socket stays connected, in the lobby after a removal.
+  OWNER: 'never',
+  REMOVED_FROM_ROOM: 'never',
 };

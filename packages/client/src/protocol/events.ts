@@ -26,6 +26,22 @@ export interface RoomSummary {
   password?: true;
 }
 
+/** new (spec 9): a room as a v4 client asks for it (`listRooms`, acks): the summary and, for a
+ * user-made room, its owner. Broadcasts (`addRoom`, the seed's `loadRooms`) never carry it. */
+export interface RoomDetails extends RoomSummary {
+  ownerUID?: string;
+}
+
+/** new (spec 9): the room's owner takes a member out of the room. */
+export interface RemoveMemberPayload {
+  userUID: string;
+}
+/** new (spec 9): the room's owner changes its title or password (`null` or `''` opens it). */
+export interface UpdateRoomPayload {
+  title?: string;
+  password?: string | null;
+}
+
 export type ChatType = 'N' | 'A' | 'AP';
 
 /** new (spec 3.1): a page of every room of the programme. */
@@ -40,7 +56,7 @@ export interface ListRoomsPayload {
   open?: boolean;
 }
 export interface RoomPage {
-  rooms: RoomSummary[];
+  rooms: RoomDetails[];
   /** Opaque; `null` when there is nothing after this page. */
   next: string | null;
 }
@@ -127,10 +143,13 @@ export type JoinRoomReply = { result: true } | { result: false; err: ErrorCode }
 
 export interface ClientToServerEvents {
   loadRooms: (ack?: Ack<{ rooms: RoomSummary[] }>) => void;
-  loadUsers: (ack?: Ack<{ users: UserInfo[] }>) => void;
-  createRoom: (payload: CreateRoomPayload, ack?: Ack<{ roomId: string; title: string }>) => void;
-  /** new in the ack: `history`, the room's last messages, oldest first (section 4.1). */
-  joinRoom: (payload: JoinRoomPayload, ack?: Ack<{ roomId: string; history: ChatMessage[] }>) => void;
+  /** new in the ack: `ownerUID`, the owner of the caller's room (spec 9). */
+  loadUsers: (ack?: Ack<{ users: UserInfo[]; ownerUID?: string }>) => void;
+  /** new in the ack: `ownerUID` (the creator). */
+  createRoom: (payload: CreateRoomPayload, ack?: Ack<{ roomId: string; title: string; ownerUID?: string }>) => void;
+  /** new in the ack: `history`, the room's last messages, oldest first (section 4.1), and
+   * `ownerUID` (absent for an operator's room, which has no owner). */
+  joinRoom: (payload: JoinRoomPayload, ack?: Ack<{ roomId: string; history: ChatMessage[]; ownerUID?: string }>) => void;
   leaveRoom: (roomId: string | { roomId: string }, ack?: Ack) => void;
   chat: (
     payload: ChatPayload,
@@ -150,7 +169,12 @@ export interface ClientToServerEvents {
    * carries the featured view as it is now. */
   setLobbyMode: (mode: LobbyMode | { mode: LobbyMode }, ack?: Ack<{ mode: LobbyMode; rooms: RoomSummary[] }>) => void;
   /** new: seat me in the fullest open room. `created`: none was free and `create` made one. */
-  quickJoin: (payload: QuickJoinPayload, ack?: Ack<{ roomId: string; title: string; history: ChatMessage[]; created?: true }>) => void;
+  quickJoin: (payload: QuickJoinPayload, ack?: Ack<{ roomId: string; title: string; history: ChatMessage[]; created?: true; ownerUID?: string }>) => void;
+  /** new (spec 9): the owner of the caller's room takes a member out (EO001 for anyone else). */
+  removeMember: (payload: RemoveMemberPayload, ack?: Ack) => void;
+  /** new (spec 9): the owner of the caller's room changes its title or password; the ack
+   * carries the room as it now is. */
+  updateRoom: (payload: UpdateRoomPayload, ack?: Ack<{ room: RoomDetails }>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -173,8 +197,9 @@ export interface ServerToClientEvents {
   roomCounts: (frame: RoomCounts) => void;
   /** `retryAfterMs` comes with `SERVER_SHUTDOWN`: wait that long before reconnecting (section 7.1). */
   /** new with moderation: `until` comes with `MUTED`, `seconds` (0: ended) and `roomId` (absent:
-   * every room of the programme) with `SLOW_MODE`. */
-  system: (notice: { code: SystemCode; message: string; retryAfterMs?: number; until?: number; seconds?: number; roomId?: string }) => void;
+   * every room of the programme) with `SLOW_MODE`; `userUID` (the new owner) with `OWNER`;
+   * `roomId` (the room left) with `REMOVED_FROM_ROOM`. */
+  system: (notice: { code: SystemCode; message: string; retryAfterMs?: number; until?: number; seconds?: number; roomId?: string; userUID?: string }) => void;
   /** new: a message was removed (by a moderator, or hidden by viewers' reports). */
   deleteChat: (removed: { roomId: string; id: string }) => void;
   /** new: sent only to seed-protocol sockets, just before a disconnect they must not undo at
@@ -204,6 +229,8 @@ export const clientEventNames = [
   'watchRooms',
   'setLobbyMode',
   'quickJoin',
+  'removeMember',
+  'updateRoom',
 ] as const satisfies readonly ClientEventName[];
 
 /** Fails to compile when an event of `ClientToServerEvents` is missing from `clientEventNames`:
