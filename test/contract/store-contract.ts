@@ -1594,6 +1594,17 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
           expect((await store.leave(p, a.socketId))?.owner?.userUID).toBe(c.userUID);
         });
 
+        it('a session resumed on a new socket keeps its place in the arrival order (a blip is not a comeback)', async () => {
+          const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+          const r = await ownedBy(a);
+          await seat(r.roomId, b, c);
+          await store.resumeSession(p, b, 'c1');
+          expect(await store.holdSession(p, b.userUID, b.socketId, 'c1', 100, 200)).toBe('held');
+          const b2 = otherSocket(b, 'new');
+          await store.resumeSession(p, b2, 'c2');
+          expect((await store.leave(p, a.socketId))?.owner?.userUID).toBe(b.userUID);
+        });
+
         it('a join or create elsewhere is a leave: it hands over too; the last one out deletes the room, no heir', async () => {
           const [a, b] = [mem('a'), mem('b')];
           const r = await ownedBy(a);
