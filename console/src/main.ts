@@ -198,9 +198,13 @@ function render(state: OnAirState): void {
   const inRoom = state.roomId !== null;
   show(ui.signIn, false);
   show(ui.signOut, true);
-  show(ui.lobby, state.connected && !inRoom);
-  show(ui.room, state.connected && inRoom);
-  ui.status.textContent = state.connected ? `${me?.displayName || me?.userUID || 'Signed in'} · ${c.program}` : 'Reconnecting…';
+  // A lost line keeps the page as it was (the server holds the seat for its reconnect grace,
+  // spec 7.1); what can be sent waits until the line is back.
+  show(ui.lobby, !inRoom);
+  show(ui.room, inRoom);
+  for (const button of document.querySelectorAll<HTMLButtonElement>('[data-needs-line]')) button.disabled = !state.connected;
+  const who = `${me?.displayName || me?.userUID || 'Signed in'} · ${c.program}`;
+  ui.status.textContent = !state.connected ? 'Reconnecting…' : state.recovered || state.resumed ? `${who} · back, caught up` : who;
 
   if (state.lastSystem && state.lastSystem !== shownSystem) {
     shownSystem = state.lastSystem;

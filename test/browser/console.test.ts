@@ -13,6 +13,7 @@ import { build } from 'vite';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, adminCall } from '../helpers/admin.js';
 import { call, join as joinProgram, user } from '../helpers/client.js';
+import { closeRelays, Relay } from '../helpers/relay.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -51,12 +52,13 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  await closeRelays();
   await browser?.close();
 });
 
 /** A viewer's page on the console, signed in to `program` with a dev identity. */
-async function viewer(server: TestServer, program: string, name: string, userUID = user(name).userUID): Promise<Page> {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL: server.url, viewport: { width: 1200, height: 640 } });
+async function viewer(server: TestServer, program: string, name: string, userUID = user(name).userUID, baseURL = server.url): Promise<Page> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, baseURL, viewport: { width: 1200, height: 640 } });
   context.setDefaultTimeout(WAIT_MS);
   // The first load of the console's bundle competes with the other test file for the two cores.
   context.setDefaultNavigationTimeout(20_000);
@@ -175,6 +177,39 @@ describe('the web console', () => {
     await b.getByTestId('leave').click();
     await room(b, 'Election night').waitFor();
     await hasText(room(c, 'Election night').getByTestId('room-count'), '1 / 20');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a blip: the page says reconnecting, keeps the room, and catches up with what was said meanwhile; the room sees nothing', { timeout: 60_000 }, async () => {
+    // The page reaches the server through a relay, which the test cuts as a tunnel would.
+    const server = await startServer({ RECONNECT_GRACE_MS: '20000' });
+    const relay = await Relay.start(server);
+    const program = 'tunnel-2026';
+    const page = await viewer(server, program, 'Mina', user('Mina').userUID, relay.url(server));
+    await createRoom(page, 'On the train', 20);
+    const roomId = await roomIdOf(page);
+    const friend = await joinProgram(server, program, user('Jun'));
+    await call(friend, 'joinRoom', { roomId });
+    await page.getByTestId('member').filter({ hasText: 'Jun' }).waitFor();
+    const mark = friend.events.log.length;
+
+    relay.down = true;
+    relay.cut();
+    await hasText(page.getByTestId('status'), 'Reconnecting…');
+    // The room stays on the page; sending waits for the line.
+    await hasText(page.getByTestId('room-title'), 'On the train');
+    expect(await page.getByTestId('send').isDisabled()).toBe(true);
+    for (const msg of ['터널 들어갔어?', 'still counting']) await call(friend, 'chat', { roomId, msg, type: 'N' });
+
+    relay.down = false;
+    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 15_000 }).toMatch(/back, caught up$/);
+    await expect.poll(() => page.getByTestId('chat-text').allTextContents(), { timeout: WAIT_MS }).toEqual(['터널 들어갔어?', 'still counting']);
+    expect(await page.getByTestId('send').isDisabled()).toBe(false);
+    await page.getByTestId('chat-input').fill('back!');
+    await page.getByTestId('send').click();
+    await friend.events.some('chat', (m: { msg: string }) => m.msg === 'back!');
+    // Nobody in the room saw Mina go or come back.
+    expect(friend.events.log.slice(mark).filter((e) => e.event === 'leaveRoom' || e.event === 'joinRoom')).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 
