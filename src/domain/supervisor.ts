@@ -81,7 +81,7 @@ export class ClusterSupervisor {
             // which took the seat over), and may have missed messages since the server fell silent.
             const held =
               holdsSession('server-died', this.service.graceMs) &&
-              (await this.service.holdSession(s.p, member, null, now - this.options.nodeTimeoutMs));
+              (await this.service.holdSession(s.p, member, `${dead.nodeId}/*`, now - this.options.nodeTimeoutMs));
             if (!held) await this.service.closeSession(s.p, member);
             await this.nodes.settle(dead.nodeId, s);
           } catch (err) {

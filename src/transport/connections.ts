@@ -32,7 +32,7 @@ export interface ConnectionsDeps {
   service: OnAirService;
   /** This process's own state, for programmes it no longer serves (`releaseLeftovers`). */
   store: Pick<StateStore, 'programs' | 'shared'>;
-  nodes: Pick<NodeRegistry, 'addSocket' | 'removeSocket'>;
+  nodes: Pick<NodeRegistry, 'nodeId' | 'addSocket' | 'removeSocket'>;
   runtimes: ProgrammeRuntimes;
   /** Before a programme's first socket here is served (its persistent rooms). */
   activate(program: string): Promise<void>;
@@ -95,7 +95,9 @@ export class Connections {
     const recovered = socket.recovered && (deps.service.graceMs ?? 0) > 0;
     if (recovered) socket.data.lobby = undefined;
     else void socket.join(isSeedProtocol(socket) ? [lobby] : [lobby, AUTH_CLIENTS]);
-    const line: Line = { conn: randomUUID(), lastHeard: this.now(), finalCode: null, refused: false };
+    // Prefixed with the server: a survivor holds a dead server's sessions only while they are
+    // still on one of its connections (the store's holdSession).
+    const line: Line = { conn: `${deps.nodes.nodeId}/${randomUUID()}`, lastHeard: this.now(), finalCode: null, refused: false };
     if ((deps.service.graceMs ?? 0) > 0) this.watchLine(socket, line);
     // With many servers, the socket is listed for clean-up should this server die.
     const entry = { p: program, socketId: socket.id, userUID: member.userUID, displayName: member.displayName };

@@ -1357,6 +1357,16 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await store.heldSessions(p)).toEqual([]);
       });
 
+      it("a dead server's sweep holds a session only while it is on one of that server's connections", async () => {
+        const a = mem('a');
+        await roomBy(a);
+        // socket.io recovered it on server n1 under the same socket id before n0 was found dead.
+        await store.resumeSession(p, a, 'n1/line');
+        expect(await store.holdSession(p, a.userUID, a.socketId, 'n0/*', 10, 20)).toBe('replaced');
+        expect(await store.heldSessions(p)).toEqual([]);
+        expect(await store.holdSession(p, a.userUID, a.socketId, 'n1/*', 10, 20)).toBe('held');
+      });
+
       it('a socket recovered with the same id on a new connection ends the hold, and the old connection can no longer hold it', async () => {
         const a = mem('a');
         await roomBy(a);

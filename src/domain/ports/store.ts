@@ -282,8 +282,10 @@ export interface StateStore {
 
   /**
    * Hold the user's session `socketId` from `since` until `until`: only if it is still the
-   * user's session on connection `conn` (`null`: any connection, for a dead server's sockets).
-   * `held`; `replaced` (another socket or connection is the session now); `none` (no session).
+   * user's session on connection `conn` (`null`: any connection). `conn` ending in `/*` is a
+   * server's prefix (connection tokens are `<nodeId>/<uuid>`): a dead server's socket is held
+   * only while its session is still on a connection of that server, so a client that socket.io
+   * already recovered elsewhere, under the same socket id, is not held again. `held`; `replaced` (another socket or connection is the session now); `none` (no session).
    */
   holdSession(p: string, userUID: string, socketId: string, conn: string | null, since: number, until: number): Promise<'held' | 'replaced' | 'none'>;
 

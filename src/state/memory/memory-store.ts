@@ -93,6 +93,12 @@ function rankable(r: RoomState): Rankable {
 
 const rankOf = (r: RoomState) => rankScore(rankable(r));
 
+/** Whether the session's connection `current` is `conn`, or of server `<nodeId>/*`. */
+function onConnection(current: string | undefined, conn: string): boolean {
+  if (!conn.endsWith('/*')) return current === conn;
+  return current === undefined || current.startsWith(conn.slice(0, -1));
+}
+
 /** After anything that can change whether, or how well, a room is open: its count, its lock. */
 function reindex(s: ProgramState, r: RoomState): void {
   const x = rankable(r);
@@ -552,7 +558,7 @@ export class MemoryStore implements StateStore {
     const s = this.state.get(p);
     const current = s?.sessions.get(userUID);
     if (!s || current === undefined) return 'none';
-    if (current !== socketId || (conn !== null && s.conns.get(userUID) !== conn)) return 'replaced';
+    if (current !== socketId || (conn !== null && !onConnection(s.conns.get(userUID), conn))) return 'replaced';
     s.holds.set(userUID, { socketId, since, until });
     return 'held';
   }

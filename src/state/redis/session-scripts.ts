@@ -35,13 +35,20 @@ if hold then out.heldSince = cjson.decode(hold).since end
 return cjson.encode(out)
 `);
 
-/** ARGV: ttl, lobby, roomPrefix, userUID, socketId, conn ('' for any), holdJson. */
+/** ARGV: ttl, lobby, roomPrefix, userUID, socketId, conn ('' for any, `<nodeId>/*` for a
+ * server's), holdJson. */
 export const HOLD_SESSION = script(`
 local uid, sid, conn = ARGV[4], ARGV[5], ARGV[6]
 local current = redis.call('HGET', base .. 'sessions', uid)
 if not current then return 'none' end
 if current ~= sid then return 'replaced' end
-if conn ~= '' and redis.call('HGET', base .. 'conns', uid) ~= conn then return 'replaced' end
+local cur = redis.call('HGET', base .. 'conns', uid)
+if conn ~= '' then
+  if string.sub(conn, -2) == '/*' then
+    local prefix = string.sub(conn, 1, -2)
+    if cur and string.sub(cur, 1, #prefix) ~= prefix then return 'replaced' end
+  elseif cur ~= conn then return 'replaced' end
+end
 redis.call('HSET', base .. 'holds', uid, ARGV[7])
 touch('holds')
 return 'held'
