@@ -35,6 +35,7 @@ export async function createBenchEnv(quick: boolean, serverExecArgv: string[] = 
     keyPath: join(dataDir, 'tls-key.pem'),
     cert: readFileSync(certPath, 'utf8'),
     serverExecArgv,
-    cleanup: () => rmSync(tmpDir, { recursive: true, force: true }),
+    // BENCH_KEEP_TMP=1 keeps the servers' logs (e.g. of --trace-gc) for a post-mortem.
+    cleanup: () => (process.env.BENCH_KEEP_TMP === '1' ? console.log(`bench temp dir kept: ${tmpDir}`) : rmSync(tmpDir, { recursive: true, force: true })),
   };
 }

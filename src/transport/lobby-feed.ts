@@ -23,13 +23,29 @@ import { LOBBY, LOBBY_BATCHED, watchChannel } from './channels.js';
 import type { ProgrammeRuntimes } from './programme-runtime.js';
 import type { LobbyState, OnAirSocket } from './types.js';
 
+type Namespace = NonNullable<ReturnType<LobbyFeedDeps['runtimes']['find']>>['nsp'];
+
 export interface LobbyFeedDeps {
   service: Pick<OnAirService, 'lobbyTick' | 'roomCounts' | 'lobbyIntervalMs'>;
   runtimes: Pick<ProgrammeRuntimes, 'programs' | 'find'>;
   log: Logger;
+  /** Sockets written to per turn of the event loop (`FANOUT_CHUNK` by default). */
+  fanoutChunk?: number;
 }
 
 const NOT_SENT = -1;
+
+/**
+ * A tick's frames go out this many sockets at a time, with a turn of the event loop between.
+ * One frame to each of 2,000 batched lobby sockets (viewers waiting to `quickJoin` sit there)
+ * was one synchronous block of 100-200 ms on the lobby bench, a write (TLS, syscall) per
+ * socket, and every call on the server waited behind it; 128 writes take a few milliseconds.
+ * Safe because a batched frame is idempotent (see **Consistency** above) and the next tick
+ * waits for this one, so a socket's frames stay in order.
+ */
+export const FANOUT_CHUNK = 128;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function lobbyState(socket: OnAirSocket): LobbyState {
   return (socket.data.lobby ??= { batched: false, watched: new Map() });
@@ -47,8 +63,11 @@ export class LobbyFeed {
   private readonly watchers = new Map<string, Set<OnAirSocket>>();
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
+  private readonly chunk: number;
 
-  constructor(private readonly deps: LobbyFeedDeps) {}
+  constructor(private readonly deps: LobbyFeedDeps) {
+    this.chunk = Math.max(1, deps.fanoutChunk ?? FANOUT_CHUNK);
+  }
 
   /** The channel a socket's lobby is, for its first join (`auth.lobby = 'batched'`). */
   static lobbyChannel(socket: OnAirSocket): string {
@@ -128,7 +147,7 @@ export class LobbyFeed {
     }
   }
 
-  private async tick(p: string, nsp: NonNullable<ReturnType<LobbyFeedDeps['runtimes']['find']>>['nsp']): Promise<void> {
+  private async tick(p: string, nsp: Namespace): Promise<void> {
     const view = await this.deps.service.lobbyTick(p);
     const now = new Map(view.map((r) => [r.roomId, r]));
     // The first tick reports the whole view as added: sockets that listed it meanwhile upsert.
@@ -147,15 +166,16 @@ export class LobbyFeed {
     const watchers = [...(this.watchers.get(p) ?? [])].filter((s) => s.connected && s.data.lobby?.batched && s.data.lobby.watched.size > 0 && inLobby(s));
     this.watchers.set(p, new Set(watchers));
     const sharedFrame = frame.added.length > 0 || frame.deleted.length > 0 || Object.keys(frame.counts).length > 0;
-    if (sharedFrame) {
-      const target = nsp.local.to(LOBBY_BATCHED);
-      (watchers.length > 0 ? target.except(watchers.map((s) => s.id)) : target).emit('roomCounts', frame);
-    }
+    if (sharedFrame) await this.fanOut(nsp, frame, new Set(watchers.map((s) => s.id)));
     if (watchers.length === 0) return;
     const ids = new Set<string>();
     for (const s of watchers) for (const id of s.data.lobby!.watched.keys()) ids.add(id);
     const counts = await this.deps.service.roomCounts(p, [...ids]);
+    let written = 0;
     for (const s of watchers) {
+      if (++written % this.chunk === 0) await nextTurn();
+      // It may have left the lobby, or gone, while earlier sockets were written to.
+      if (!s.connected || !inLobby(s)) continue;
       const own: RoomCounts = { counts: { ...frame.counts }, added: frame.added, deleted: [...frame.deleted] };
       let changed = sharedFrame;
       const watched = s.data.lobby!.watched;
@@ -172,6 +192,21 @@ export class LobbyFeed {
         }
       }
       if (changed) s.emit('roomCounts', own);
+    }
+  }
+
+  /** `frame` to the batched lobby on this server except `skip`, a chunk of sockets per turn.
+   * A socket is taken if it was in the lobby when the tick began and still is at its chunk. */
+  private async fanOut(nsp: Namespace, frame: RoomCounts, skip: ReadonlySet<string>): Promise<void> {
+    const members = nsp.adapter.rooms.get(LOBBY_BATCHED);
+    if (!members) return;
+    const ids = skip.size > 0 ? [...members].filter((id) => !skip.has(id)) : [...members];
+    for (let i = 0; i < ids.length; i += this.chunk) {
+      if (i > 0) await nextTurn();
+      const now = nsp.adapter.rooms.get(LOBBY_BATCHED);
+      const chunk = ids.slice(i, i + this.chunk).filter((id) => now?.has(id));
+      // Each socket id is that socket's own channel: `to(chunk)` is these sockets and no other.
+      if (chunk.length > 0) nsp.local.to(chunk).emit('roomCounts', frame);
     }
   }
 }
