@@ -124,6 +124,9 @@ describe('many servers', () => {
       }),
     );
     for (const w of watchers) {
+      // A room made on another server reaches this watcher through the stream, which may still
+      // be on its way when the last leave is answered: wait for it, then count exactly.
+      await expect.poll(() => w.events.all('addRoom').length, { timeout: 5000 }).toBeGreaterThanOrEqual(rooms);
       const added = w.events.all('addRoom').map((e) => (e.args[0] as RoomSummary).roomId);
       expect(added).toHaveLength(rooms);
       for (const roomId of added) {
