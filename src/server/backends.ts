@@ -3,7 +3,6 @@
  * delivery, node liveness, deadlines) when `REDIS_URL` is set.
  */
 import { randomBytes } from 'node:crypto';
-import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
 import { createClient } from 'redis';
 import type { Config } from '../config/config.js';
@@ -16,6 +15,8 @@ import { MemoryDeadlineIndex, MemoryNodeRegistry } from '../state/memory/memory-
 import { MemoryStore } from '../state/memory/memory-store.js';
 import { RedisDeadlineIndex, RedisNodeRegistry, type RedisClusterCommands } from '../state/redis/redis-cluster.js';
 import { RedisStore, type RedisCommands } from '../state/redis/redis-store.js';
+import { STREAM_MAX_LEN } from '../state/redis/scripts.js';
+import { createStreamsAdapter, type StreamCommands, type StreamReader, type Subscriber } from '../state/redis/streams-adapter.js';
 import { MemoryModeration } from '../state/memory/memory-moderation.js';
 import { RedisModeration } from '../state/redis/redis-moderation.js';
 import type { ModerationStore } from '../domain/ports/moderation-store.js';
@@ -29,7 +30,7 @@ export interface Backends {
   /** Shared backends only: true when state outlives this process. */
   shared: boolean;
   /** socket.io adapter factory for cross-server delivery. */
-  adapter?: ReturnType<typeof createAdapter>;
+  adapter?: ReturnType<typeof createStreamsAdapter>;
   /** This server's handle on the registry of live servers (in memory: a cluster of one). */
   nodes: NodeRegistry;
   deadlines: DeadlineIndex;
@@ -86,7 +87,8 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
   const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1000);
   // State calls fail at once while Redis is away (ES001 to the caller) instead of queueing.
   const state = createClient({ url: config.redisUrl, disableOfflineQueue: true, socket: { reconnectStrategy, connectTimeout: 2000 } });
-  // The adapter's client keeps its queue: its stream reader must wait for Redis, not spin.
+  // The adapter's clients keep their queue: a broadcast made while Redis is briefly away is sent
+  // when it is back rather than lost, and a stream reader waits for it instead of spinning.
   const pub = createClient({ url: config.redisUrl, socket: { reconnectStrategy, connectTimeout: 2000 } });
   let down = false;
   for (const [name, client] of [['state', state], ['adapter', pub]] as const) {
@@ -100,14 +102,15 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
       down = false;
     });
   }
-  await Promise.all([state.connect(), pub.connect()]);
+  const sub = pub.duplicate();
+  sub.on('error', () => {});
+  await Promise.all([state.connect(), pub.connect(), sub.connect()]);
 
   const nodeId = newNodeId();
-  const stream = `${config.redisPrefix}socket.io`;
   const store = new RedisStore(state as unknown as RedisCommands, {
     prefix: config.redisPrefix,
     idleTtlMs: config.stateIdleTtlMs,
-    announce: { stream, lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') },
+    announce: { lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') },
     viewSize: config.lobbyViewSize,
   });
   const commands = state as unknown as RedisClusterCommands;
@@ -116,7 +119,24 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     store,
     moderation: new RedisModeration(state as never, { prefix: config.redisPrefix, ttlMs: config.stateIdleTtlMs }),
     shared: true,
-    adapter: createAdapter(pub, { streamName: stream, channelPrefix: stream }),
+    adapter: createStreamsAdapter({
+      commands: pub as unknown as StreamCommands,
+      subscriber: Promise.resolve(sub as unknown as Subscriber),
+      // A blocking read holds its connection: one per programme this server serves.
+      async openReader() {
+        const reader = pub.duplicate();
+        reader.on('error', () => {});
+        await reader.connect();
+        return reader as unknown as StreamReader;
+      },
+      keysOf: (nsp) => {
+        const p = nsp.slice(1);
+        return p ? { stream: store.streamKey(p), sessionPrefix: store.sessionKeyPrefix(p) } : null;
+      },
+      channelPrefix: `${config.redisPrefix}socket.io`,
+      maxLen: STREAM_MAX_LEN,
+      onError: (what, err) => redisLog.debug({ err: err instanceof Error ? err.message : String(err), what }, 'adapter'),
+    }),
     nodes: new RedisNodeRegistry(commands, config.redisPrefix, nodeId),
     deadlines: new RedisDeadlineIndex(commands, config.redisPrefix),
     supervise: true,
@@ -126,7 +146,7 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     recordOutbox: state as unknown as RedisOutboxCommands,
     async close() {
       await store.close();
-      await Promise.allSettled([state.close(), pub.close()]);
+      await Promise.allSettled([state.close(), pub.close(), sub.close()]);
     },
   };
 }
