@@ -42,7 +42,7 @@ export interface BlipResult {
   resumedBySession: number;
   /** From the relays opening again to the member's `connect`. */
   resumeMs: { p50: number; p99: number; max: number };
-  /** Redis bytes per held session: `{p}:holds` field, `sio:session:<pid>`, its deadline. */
+  /** Redis bytes per held session: `{p}:holds` field, `{p}:sio:<pid>`, its deadline. */
   redisBytesPerHeldSession: number;
   heldSessions: number;
 }
@@ -161,7 +161,7 @@ export async function blip(bench: BenchEnv, log: (s: string) => void): Promise<B
     await sleep(1500);
     const heldSessions = await r.hLen(`${prefix}{${P}}:holds`);
     let bytes = (await r.memoryUsage(`${prefix}{${P}}:holds`)) ?? 0;
-    for await (const keys of r.scanIterator({ MATCH: 'sio:session:*', COUNT: 1000 })) {
+    for await (const keys of r.scanIterator({ MATCH: `${prefix}{${P}}:sio:*`, COUNT: 1000 })) {
       for (const k of Array.isArray(keys) ? keys : [keys]) bytes += (await r.memoryUsage(k)) ?? 0;
     }
     const deadlines = await r.zRangeByScore(`${prefix}deadlines`, '-inf', '+inf');
