@@ -217,6 +217,9 @@ describe('a session survives a blip', () => {
     await log.some('disconnect');
     for (const m of ['s1', 's2']) await say(a, roomId, m);
     expect(await call(c, 'aggroUp', aggro.aggroUID)).toMatchObject({ ok: true, point: 1 });
+    // The vote's batch goes out before the return: the catch-up's aggro carries it, and no live
+    // aggroPoint can fall among the catch-up (every server delivers in the stream's order).
+    await a.events.some('aggroPoint', (u: { point: number }) => u.point === 1);
     const mark = log.log.length;
     relay.down = false;
     await log.next('aggro', () => true, 5000);
