@@ -1,11 +1,13 @@
 /**
  * The composition root of state: in memory for one process, or Redis (state, cross-server
- * delivery, node liveness, deadlines) when `REDIS_URL` is set.
+ * delivery, node liveness, deadlines) when `REDIS_URL` is set, or a Redis Cluster when
+ * `REDIS_CLUSTER_NODES` is (the same stores: every script touches one hash slot, see
+ * `state/redis/keys.ts` and docs/scaling.md).
  */
 import { randomBytes } from 'node:crypto';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
-import { createClient } from 'redis';
+import { createClient, createCluster } from 'redis';
 import type { Config } from '../config/config.js';
 import type { Announcer } from '../domain/ports/announcer.js';
 import type { Clock } from '../domain/clock.js';
@@ -16,6 +18,7 @@ import { MemoryDeadlineIndex, MemoryNodeRegistry } from '../state/memory/memory-
 import { MemoryStore } from '../state/memory/memory-store.js';
 import { RedisDeadlineIndex, RedisNodeRegistry, type RedisClusterCommands } from '../state/redis/redis-cluster.js';
 import { RedisStore, type RedisCommands } from '../state/redis/redis-store.js';
+import { serviceKey } from '../state/redis/keys.js';
 import { MemoryModeration } from '../state/memory/memory-moderation.js';
 import { RedisModeration } from '../state/redis/redis-moderation.js';
 import type { ModerationStore } from '../domain/ports/moderation-store.js';
@@ -40,6 +43,8 @@ export interface Backends {
   touch: (p: string) => Promise<void>;
   /** Where records wait when the database cannot take them (the state connection). */
   recordOutbox?: RedisOutboxCommands;
+  /** The state is on a Redis Cluster (`REDIS_CLUSTER_NODES`). */
+  redisCluster?: boolean;
   /**
    * Deliver the store's announcements (the events it delivers inside its decisions) through
    * `announcer`, the transport's delivery, once that exists: in memory the store's broker hands
@@ -79,26 +84,87 @@ export function ownBackends(store: StateStore): Backends {
   };
 }
 
-/** `onError` hears every failure of a Redis connection (for the metrics). */
-export async function createBackends(config: Config, clock: Clock, log: Logger, onError: () => void = () => {}): Promise<Backends> {
-  if (!config.redisUrl) return ownBackends(new MemoryStore(clock, undefined, config.lobbyViewSize));
-  const redisLog = log.child({ module: 'redis' });
-  const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1000);
+const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1000);
+
+/** Node-redis' client or cluster client, as this file handles it (each store types the slice
+ * of commands it uses). */
+interface Connection {
+  on(event: string, listener: (err: Error) => void): unknown;
+  connect(): Promise<unknown>;
+  close(): Promise<unknown>;
+}
+
+interface Connections {
+  /** Fails fast while its Redis (or the shard a call needs) is away: ES001, nothing queued. */
+  state: Connection;
+  /** The adapter's: keeps its queue, so its stream reader waits for Redis instead of spinning. */
+  pub: Connection;
+  /** Readiness: PONG when the Redis every call needs answers. */
+  ping: () => Promise<unknown>;
+  cluster: boolean;
+}
+
+/**
+ * A Redis Cluster from some of its nodes. The URLs only find the cluster; every connection to a
+ * node it discovers takes `defaults`, so credentials and TLS come from the first URL. A node that
+ * stops answering makes the client refresh the topology a second after its first reconnection
+ * attempt (node-redis' default is 5 s), so the calls of a failed-over shard reach its promoted
+ * replica about when the cluster has promoted it.
+ */
+function clusterOf(urls: string[], disableOfflineQueue: boolean) {
+  const first = new URL(urls[0]!);
+  const credentials = {
+    ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+    ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+  };
+  const tls = first.protocol === 'rediss:';
+  return createCluster({
+    rootNodes: urls.map((url) => ({ url })),
+    defaults: {
+      ...credentials,
+      disableOfflineQueue,
+      socket: tls ? { tls: true, reconnectStrategy, connectTimeout: 2000 } : { reconnectStrategy, connectTimeout: 2000 },
+    },
+    topologyRefreshOnReconnectionAttemptStrategy: 1000,
+  });
+}
+
+function connections(config: Config): Connections {
+  if (config.redisClusterNodes) {
+    const state = clusterOf(config.redisClusterNodes, true);
+    // The service slot's shard: the registry, the deadlines and the programme list every server
+    // needs (`keys.ts`). A programme's shard being away costs that programme's calls (ES001)
+    // until its replica takes over, and no more: the other programmes stay served, so readiness
+    // does not follow it (a load balancer would otherwise take every server out at once).
+    const ping = () => state.sendCommand(serviceKey(config.redisPrefix, 'nodes'), true, ['PING']);
+    return { state, pub: clusterOf(config.redisClusterNodes, false), ping, cluster: true };
+  }
   // State calls fail at once while Redis is away (ES001 to the caller) instead of queueing.
   const state = createClient({ url: config.redisUrl, disableOfflineQueue: true, socket: { reconnectStrategy, connectTimeout: 2000 } });
-  // The adapter's client keeps its queue: its stream reader must wait for Redis, not spin.
   const pub = createClient({ url: config.redisUrl, socket: { reconnectStrategy, connectTimeout: 2000 } });
+  return { state, pub, ping: () => state.ping(), cluster: false };
+}
+
+/** `onError` hears every failure of a Redis connection (for the metrics). */
+export async function createBackends(config: Config, clock: Clock, log: Logger, onError: () => void = () => {}): Promise<Backends> {
+  if (!config.redisUrl && !config.redisClusterNodes) return ownBackends(new MemoryStore(clock, undefined, config.lobbyViewSize));
+  const redisLog = log.child({ module: 'redis' });
+  const { state, pub, ping, cluster } = connections(config);
   let down = false;
   for (const [name, client] of [['state', state], ['adapter', pub]] as const) {
-    client.on('error', (err: Error) => {
+    const failed = (err: Error) => {
       onError();
       if (!down) redisLog.error({ err: err.message, client: name }, 'redis unavailable');
       down = true;
-    });
-    client.on('ready', () => {
+    };
+    const back = () => {
       if (down) redisLog.info({ client: name }, 'redis available again');
       down = false;
-    });
+    };
+    // A cluster client reports each node's connection as `node-error`/`node-ready`.
+    client.on('error', failed);
+    client.on(cluster ? 'node-error' : 'error', failed);
+    client.on(cluster ? 'node-ready' : 'ready', back);
   }
   await Promise.all([state.connect(), pub.connect()]);
 
@@ -109,14 +175,15 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     idleTtlMs: config.stateIdleTtlMs,
     announce: { stream, lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') },
     viewSize: config.lobbyViewSize,
+    ping,
   });
   const commands = state as unknown as RedisClusterCommands;
-  redisLog.info({ nodeId, prefix: config.redisPrefix }, 'shared state in redis');
+  redisLog.info({ nodeId, prefix: config.redisPrefix, cluster }, cluster ? 'shared state in a redis cluster' : 'shared state in redis');
   return {
     store,
     moderation: new RedisModeration(state as never, { prefix: config.redisPrefix, ttlMs: config.stateIdleTtlMs }),
     shared: true,
-    adapter: createAdapter(pub, { streamName: stream, channelPrefix: stream }),
+    adapter: createAdapter(pub as never, { streamName: stream, channelPrefix: stream }),
     nodes: new RedisNodeRegistry(commands, config.redisPrefix, nodeId),
     deadlines: new RedisDeadlineIndex(commands, config.redisPrefix),
     supervise: true,
@@ -124,6 +191,7 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     // The stream is the path: the adapter (above) delivers what the scripts append to it.
     announceThrough: () => {},
     recordOutbox: state as unknown as RedisOutboxCommands,
+    redisCluster: cluster,
     async close() {
       await store.close();
       await Promise.allSettled([state.close(), pub.close()]);
