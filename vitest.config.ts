@@ -36,7 +36,13 @@ export default defineConfig({
           // with two test files sharing two cores that alone took up to 18 s.
           testTimeout: 60_000,
           include: ['test/protocol/**/*.test.ts', 'test/cluster/**/*.test.ts'],
-          exclude: ['test/protocol/shutdown.test.ts', 'test/protocol/shutdown-spread.test.ts', 'test/protocol/smoke.test.ts'],
+          exclude: [
+            'test/protocol/shutdown.test.ts',
+            'test/protocol/shutdown-spread.test.ts',
+            'test/protocol/smoke.test.ts',
+            // A Redis Cluster's own: the rediscluster project runs it.
+            'test/cluster/redis-cluster-*.test.ts',
+          ],
           env: { ONAIR_TOPOLOGY: 'cluster' },
         },
       },
@@ -45,7 +51,7 @@ export default defineConfig({
         test: {
           name: 'rediscluster',
           testTimeout: 60_000,
-          include: ['test/protocol/**/*.test.ts', 'test/rediscluster/**/*.test.ts'],
+          include: ['test/protocol/**/*.test.ts', 'test/cluster/redis-cluster-*.test.ts'],
           // As `cluster`: the shutdown suites are about one process's own shutdown, the smoke
           // test about one server's start.
           exclude: ['test/protocol/shutdown.test.ts', 'test/protocol/shutdown-spread.test.ts', 'test/protocol/smoke.test.ts'],
