@@ -55,10 +55,10 @@ async function main(): Promise<void> {
     const store = new RedisStore(client as unknown as RedisCommands, {
       prefix: 'mem:',
       idleTtlMs: 3_600_000,
-      announce: { stream: 'mem:stream', lobbyChannel: 'lobby', roomChannelPrefix: 'room:' },
+      announce: { lobbyChannel: 'lobby', roomChannelPrefix: 'room:' },
     });
     await fill(store, 'bench');
-    await client.del('mem:stream');
+    await client.del(store.streamKey('bench'));
     const redisBytes = ((await info()) - start) / ROOMS;
     const t0 = performance.now();
     for (let i = 0; i < 200; i++) await store.pageRooms('bench', { after: null, limit: 20, q: null, open: false });

@@ -5,7 +5,6 @@
  * `state/redis/keys.ts` and docs/scaling.md).
  */
 import { randomBytes } from 'node:crypto';
-import { createAdapter } from '@socket.io/redis-streams-adapter';
 import type { Logger } from 'pino';
 import { createClient, createCluster } from 'redis';
 import type { Config } from '../config/config.js';
@@ -19,6 +18,8 @@ import { MemoryStore } from '../state/memory/memory-store.js';
 import { RedisDeadlineIndex, RedisNodeRegistry, type RedisClusterCommands } from '../state/redis/redis-cluster.js';
 import { RedisStore, type RedisCommands } from '../state/redis/redis-store.js';
 import { serviceKey } from '../state/redis/keys.js';
+import { STREAM_MAX_LEN } from '../state/redis/scripts.js';
+import { createStreamsAdapter, type StreamCommands, type StreamReader, type Subscriber } from '../state/redis/streams-adapter.js';
 import { MemoryModeration } from '../state/memory/memory-moderation.js';
 import { RedisModeration } from '../state/redis/redis-moderation.js';
 import type { ModerationStore } from '../domain/ports/moderation-store.js';
@@ -32,7 +33,7 @@ export interface Backends {
   /** Shared backends only: true when state outlives this process. */
   shared: boolean;
   /** socket.io adapter factory for cross-server delivery. */
-  adapter?: ReturnType<typeof createAdapter>;
+  adapter?: ReturnType<typeof createStreamsAdapter>;
   /** This server's handle on the registry of live servers (in memory: a cluster of one). */
   nodes: NodeRegistry;
   deadlines: DeadlineIndex;
@@ -102,6 +103,38 @@ interface Connections {
   /** Readiness: PONG when the Redis every call needs answers. */
   ping: () => Promise<unknown>;
   cluster: boolean;
+  /** Another connection like `pub` (queueing): the adapter's subscriber, and a stream reader per
+   * programme (`reader`: on a cluster it connects only to the shard it reads from). */
+  duplicate(reader: boolean): Connection;
+  /** The adapter's commands, on `pub`. */
+  streamCommands: StreamCommands;
+}
+
+/**
+ * The adapter's commands on a cluster client. All but one route by their key, or need none
+ * (`PUBLISH` reaches every node's subscribers over the cluster bus). `PUBSUB NUMSUB` counts only
+ * the subscribers of the node it is sent to, and each server's subscriber sits on one node of
+ * its choosing, so the count of servers is the sum over every node; a node that does not answer
+ * at once (the state client does not queue) has lost its subscribers, which resubscribe elsewhere.
+ */
+function clusterStreamCommands(pub: ReturnType<typeof clusterOf>, state: ReturnType<typeof clusterOf>): StreamCommands {
+  const commands = pub as unknown as StreamCommands;
+  return {
+    xAdd: (...a) => commands.xAdd(...a),
+    xRange: (...a) => commands.xRange(...a),
+    xRevRange: (...a) => commands.xRevRange(...a),
+    set: (...a) => commands.set(...a),
+    getDel: (key) => commands.getDel(key),
+    publish: (channel, message) => commands.publish(channel, message),
+    async pubSubNumSub(channel) {
+      const counts = await Promise.allSettled(
+        [...state.masters, ...state.replicas].map(async (node) => ((await state.nodeClient(node)).pubSubNumSub(channel) as Promise<Record<string, number>>)),
+      );
+      let sum = 0;
+      for (const c of counts) if (c.status === 'fulfilled') sum += Number(c.value[channel] ?? 0);
+      return { [channel]: sum };
+    },
+  };
 }
 
 /**
@@ -137,19 +170,29 @@ function connections(config: Config): Connections {
     // until its replica takes over, and no more: the other programmes stay served, so readiness
     // does not follow it (a load balancer would otherwise take every server out at once).
     const ping = () => state.sendCommand(serviceKey(config.redisPrefix, 'nodes'), true, ['PING']);
-    return { state, pub: clusterOf(config.redisClusterNodes, false), ping, cluster: true };
+    const pub = clusterOf(config.redisClusterNodes, false);
+    return {
+      state,
+      pub,
+      ping,
+      cluster: true,
+      duplicate: (reader) => (reader ? pub.duplicate({ minimizeConnections: true }) : pub.duplicate()),
+      streamCommands: clusterStreamCommands(pub, state),
+    };
   }
   // State calls fail at once while Redis is away (ES001 to the caller) instead of queueing.
   const state = createClient({ url: config.redisUrl, disableOfflineQueue: true, socket: { reconnectStrategy, connectTimeout: 2000 } });
+  // The adapter's clients keep their queue: a broadcast made while Redis is briefly away is sent
+  // when it is back rather than lost, and a stream reader waits for it instead of spinning.
   const pub = createClient({ url: config.redisUrl, socket: { reconnectStrategy, connectTimeout: 2000 } });
-  return { state, pub, ping: () => state.ping(), cluster: false };
+  return { state, pub, ping: () => state.ping(), cluster: false, duplicate: () => pub.duplicate(), streamCommands: pub as unknown as StreamCommands };
 }
 
 /** `onError` hears every failure of a Redis connection (for the metrics). */
 export async function createBackends(config: Config, clock: Clock, log: Logger, onError: () => void = () => {}): Promise<Backends> {
   if (!config.redisUrl && !config.redisClusterNodes) return ownBackends(new MemoryStore(clock, undefined, config.lobbyViewSize));
   const redisLog = log.child({ module: 'redis' });
-  const { state, pub, ping, cluster } = connections(config);
+  const { state, pub, ping, cluster, duplicate, streamCommands } = connections(config);
   let down = false;
   for (const [name, client] of [['state', state], ['adapter', pub]] as const) {
     const failed = (err: Error) => {
@@ -166,14 +209,15 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     client.on(cluster ? 'node-error' : 'error', failed);
     client.on(cluster ? 'node-ready' : 'ready', back);
   }
-  await Promise.all([state.connect(), pub.connect()]);
+  const sub = duplicate(false);
+  sub.on('error', () => {});
+  await Promise.all([state.connect(), pub.connect(), sub.connect()]);
 
   const nodeId = newNodeId();
-  const stream = `${config.redisPrefix}socket.io`;
   const store = new RedisStore(state as unknown as RedisCommands, {
     prefix: config.redisPrefix,
     idleTtlMs: config.stateIdleTtlMs,
-    announce: { stream, lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') },
+    announce: { lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') },
     viewSize: config.lobbyViewSize,
     ping,
   });
@@ -183,7 +227,24 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     store,
     moderation: new RedisModeration(state as never, { prefix: config.redisPrefix, ttlMs: config.stateIdleTtlMs }),
     shared: true,
-    adapter: createAdapter(pub as never, { streamName: stream, channelPrefix: stream }),
+    adapter: createStreamsAdapter({
+      commands: streamCommands,
+      subscriber: Promise.resolve(sub as unknown as Subscriber),
+      // A blocking read holds its connection: one per programme this server serves.
+      async openReader() {
+        const reader = duplicate(true);
+        reader.on('error', () => {});
+        await reader.connect();
+        return reader as unknown as StreamReader;
+      },
+      keysOf: (nsp) => {
+        const p = nsp.slice(1);
+        return p ? { stream: store.streamKey(p), sessionPrefix: store.sessionKeyPrefix(p) } : null;
+      },
+      channelPrefix: `${config.redisPrefix}socket.io`,
+      maxLen: STREAM_MAX_LEN,
+      onError: (what, err) => redisLog.debug({ err: err instanceof Error ? err.message : String(err), what }, 'adapter'),
+    }),
     nodes: new RedisNodeRegistry(commands, config.redisPrefix, nodeId),
     deadlines: new RedisDeadlineIndex(commands, config.redisPrefix),
     supervise: true,
@@ -194,7 +255,7 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     redisCluster: cluster,
     async close() {
       await store.close();
-      await Promise.allSettled([state.close(), pub.close()]);
+      await Promise.allSettled([state.close(), pub.close(), sub.close()]);
     },
   };
 }

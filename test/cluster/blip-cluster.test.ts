@@ -127,6 +127,72 @@ describe('blips across servers', () => {
     await heard;
   });
 
+  it('cut while two servers chat steadily: every member back through another server gets each message exactly once, in the order the others saw', async () => {
+    const c = await cluster({ EVENT_RATE: '1000' });
+    const [n0, n1, n2] = c.nodes as unknown as [TestServer, TestServer, TestServer];
+    const P = 'steadyShow';
+    // One writer shares the cut members' server: its broadcasts are the ones a server used to
+    // hand its own sockets ahead of the stream's order.
+    const near = await join(n0, P, user('near'));
+    const far = await join(n1, P, user('far'));
+    const watcher = await join(n2, P, user('watcher'));
+    const roomId = await createOk(near, { title: 'steady', max: 20 });
+    await joinOk(far, { roomId });
+    await joinOk(watcher, { roomId });
+    const relays: Relay[] = [];
+    const members: Blipper[] = [];
+    for (const [i, home] of [n0, n0, n1, n1].entries()) {
+      const relay = await Relay.start(home);
+      const m = await viaRelay(relay, home, P, user(`m${i}`));
+      await joinOk(m, { roomId });
+      relays.push(relay);
+      members.push(m);
+    }
+    const marks = members.map((m) => m.events.log.length);
+    const markW = watcher.events.log.length;
+    const N = 60;
+    // 120 chats and four recoveries on two shared cores: waits get room for a loaded machine.
+    const LONG = 15_000;
+    const writing = Promise.all(
+      [near, far].map(async (w, k) => {
+        for (let i = 0; i < N; i++) {
+          const msg = `${k === 0 ? 'near' : 'far'}-${i}`;
+          expect(await w.timeout(LONG).emitWithAck('chat', { roomId, type: 'N', msg })).toMatchObject({ ok: true });
+        }
+      }),
+    );
+    writing.catch(() => {}); // awaited below; a failure before that must not go unhandled
+    // Cut every member at once while both keep writing, then send each back to the other server.
+    await watcher.events.some('chat', (m: { msg: string }) => m.msg === 'near-15', LONG);
+    for (const r of relays) {
+      r.down = true;
+      r.cut();
+    }
+    await Promise.all(members.map((m) => m.events.some('disconnect', () => true, LONG)));
+    await watcher.events.some('chat', (m: { msg: string }) => m.msg === 'near-35', LONG);
+    const back = members.map((m) => reconnected(m, LONG));
+    for (const [i, r] of relays.entries()) {
+      r.retarget(i < 2 ? n1 : n0);
+      r.down = false;
+    }
+    await Promise.all(back);
+    await writing;
+    const last = (c: { events: Recorder }) =>
+      Promise.all(['near', 'far'].map((w) => c.events.some('chat', (m: { msg: string }) => m.msg === `${w}-${N - 1}`, LONG)));
+    await last(watcher);
+    const msgs = (c: { events: Recorder }, mark: number) =>
+      c.events.log.slice(mark).filter((s) => s.event === 'chat').map((s) => (s.args[0] as { msg: string }).msg);
+    const seen = msgs(watcher, markW);
+    expect(seen).toHaveLength(2 * N);
+    for (const [i, m] of members.entries()) {
+      await last(m);
+      expect(m.recovered, `member ${i} recovered`).toBe(true);
+      expect(msgs(m, marks[i]!), `member ${i}`).toEqual(seen);
+    }
+    expect(since(watcher, markW, 'leaveRoom')).toEqual([]);
+    expect(since(watcher, markW, 'joinRoom')).toEqual([]);
+  });
+
   it('a rolling restart (SIGTERM): the SDK waits its retryAfterMs, resumes on another server, and the room hears nothing', async () => {
     const c = await cluster({ SHUTDOWN_SPREAD_MS: '800' });
     const [n0, n1, n2] = c.nodes as unknown as [TestServer, TestServer, TestServer];

@@ -176,14 +176,19 @@ describe('many servers', () => {
         expect(ttl, k).toBeLessThanOrEqual(60_000);
       }
       // Every key in this Redis (shared by this file's clusters, each with its own
-      // `t<hex>:` prefix) lives under a prefix: the adapter's stream and channels included.
+      // `t<hex>:` prefix) lives under a prefix.
       const all = await redis.keys('*');
       expect(all.filter((k) => !/^t[0-9a-f]{8}:/.test(k))).toEqual([]);
-      expect(all.some((k) => k === `${c.prefix}socket.io`)).toBe(true);
-      // Ordered events are appended by the decisions themselves, as socket.io's emitter does.
-      const entries = await redis.xRange(`${c.prefix}socket.io`, '-', '+');
+      // The programme's broadcasts are a stream of its own, in its hash tag (and so expiring with
+      // it, above); ordered events are appended by the decisions themselves, as socket.io's
+      // emitter does.
+      const stream = `${c.prefix}{${p}}:stream`;
+      expect(keys).toContain(stream);
+      const entries = await redis.xRange(stream, '-', '+');
       const fromState = (entries ?? []).filter((e) => e.message.uid === 'emitter' && e.message.nsp === `/${p}`);
       expect(fromState.some((e) => (e.message.data ?? '').includes('"addRoom"'))).toBe(true);
+      // The servers' own broadcasts (the chat) are in it too, in the same format.
+      expect((entries ?? []).some((e) => e.message.uid !== 'emitter' && (e.message.data ?? '').includes('"keys"'))).toBe(true);
     } finally {
       await redis.close();
     }

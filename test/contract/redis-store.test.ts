@@ -23,13 +23,13 @@ storeContract('redis', async () => {
   const client = createClient({ url: redis.url });
   await client.connect();
   const prefix = `contract-${randomBytes(3).toString('hex')}:`;
-  // Announcing as production does (`createBackends`): into a stream of the test's own.
-  const announce = { stream: `${prefix}socket.io`, lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') };
+  // Announcing as production does (`createBackends`): into each programme's stream.
+  const announce = { lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') };
   const store = new RedisStore(client as unknown as RedisCommands, { prefix, idleTtlMs: 60_000, announce });
   return {
     store,
     clock: systemClock,
-    announced: (p) => streamAnnouncements(client, announce.stream, announce, p),
+    announced: (p) => streamAnnouncements(client, store.streamKey(p), announce, p),
     close: async () => {
       if (client.isOpen) await client.close();
     },
@@ -40,12 +40,12 @@ lobbyContract('redis', async (viewSize) => {
   const client = createClient({ url: redis.url });
   await client.connect();
   const prefix = `lobby-${randomBytes(3).toString('hex')}:`;
-  const announce = { stream: `${prefix}socket.io`, lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') };
+  const announce = { lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') };
   const store = new RedisStore(client as unknown as RedisCommands, { prefix, idleTtlMs: 60_000, announce, viewSize });
   return {
     store,
     clock: systemClock,
-    announced: (p) => streamAnnouncements(client, announce.stream, announce, p),
+    announced: (p) => streamAnnouncements(client, store.streamKey(p), announce, p),
     close: async () => {
       if (client.isOpen) await client.close();
     },
@@ -60,13 +60,14 @@ describe('RedisStore with announcements: deleteRoom', () => {
     await client.connect();
     try {
       const tag = randomBytes(3).toString('hex');
-      const stream = `announce-${tag}:stream`;
       const store = new RedisStore(client as unknown as RedisCommands, {
         prefix: `announce-${tag}:`,
         idleTtlMs: 60_000,
-        announce: { stream, lobbyChannel: 'lobby', roomChannelPrefix: 'room:' },
+        announce: { lobbyChannel: 'lobby', roomChannelPrefix: 'room:' },
       });
       const p = `p${tag}`;
+      const stream = store.streamKey(p);
+      expect(stream).toBe(`announce-${tag}:{${p}}:stream`);
       const room = { roomId: `r${tag}`, title: 'Studio', max: 5, persistent: true, createdAt: Date.now() };
       expect((await store.createRoom(p, room, null, 10)).ok).toBe(true);
       const before = await client.xLen(stream);

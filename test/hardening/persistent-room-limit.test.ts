@@ -90,7 +90,7 @@ describe('createPersistentRoom at one below ROOMS_PER_PROGRAM_MAX', () => {
         new RedisStore(client as unknown as RedisCommands, {
           prefix,
           idleTtlMs: 60_000,
-          announce: { stream: `${prefix}socket.io`, lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') },
+          announce: { lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') },
         }),
       );
     } finally {

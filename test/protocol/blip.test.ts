@@ -330,7 +330,7 @@ describe('a session survives a blip', () => {
     // Refused at its handshake, or (recovered by socket.io, whose middleware it skips) told
     // `KICKED` at once and disconnected; either way it is not back in the room.
     const refused = new Promise<string | undefined>((resolve) => {
-      b.once('connect_error', (err: Error & { data?: { code: string } }) => resolve(err.data?.code));
+      b.once('connect_error', (err: Error & { data?: { code: string } }) => resolve(err.data?.code ?? `connect_error: ${err.message}`));
       b.on('system', (n: { code: string }) => resolve(n.code));
     });
     const markA = a.events.log.length;
@@ -371,10 +371,10 @@ describe('a session survives a blip', () => {
     );
     expect(performance.now() - cutAt).toBeLessThan(GRACE_MS);
     const refused = new Promise<string | undefined>((resolve) => {
-      b.once('connect_error', (err: Error & { data?: { code: string } }) => resolve(err.data?.code));
+      b.once('connect_error', (err: Error & { data?: { code: string } }) => resolve(err.data?.code ?? `connect_error: ${err.message}`));
       // A replay may first bring the room's `OWNER` notice (b's seat went when the programme
       // ended, and with it the room's owner): the refusal is the notice that ends the session.
-      b.on('system', (n: { code: string }) => n.code !== 'OWNER' && resolve(n.code));
+      b.on('system', (n: { code: string }) => n.code !== 'OWNER' && resolve(n.code ?? JSON.stringify(n)));
     });
     relay.down = false;
     expect(['PROGRAM_NOT_ON_AIR', 'PROGRAM_ENDED']).toContain(await refused);

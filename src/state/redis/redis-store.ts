@@ -53,9 +53,9 @@ export interface RedisStoreOptions {
   prefix: string;
   /** How long an idle programme's keys live. */
   idleTtlMs: number;
-  /** Where ordered events are announced: the socket.io adapter's stream and its channel names
-   * (see `scripts.ts`). */
-  announce: { stream: string; lobbyChannel: string; roomChannelPrefix: string };
+  /** The channel names of ordered announcements, which go into each programme's own stream
+   * (`streamKey`, read by `StreamsAdapter`; see `scripts.ts`). */
+  announce: { lobbyChannel: string; roomChannelPrefix: string };
   /** The featured view's size (`LOBBY_VIEW_SIZE`). @default 100 */
   viewSize?: number;
   /** What readiness asks (`ping()`), when a plain PING is not the question: on a Redis Cluster a
@@ -76,6 +76,17 @@ export class RedisStore implements StateStore {
     return `${this.options.prefix}{${p}}:${what}`;
   }
 
+  /** The programme's stream of broadcasts, in its slot: the scripts append to it inside their
+   * decisions and every server's adapter reads it (`StreamsAdapter`). */
+  streamKey(p: string): string {
+    return this.key(p, 'stream');
+  }
+
+  /** Where the adapter keeps a disconnected socket's session for its recovery. */
+  sessionKeyPrefix(p: string): string {
+    return this.key(p, 'sio:');
+  }
+
   /** Service-wide, in the service slot (`keys.ts`): written beside a programme's scripts, never
    * inside one, so it may live on another shard. */
   private get programsKey(): string {
@@ -90,7 +101,7 @@ export class RedisStore implements StateStore {
     }
     const a = this.options.announce;
     const options = {
-      keys: [this.key(p), a.stream],
+      keys: [this.key(p), this.streamKey(p)],
       arguments: [String(this.options.idleTtlMs), a.lobbyChannel, a.roomChannelPrefix, ...args.map(String)],
     };
     try {

@@ -7,7 +7,8 @@
  * Replies are JSON (cjson) so the TypeScript side parses one shape. Every script does what can
  * fail (decoding) before it writes: Redis does not roll back a script that errors halfway.
  *
- * Announcements: KEYS[2] is the socket.io adapter's stream; a decision that clients must see
+ * Announcements: KEYS[2] is the programme's stream (`<prefix>{p}:stream`, the one its
+ * socket.io adapter reads, `streams-adapter.ts`), in the programme's slot; a decision that clients must see
  * in decision order also appends its event to that stream, in the format of socket.io's emitter
  * (uid "emitter", a BROADCAST). Every server, the deciding one included, delivers it from the
  * stream, so `count` never overtakes `deleteRoom`, nor `aggroPoint` `stopAggro`, even when
@@ -22,6 +23,9 @@ import { LOBBY_LIB } from './lobby-lua.js';
 /** The batching windows' keys under a programme's prefix: the one place their names are made,
  * for the scripts (which close them) and for `RedisStore`'s claims (which open them). */
 export const COUNT_WINDOW = 'win:count:';
+/** Entries a programme's stream keeps (trimmed approximately), by the scripts and the adapter
+ * alike: how far back a recovering socket can be served (spec 7.1). */
+export const STREAM_MAX_LEN = 10_000;
 export const POINT_WINDOW = 'win:point:';
 
 /** Shared helpers prepended to every script. */
@@ -37,7 +41,8 @@ local function announce(channel, event, payload_json, except)
   if except and except ~= '' then excluded = cjson.encode(except) end
   local data = '{"packet":{"type":2,"data":[' .. cjson.encode(event) .. ',' .. payload_json .. '],"nsp":' .. nsp ..
     '},"opts":{"rooms":[' .. cjson.encode(channel) .. '],"except":[' .. excluded .. '],"flags":{}}}'
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'uid', 'emitter', 'nsp', cjson.decode(nsp), 'type', '3', 'data', data)
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ${STREAM_MAX_LEN}, '*', 'uid', 'emitter', 'nsp', cjson.decode(nsp), 'type', '3', 'data', data)
+  redis.call('PEXPIRE', KEYS[2], ttl)
 end
 
 local function room_channel(rid)
@@ -460,7 +465,7 @@ return 'true'
 /** Keep a busy programme's keys from expiring. ARGV: ttl. */
 export const TOUCH_PROGRAM = script(`
 touch('rooms', 'seq', 'seats', 'sessions', 'aggros', 'rank', 'open', 'view', 'viewAt', 'jseq')
-touch('conns', 'holds')
+touch('conns', 'holds', 'stream')
 for _, rid in ipairs(redis.call('ZRANGE', base .. 'rooms', 0, -1)) do
   touch('room:' .. rid, 'members:' .. rid, 'aggro:' .. rid, 'history:' .. rid, 'order:' .. rid)
   local id = redis.call('HGET', base .. 'aggro:' .. rid, 'aggroUID')
