@@ -169,7 +169,12 @@ function connections(config: Config): Connections {
     // needs (`keys.ts`). A programme's shard being away costs that programme's calls (ES001)
     // until its replica takes over, and no more: the other programmes stay served, so readiness
     // does not follow it (a load balancer would otherwise take every server out at once).
-    const ping = () => state.sendCommand(serviceKey(config.redisPrefix, 'nodes'), true, ['PING']);
+    // A keyed read, not PING: node-redis' cluster client sends PING by its command policy to
+    // every node, whatever key it is given, so it would fail with any one shard.
+    const ping = async () => {
+      await state.exists(serviceKey(config.redisPrefix, 'nodes'));
+      return 'PONG';
+    };
     const pub = clusterOf(config.redisClusterNodes, false);
     return {
       state,

@@ -29,11 +29,14 @@ function ok<T extends object>(r: AckResult<T>): T {
   return r as T;
 }
 
-function readyz(server: TestServer): Promise<number> {
+/** `/readyz`: its status, and its checks when it is not 200 (to say which backend failed). */
+function readyz(server: TestServer): Promise<number | string> {
   return new Promise((resolve, reject) => {
     const req = httpsGet(`${server.url}/readyz`, { ca: server.ca }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve(res.statusCode === 200 ? 200 : `${res.statusCode} ${body}`));
     });
     req.on('error', reject);
   });
@@ -83,7 +86,7 @@ describe('a Redis Cluster shard failing over', () => {
     let n = 0;
     let bCalls = 0;
     let recoveredAt = 0;
-    const readyWhileAway: number[] = [];
+    const readyWhileAway: (number | string)[] = [];
     while (performance.now() - killedAt < 30_000) {
       n += 1;
       const [ra, rb] = await Promise.all([
