@@ -14,7 +14,13 @@ import { serviceKey } from '../../src/state/redis/keys.js';
 import type { AggroRecord } from '../../src/domain/model.js';
 import { END_REASONS } from '../../src/records/record-store.js';
 import { startRedisCluster, type PrivateRedisCluster } from '../helpers/redis-cluster.js';
+import { systemClock } from '../../src/domain/clock.js';
+import { LOBBY, roomChannel } from '../../src/transport/channels.js';
+import { RedisStore, type RedisCommands } from '../../src/state/redis/redis-store.js';
+import { streamAnnouncements } from '../helpers/announcements.js';
 import { clusterContract } from './cluster-contract.js';
+import { lobbyContract } from './lobby-contract.js';
+import { storeContract } from './store-contract.js';
 import { moderationStoreContract } from './moderation-store-contract.js';
 
 let rc: PrivateRedisCluster;
@@ -30,6 +36,27 @@ async function clusterClient() {
   await client.connect();
   return client;
 }
+
+/** A store on the cluster client, announcing as production does: into each programme's stream,
+ * in the programme's slot. */
+async function storeOnCluster(name: string, viewSize?: number) {
+  const client = await clusterClient();
+  const prefix = `${name}-${randomBytes(3).toString('hex')}:`;
+  const announce = { lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') };
+  const store = new RedisStore(client as unknown as RedisCommands, { prefix, idleTtlMs: 60_000, announce, ...(viewSize ? { viewSize } : {}) });
+  return {
+    store,
+    clock: systemClock,
+    announced: (p: string) => streamAnnouncements(client as never, store.streamKey(p), announce, p),
+    close: async () => {
+      await client.close();
+    },
+  };
+}
+
+storeContract('redis cluster', () => storeOnCluster('contract'));
+
+lobbyContract('redis cluster', (viewSize) => storeOnCluster('lobby', viewSize));
 
 clusterContract('redis cluster', async () => {
   const prefix = `cluster-${randomBytes(4).toString('hex')}:`;
