@@ -2,8 +2,11 @@ import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: everything against one in-process server (`single`), and the protocol suite
- * again, unchanged, against three server processes on a private Redis (`cluster`).
+ * Three projects: everything against one in-process server (`single`), the protocol suite
+ * again, unchanged, against three server processes on a private Redis (`cluster`), and the
+ * protocol suite a third time against three servers on a private Redis Cluster (`rediscluster`,
+ * 3 masters with a replica each), with the cluster's failover test (docs/scaling.md says which
+ * suites run there, and why).
  */
 export default defineConfig({
   // The workspace packages (@onair/client) run from their sources, as the type check reads them:
@@ -33,8 +36,26 @@ export default defineConfig({
           // with two test files sharing two cores that alone took up to 18 s.
           testTimeout: 60_000,
           include: ['test/protocol/**/*.test.ts', 'test/cluster/**/*.test.ts'],
-          exclude: ['test/protocol/shutdown.test.ts', 'test/protocol/shutdown-spread.test.ts', 'test/protocol/smoke.test.ts'],
+          exclude: [
+            'test/protocol/shutdown.test.ts',
+            'test/protocol/shutdown-spread.test.ts',
+            'test/protocol/smoke.test.ts',
+            // A Redis Cluster's own: the rediscluster project runs it.
+            'test/cluster/redis-cluster-*.test.ts',
+          ],
           env: { ONAIR_TOPOLOGY: 'cluster' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'rediscluster',
+          testTimeout: 60_000,
+          include: ['test/protocol/**/*.test.ts', 'test/cluster/redis-cluster-*.test.ts'],
+          // As `cluster`: the shutdown suites are about one process's own shutdown, the smoke
+          // test about one server's start.
+          exclude: ['test/protocol/shutdown.test.ts', 'test/protocol/shutdown-spread.test.ts', 'test/protocol/smoke.test.ts'],
+          env: { ONAIR_TOPOLOGY: 'rediscluster' },
         },
       },
     ],

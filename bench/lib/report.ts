@@ -210,6 +210,15 @@ function markdown(r: Results, svgName: string): string {
     L.push(...fanoutSection('one server on Redis', cluster.oneServerOnRedis));
     L.push(...fanoutSection('three servers on Redis', cluster.threeServersOnRedis));
     if (fanout) L.push('### three servers on Redis against one in-memory server', '', ...comparison(cluster.threeServersOnRedis, fanout, 'x3 Redis', 'x1 memory'), '');
+    const rc = cluster.threeServersOnRedisCluster;
+    if (rc) {
+      L.push(...fanoutSection('three servers on a Redis Cluster (3 masters, a replica each)', rc));
+      L.push(
+        `Redis CPU over the ladder (% of one core): one Redis ${cluster.threeServersOnRedis.redisCpu.join(', ')}; cluster, per master: ${rc.redisCpu.join(', ')} (one room is one programme, so one shard carries it).`,
+        '',
+      );
+      L.push('### three servers on a Redis Cluster against three on one Redis', '', ...comparison(rc, cluster.threeServersOnRedis, 'x3 cluster', 'x3 Redis'), '');
+    }
   }
   if (connections) {
     const i = connections.idle;
@@ -318,6 +327,7 @@ function chartSeries(r: Results): Series[] {
   add('onair, 1 server', '#d62728', r.scenarios.fanout);
   add('raw ws', '#1f77b4', r.scenarios.baseline);
   add('onair, 3 servers + Redis', '#2ca02c', r.scenarios.cluster?.threeServersOnRedis);
+  add('onair, 3 servers + Redis Cluster', '#9467bd', r.scenarios.cluster?.threeServersOnRedisCluster);
   add('onair, 1 server + Redis', '#ff7f0e', r.scenarios.cluster?.oneServerOnRedis);
   return s;
 }

@@ -10,10 +10,42 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../test/helpers/net.js';
 import { startRedis, type PrivateRedis } from '../../test/helpers/redis.js';
+import { startRedisCluster, type PrivateRedisCluster } from '../../test/helpers/redis-cluster.js';
 import { track } from './cleanup.js';
 import type { BenchEnv } from './env.js';
 
 export { startRedis, type PrivateRedis };
+
+/** A private Redis Cluster (3 masters, a replica each), removed when the run ends or fails. */
+export async function startBenchRedisCluster(): Promise<PrivateRedisCluster & { untrack: () => void }> {
+  const rc = await startRedisCluster();
+  const untrack = track(() => rc.remove());
+  return { ...rc, untrack };
+}
+
+/** Seconds of CPU a redis-server has used (user + system), from INFO. */
+export async function redisCpuSeconds(url: string): Promise<number> {
+  const { createClient } = await import('redis');
+  const c = createClient({ url });
+  await c.connect();
+  try {
+    const info = await c.info('cpu');
+    const n = (k: string) => Number(new RegExp(`${k}:(\\S+)`).exec(info)?.[1] ?? 0);
+    return n('used_cpu_user') + n('used_cpu_sys');
+  } finally {
+    await c.close();
+  }
+}
+
+/** CPU of each of `urls` over what `run` takes, in percent of one core. */
+export async function redisCpuOver<T>(urls: string[], run: () => Promise<T>): Promise<{ result: T; cpu: number[] }> {
+  const before = await Promise.all(urls.map(redisCpuSeconds));
+  const t0 = performance.now();
+  const result = await run();
+  const sec = (performance.now() - t0) / 1000;
+  const after = await Promise.all(urls.map(redisCpuSeconds));
+  return { result, cpu: after.map((a, i) => Math.round(((a - before[i]!) / sec) * 100)) };
+}
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where the onair build under test lives: this checkout, or another one's for a "before" run. */

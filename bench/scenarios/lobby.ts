@@ -19,7 +19,7 @@ import { Agent, request } from 'node:https';
 import { track } from '../lib/cleanup.js';
 import type { BenchEnv } from '../lib/env.js';
 import { startWorker, type Worker } from '../lib/rpc.js';
-import { startOnair, startRedis, type ServerProcess } from '../lib/servers.js';
+import { redisCpuSeconds, startBenchRedisCluster, startOnair, startRedis, type ServerProcess } from '../lib/servers.js';
 import { latency, merge, sample, sleep, type Latency } from '../lib/stats.js';
 
 const TOKEN = 'bench-admin-token';
@@ -44,20 +44,6 @@ function serverLag(url: string, ca: string): Promise<Lag> {
     req.on('timeout', () => req.destroy());
     req.end();
   });
-}
-
-/** Seconds of CPU redis-server has used (user + system), from INFO. */
-async function redisCpuSeconds(url: string): Promise<number> {
-  const { createClient } = await import('redis');
-  const c = createClient({ url });
-  await c.connect();
-  try {
-    const info = await c.info('cpu');
-    const n = (k: string) => Number(new RegExp(`${k}:(\\S+)`).exec(info)?.[1] ?? 0);
-    return n('used_cpu_user') + n('used_cpu_sys');
-  } finally {
-    await c.close();
-  }
 }
 
 /** Persistent rooms through the admin API, `concurrency` requests in flight on keep-alive sockets. */
@@ -98,7 +84,7 @@ async function makeRooms(url: string, ca: string, program: string, n: number, co
 
 export interface TopologyResult {
   servers: number;
-  backend: 'memory' | 'redis';
+  backend: 'memory' | 'redis' | 'rediscluster';
   /** The server on one core and the clients on the other (`taskset`). */
   pinned: boolean;
   rooms: number;
@@ -125,13 +111,16 @@ export interface TopologyResult {
   /** Event-loop delay over the window, per server and per client process. */
   serverLag: Lag[];
   clientLag: { listeners: Lag; movers: Lag; quickJoin: Lag };
-  /** redis-server's CPU over the window, percent of one core. */
+  /** redis-server's CPU over the window, percent of one core (on a cluster: summed over masters). */
   redisCpu?: number;
+  /** On a Redis Cluster: each master's CPU over the window, percent of one core. */
+  redisCpuPerShard?: number[];
 }
 
 export interface LobbyResult {
   oneServer?: TopologyResult;
   threeServersOnRedis?: TopologyResult;
+  threeServersOnRedisCluster?: TopologyResult;
 }
 
 function plan(bench: BenchEnv) {
@@ -143,7 +132,7 @@ function plan(bench: BenchEnv) {
   return rooms > 0 ? { ...p, rooms } : p;
 }
 
-async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'memory' | 'redis', log: (s: string) => void, redisUrl?: string): Promise<TopologyResult> {
+async function topology(bench: BenchEnv, servers: ServerProcess[], backend: TopologyResult['backend'], log: (s: string) => void, redisUrls: string[] = []): Promise<TopologyResult> {
   const p = plan(bench);
   // A programme per topology: the persistent rooms of one run stay in the run's database.
   const program = `bench-lobby-${backend}`;
@@ -185,7 +174,7 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'mem
     await sample(clientPids);
     await Promise.all(servers.map((s) => serverLag(s.url, bench.cert)));
     await Promise.all([listeners, actors, quickers].map((w) => w.call('lagStart')));
-    const redis0 = redisUrl ? await redisCpuSeconds(redisUrl) : 0;
+    const redis0 = await Promise.all(redisUrls.map(redisCpuSeconds));
     const m0 = performance.now();
     const measured = p.windowSec - 2.5;
     let listing: Promise<{ failed: Failures; ms: string }> | undefined;
@@ -204,7 +193,8 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'mem
     const counts = await listeners.call<{ seed: Sum; batched: Sum }>('counters');
     const usage = await sample(servers.map((s) => s.pid));
     const clientUsage = await Promise.all(clientPids.map((pid) => sample([pid])));
-    const redisCpu = redisUrl ? Math.round((((await redisCpuSeconds(redisUrl)) - redis0) / sec) * 100) : undefined;
+    const perShard = (await Promise.all(redisUrls.map(redisCpuSeconds))).map((x, i) => Math.round(((x - redis0[i]!) / sec) * 100));
+    const redisCpu = redisUrls.length ? perShard.reduce((a, b) => a + b, 0) : undefined;
     const serverLags = await Promise.all(servers.map((s) => serverLag(s.url, bench.cert)));
     const clientLags = await Promise.all([listeners, actors, quickers].map((w) => w.call<Lag>('lagStop')));
     const [moved, listed, searched, quick] = await Promise.all([moving, listing, searching, quicking]);
@@ -245,6 +235,7 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'mem
       serverLag: serverLags,
       clientLag: { listeners: clientLags[0]!, movers: clientLags[1]!, quickJoin: clientLags[2]! },
       ...(redisCpu !== undefined ? { redisCpu } : {}),
+      ...(redisUrls.length > 1 ? { redisCpuPerShard: perShard } : {}),
     };
     join.destroy();
     const r = result;
@@ -255,7 +246,7 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: 'mem
     if (r.listRooms) log(`  listRooms page of 20: p50 ${r.listRooms.p50} ms, p99 ${r.listRooms.p99} ms (${r.listRooms.count} calls; failures ${JSON.stringify(r.listRooms.failures.byKind)})`);
     if (r.listRoomsSearch) log(`  listRooms q='개표': p50 ${r.listRoomsSearch.p50} ms, p99 ${r.listRoomsSearch.p99} ms (${r.listRoomsSearch.count} calls)`);
     if (r.quickJoin) log(`  quickJoin: p50 ${r.quickJoin.p50} ms, p99 ${r.quickJoin.p99} ms (${r.quickJoin.count} calls at ${r.quickJoin.callsPerSec}/s; failures ${JSON.stringify(r.quickJoin.failures.byKind)})`);
-    log(`  servers: ${r.serverCpu}% CPU (sum), ${r.serverRssMiB} MiB RSS (sum)${r.redisCpu !== undefined ? `; redis-server ${r.redisCpu}% CPU` : ''}; client processes: ${JSON.stringify(r.clientCpu)} % CPU`);
+    log(`  servers: ${r.serverCpu}% CPU (sum), ${r.serverRssMiB} MiB RSS (sum)${r.redisCpu !== undefined ? `; redis-server ${r.redisCpu}% CPU${r.redisCpuPerShard ? ` (per master: ${r.redisCpuPerShard.join(', ')})` : ''}` : ''}; client processes: ${JSON.stringify(r.clientCpu)} % CPU`);
     log(`  event-loop delay p99/max ms: servers ${r.serverLag.map((l) => `${l.p99Ms}/${l.maxMs}`).join(', ')}; clients ${Object.entries(r.clientLag).map(([k, l]) => `${k} ${l.p99Ms}/${l.maxMs}`).join(', ')}`);
     return result;
   } finally {
@@ -283,7 +274,7 @@ function pin(pid: number, cpus: string): boolean {
 const SERVER_ENV = { ADMIN_TOKEN: TOKEN, ROOMS_PER_PROGRAM_MAX: '20000', SHUTDOWN_SPREAD_MS: '0', SHUTDOWN_TIMEOUT_MS: '5000' };
 
 export async function lobbyScenario(bench: BenchEnv, log: (s: string) => void): Promise<LobbyResult> {
-  const only = process.env.BENCH_LOBBY_TOPOLOGIES?.split(',') ?? ['one', 'three'];
+  const only = process.env.BENCH_LOBBY_TOPOLOGIES?.split(',') ?? ['one', 'three', 'rcluster'];
   const out: LobbyResult = {};
   if (only.includes('one')) {
     log('  one server, in memory:');
@@ -303,11 +294,27 @@ export async function lobbyScenario(bench: BenchEnv, log: (s: string) => void): 
     try {
       servers.push(await startOnair(bench, 'onair-lobby-r0', env, bench.serverExecArgv));
       servers.push(...(await Promise.all([1, 2].map((i) => startOnair(bench, `onair-lobby-r${i}`, env, bench.serverExecArgv)))));
-      out.threeServersOnRedis = await topology(bench, servers, 'redis', log, redis.url);
+      out.threeServersOnRedis = await topology(bench, servers, 'redis', log, [redis.url]);
     } finally {
       await Promise.all(servers.map((s) => s.stop()));
       untrack();
       await redis.remove();
+    }
+  }
+  if (only.includes('rcluster')) {
+    const rc = await startBenchRedisCluster();
+    const masters = (await rc.shards()).map((x) => x.master.url);
+    log(`  three servers on a private Redis Cluster (3 masters, a replica each; one programme, so one shard holds it):`);
+    const env = { ...SERVER_ENV, REDIS_CLUSTER_NODES: rc.urls.join(','), REDIS_PREFIX: `bench${randomBytes(3).toString('hex')}:` };
+    const servers: ServerProcess[] = [];
+    try {
+      servers.push(await startOnair(bench, 'onair-lobby-c0', env, bench.serverExecArgv));
+      servers.push(...(await Promise.all([1, 2].map((i) => startOnair(bench, `onair-lobby-c${i}`, env, bench.serverExecArgv)))));
+      out.threeServersOnRedisCluster = await topology(bench, servers, 'rediscluster', log, masters);
+    } finally {
+      await Promise.all(servers.map((x) => x.stop()));
+      rc.untrack();
+      await rc.remove();
     }
   }
   return out;

@@ -98,6 +98,10 @@ const envSchema = z.object({
   LOAD_RATE: int(2, 1),
   LOAD_BURST: int(5, 1),
   REDIS_URL: optionalText.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  // Some nodes of a Redis Cluster, each a redis:// or rediss:// URL; the client finds the rest.
+  REDIS_CLUSTER_NODES: optionalText
+    .transform((v) => (v === undefined ? undefined : v.split(',').map((u) => u.trim()).filter(Boolean)))
+    .pipe(z.array(z.url({ protocol: /^rediss?$/, error: 'each entry must be a redis:// or rediss:// URL' })).min(1, 'must list at least one node URL').optional()),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,32}$/, 'must be 1-32 of A-Z a-z 0-9 : _ -')
@@ -180,6 +184,8 @@ export interface Config {
   loadRate: number;
   loadBurst: number;
   redisUrl?: string;
+  /** `REDIS_CLUSTER_NODES`: seed nodes of a Redis Cluster, instead of `REDIS_URL` (never both). */
+  redisClusterNodes?: string[];
   redisPrefix: string;
   stateIdleTtlMs: number;
   nodeTimeoutMs: number;
@@ -237,7 +243,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       parsed.error.issues.map((i) => {
         const name = String(i.path[0] ?? '?');
         const value = env[name];
-        const shown = /SECRET|TOKEN|PASSWORD/.test(name) || value === undefined ? '' : ` (got "${value}")`;
+        const shown = /SECRET|TOKEN|PASSWORD|REDIS_CLUSTER_NODES/.test(name) || value === undefined ? '' : ` (got "${value}")`;
         return `${name}: ${i.message}${shown}`;
       }),
     );
@@ -270,6 +276,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
 
+  // Which one Redis would be ambiguous (a node of the cluster, or another Redis): refused.
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) problems.push('REDIS_CLUSTER_NODES: set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  else if (e.REDIS_CLUSTER_NODES && new Set(e.REDIS_CLUSTER_NODES.map((u) => new URL(u).protocol)).size > 1) {
+    problems.push('REDIS_CLUSTER_NODES: mixes redis:// and rediss://; a cluster is reached with TLS or without');
+  }
   if (Boolean(e.TLS_CERT) !== Boolean(e.TLS_KEY)) problems.push('TLS_CERT: TLS_CERT and TLS_KEY must be set together');
 
   let corsOrigins: Config['corsOrigins'] = null;
@@ -367,6 +378,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     filterRefreshMs: e.FILTER_REFRESH_MS,
   };
   if (e.REDIS_URL) config.redisUrl = e.REDIS_URL;
+  if (e.REDIS_CLUSTER_NODES) config.redisClusterNodes = e.REDIS_CLUSTER_NODES;
   if (e.DATABASE_URL) config.databaseUrl = e.DATABASE_URL;
   if (e.ADMIN_TOKEN) config.adminToken = e.ADMIN_TOKEN;
   if (e.SCHEDULE_FILE) config.scheduleFile = e.SCHEDULE_FILE;

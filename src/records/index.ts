@@ -26,10 +26,12 @@ export async function openRecordStore(config: Pick<Config, 'databaseUrl' | 'data
 export function openRecordSink(
   config: Pick<Config, 'dataDir' | 'redisPrefix' | 'recordsRetryMs' | 'recordsWriteTimeoutMs'>,
   store: RecordStore,
-  deps: { redis?: RedisOutboxCommands | undefined; log: Logger; observer: RecordsObserver },
+  /** `redisCluster`: the outbox is on a Redis Cluster, which never had the untagged outbox of
+   * earlier versions (`RedisOutbox`), so there is none to drain. */
+  deps: { redis?: RedisOutboxCommands | undefined; redisCluster?: boolean; log: Logger; observer: RecordsObserver },
 ): OutboxRecordSink {
   const outboxes: Outbox[] = [];
-  if (deps.redis) outboxes.push(new RedisOutbox(deps.redis, config.redisPrefix));
+  if (deps.redis) outboxes.push(new RedisOutbox(deps.redis, config.redisPrefix, { legacy: !deps.redisCluster }));
   const dir = resolve(config.dataDir);
   mkdirSync(dir, { recursive: true });
   outboxes.push(new JournalOutbox(join(dir, JOURNAL_FILE)));

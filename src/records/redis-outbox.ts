@@ -1,8 +1,12 @@
 /**
- * The outbox with Redis: one hash under the key prefix, `aggroUID` to the record's JSON. Any
- * server drains it; two draining at once write a record twice, which the database ignores.
+ * The outbox with Redis: one hash in the service slot (`<prefix>{_service}:records:outbox`, see
+ * `state/redis/keys.ts`), `aggroUID` to the record's JSON. Any server drains it; two draining at
+ * once write a record twice, which the database ignores. Records a server of an earlier version
+ * left under the untagged name (`<prefix>records:outbox`, before Redis Cluster) are drained too,
+ * on a single Redis, so an upgrade loses none.
  */
 import type { AggroRecord } from '../domain/model.js';
+import { serviceKey } from '../state/redis/keys.js';
 import { parseRecord, type Outbox } from './outbox.js';
 
 /** The slice of a node-redis client this outbox uses. */
@@ -16,12 +20,16 @@ export interface RedisOutboxCommands {
 export class RedisOutbox implements Outbox {
   readonly name = 'redis' as const;
   readonly key: string;
+  /** The name before the service slot; `null` on a Redis Cluster, which never had it. */
+  private readonly legacyKey: string | null;
 
   constructor(
     private readonly redis: RedisOutboxCommands,
     prefix: string,
+    options: { legacy?: boolean } = {},
   ) {
-    this.key = `${prefix}records:outbox`;
+    this.key = serviceKey(prefix, 'records:outbox');
+    this.legacyKey = options.legacy === false ? null : `${prefix}records:outbox`;
   }
 
   async put(record: AggroRecord): Promise<void> {
@@ -29,11 +37,21 @@ export class RedisOutbox implements Outbox {
   }
 
   async pending(limit: number): Promise<AggroRecord[]> {
+    const out = await this.read(this.key, limit);
+    // Checked each round, so records an old server still puts there during a rolling upgrade
+    // are drained too; one HLEN when there are none.
+    if (this.legacyKey && out.length < limit && (await this.redis.hLen(this.legacyKey)) > 0) {
+      out.push(...(await this.read(this.legacyKey, limit - out.length)));
+    }
+    return out.slice(0, limit);
+  }
+
+  private async read(key: string, limit: number): Promise<AggroRecord[]> {
     const out: AggroRecord[] = [];
     const junk: string[] = [];
     let cursor = '0';
     do {
-      const page = await this.redis.hScan(this.key, cursor, { COUNT: limit });
+      const page = await this.redis.hScan(key, cursor, { COUNT: limit });
       cursor = String(page.cursor);
       for (const { field, value } of page.entries) {
         const r = parseRecord(String(value));
@@ -42,15 +60,17 @@ export class RedisOutbox implements Outbox {
       }
     } while (cursor !== '0' && out.length < limit);
     // Not a record (written by something else): it would otherwise count as pending forever.
-    if (junk.length) await this.redis.hDel(this.key, junk);
+    if (junk.length) await this.redis.hDel(key, junk);
     return out.slice(0, limit);
   }
 
   async remove(aggroUIDs: string[]): Promise<void> {
-    if (aggroUIDs.length) await this.redis.hDel(this.key, aggroUIDs);
+    if (!aggroUIDs.length) return;
+    await this.redis.hDel(this.key, aggroUIDs);
+    if (this.legacyKey) await this.redis.hDel(this.legacyKey, aggroUIDs);
   }
 
-  size(): Promise<number> {
-    return this.redis.hLen(this.key);
+  async size(): Promise<number> {
+    return (await this.redis.hLen(this.key)) + (this.legacyKey ? await this.redis.hLen(this.legacyKey) : 0);
   }
 }

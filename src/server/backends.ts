@@ -1,10 +1,12 @@
 /**
  * The composition root of state: in memory for one process, or Redis (state, cross-server
- * delivery, node liveness, deadlines) when `REDIS_URL` is set.
+ * delivery, node liveness, deadlines) when `REDIS_URL` is set, or a Redis Cluster when
+ * `REDIS_CLUSTER_NODES` is (the same stores: every script touches one hash slot, see
+ * `state/redis/keys.ts` and docs/scaling.md).
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createClient } from 'redis';
+import { createClient, createCluster } from 'redis';
 import type { Config } from '../config/config.js';
 import type { Announcer } from '../domain/ports/announcer.js';
 import type { Clock } from '../domain/clock.js';
@@ -15,6 +17,7 @@ import { MemoryDeadlineIndex, MemoryNodeRegistry } from '../state/memory/memory-
 import { MemoryStore } from '../state/memory/memory-store.js';
 import { RedisDeadlineIndex, RedisNodeRegistry, type RedisClusterCommands } from '../state/redis/redis-cluster.js';
 import { RedisStore, type RedisCommands } from '../state/redis/redis-store.js';
+import { serviceKey } from '../state/redis/keys.js';
 import { STREAM_MAX_LEN } from '../state/redis/scripts.js';
 import { createStreamsAdapter, type StreamCommands, type StreamReader, type Subscriber } from '../state/redis/streams-adapter.js';
 import { MemoryModeration } from '../state/memory/memory-moderation.js';
@@ -41,6 +44,8 @@ export interface Backends {
   touch: (p: string) => Promise<void>;
   /** Where records wait when the database cannot take them (the state connection). */
   recordOutbox?: RedisOutboxCommands;
+  /** The state is on a Redis Cluster (`REDIS_CLUSTER_NODES`). */
+  redisCluster?: boolean;
   /**
    * Deliver the store's announcements (the events it delivers inside its decisions) through
    * `announcer`, the transport's delivery, once that exists: in memory the store's broker hands
@@ -80,29 +85,136 @@ export function ownBackends(store: StateStore): Backends {
   };
 }
 
-/** `onError` hears every failure of a Redis connection (for the metrics). */
-export async function createBackends(config: Config, clock: Clock, log: Logger, onError: () => void = () => {}): Promise<Backends> {
-  if (!config.redisUrl) return ownBackends(new MemoryStore(clock, undefined, config.lobbyViewSize));
-  const redisLog = log.child({ module: 'redis' });
-  const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1000);
+const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1000);
+
+/** Node-redis' client or cluster client, as this file handles it (each store types the slice
+ * of commands it uses). */
+interface Connection {
+  on(event: string, listener: (err: Error) => void): unknown;
+  connect(): Promise<unknown>;
+  close(): Promise<unknown>;
+}
+
+interface Connections {
+  /** Fails fast while its Redis (or the shard a call needs) is away: ES001, nothing queued. */
+  state: Connection;
+  /** The adapter's: keeps its queue, so its stream reader waits for Redis instead of spinning. */
+  pub: Connection;
+  /** Readiness: PONG when the Redis every call needs answers. */
+  ping: () => Promise<unknown>;
+  cluster: boolean;
+  /** Another connection like `pub` (queueing): the adapter's subscriber, and a stream reader per
+   * programme (`reader`: on a cluster it connects only to the shard it reads from). */
+  duplicate(reader: boolean): Connection;
+  /** The adapter's commands, on `pub`. */
+  streamCommands: StreamCommands;
+}
+
+/**
+ * The adapter's commands on a cluster client. All but one route by their key, or need none
+ * (`PUBLISH` reaches every node's subscribers over the cluster bus). `PUBSUB NUMSUB` counts only
+ * the subscribers of the node it is sent to, and each server's subscriber sits on one node of
+ * its choosing, so the count of servers is the sum over every node; a node that does not answer
+ * at once (the state client does not queue) has lost its subscribers, which resubscribe elsewhere.
+ */
+function clusterStreamCommands(pub: ReturnType<typeof clusterOf>, state: ReturnType<typeof clusterOf>): StreamCommands {
+  const commands = pub as unknown as StreamCommands;
+  return {
+    xAdd: (...a) => commands.xAdd(...a),
+    xRange: (...a) => commands.xRange(...a),
+    xRevRange: (...a) => commands.xRevRange(...a),
+    set: (...a) => commands.set(...a),
+    getDel: (key) => commands.getDel(key),
+    publish: (channel, message) => commands.publish(channel, message),
+    async pubSubNumSub(channel) {
+      const counts = await Promise.allSettled(
+        [...state.masters, ...state.replicas].map(async (node) => ((await state.nodeClient(node)).pubSubNumSub(channel) as Promise<Record<string, number>>)),
+      );
+      let sum = 0;
+      for (const c of counts) if (c.status === 'fulfilled') sum += Number(c.value[channel] ?? 0);
+      return { [channel]: sum };
+    },
+  };
+}
+
+/**
+ * A Redis Cluster from some of its nodes. The URLs only find the cluster; every connection to a
+ * node it discovers takes `defaults`, so credentials and TLS come from the first URL. A node that
+ * stops answering makes the client refresh the topology a second after its first reconnection
+ * attempt (node-redis' default is 5 s), so the calls of a failed-over shard reach its promoted
+ * replica about when the cluster has promoted it.
+ */
+function clusterOf(urls: string[], disableOfflineQueue: boolean) {
+  const first = new URL(urls[0]!);
+  const credentials = {
+    ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+    ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+  };
+  const tls = first.protocol === 'rediss:';
+  return createCluster({
+    rootNodes: urls.map((url) => ({ url })),
+    defaults: {
+      ...credentials,
+      disableOfflineQueue,
+      socket: tls ? { tls: true, reconnectStrategy, connectTimeout: 2000 } : { reconnectStrategy, connectTimeout: 2000 },
+    },
+    topologyRefreshOnReconnectionAttemptStrategy: 1000,
+  });
+}
+
+function connections(config: Config): Connections {
+  if (config.redisClusterNodes) {
+    const state = clusterOf(config.redisClusterNodes, true);
+    // The service slot's shard: the registry, the deadlines and the programme list every server
+    // needs (`keys.ts`). A programme's shard being away costs that programme's calls (ES001)
+    // until its replica takes over, and no more: the other programmes stay served, so readiness
+    // does not follow it (a load balancer would otherwise take every server out at once).
+    // A keyed read, not PING: node-redis' cluster client sends PING by its command policy to
+    // every node, whatever key it is given, so it would fail with any one shard.
+    const ping = async () => {
+      await state.exists(serviceKey(config.redisPrefix, 'nodes'));
+      return 'PONG';
+    };
+    const pub = clusterOf(config.redisClusterNodes, false);
+    return {
+      state,
+      pub,
+      ping,
+      cluster: true,
+      duplicate: (reader) => (reader ? pub.duplicate({ minimizeConnections: true }) : pub.duplicate()),
+      streamCommands: clusterStreamCommands(pub, state),
+    };
+  }
   // State calls fail at once while Redis is away (ES001 to the caller) instead of queueing.
   const state = createClient({ url: config.redisUrl, disableOfflineQueue: true, socket: { reconnectStrategy, connectTimeout: 2000 } });
   // The adapter's clients keep their queue: a broadcast made while Redis is briefly away is sent
   // when it is back rather than lost, and a stream reader waits for it instead of spinning.
   const pub = createClient({ url: config.redisUrl, socket: { reconnectStrategy, connectTimeout: 2000 } });
+  return { state, pub, ping: () => state.ping(), cluster: false, duplicate: () => pub.duplicate(), streamCommands: pub as unknown as StreamCommands };
+}
+
+/** `onError` hears every failure of a Redis connection (for the metrics). */
+export async function createBackends(config: Config, clock: Clock, log: Logger, onError: () => void = () => {}): Promise<Backends> {
+  if (!config.redisUrl && !config.redisClusterNodes) return ownBackends(new MemoryStore(clock, undefined, config.lobbyViewSize));
+  const redisLog = log.child({ module: 'redis' });
+  const { state, pub, ping, cluster, duplicate, streamCommands } = connections(config);
   let down = false;
   for (const [name, client] of [['state', state], ['adapter', pub]] as const) {
-    client.on('error', (err: Error) => {
+    const failed = (err: Error) => {
       onError();
       if (!down) redisLog.error({ err: err.message, client: name }, 'redis unavailable');
       down = true;
-    });
-    client.on('ready', () => {
+    };
+    const back = () => {
       if (down) redisLog.info({ client: name }, 'redis available again');
       down = false;
-    });
+    };
+    // A cluster client reports each node's connection as `node-error`/`node-ready`.
+    client.on('error', failed);
+    client.on(cluster ? 'node-error' : 'error', failed);
+    client.on(cluster ? 'node-ready' : 'ready', back);
   }
-  const sub = pub.duplicate();
+  const sub = duplicate(false);
   sub.on('error', () => {});
   await Promise.all([state.connect(), pub.connect(), sub.connect()]);
 
@@ -112,19 +224,20 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     idleTtlMs: config.stateIdleTtlMs,
     announce: { lobbyChannel: LOBBY, roomChannelPrefix: roomChannel('') },
     viewSize: config.lobbyViewSize,
+    ping,
   });
   const commands = state as unknown as RedisClusterCommands;
-  redisLog.info({ nodeId, prefix: config.redisPrefix }, 'shared state in redis');
+  redisLog.info({ nodeId, prefix: config.redisPrefix, cluster }, cluster ? 'shared state in a redis cluster' : 'shared state in redis');
   return {
     store,
     moderation: new RedisModeration(state as never, { prefix: config.redisPrefix, ttlMs: config.stateIdleTtlMs }),
     shared: true,
     adapter: createStreamsAdapter({
-      commands: pub as unknown as StreamCommands,
+      commands: streamCommands,
       subscriber: Promise.resolve(sub as unknown as Subscriber),
       // A blocking read holds its connection: one per programme this server serves.
       async openReader() {
-        const reader = pub.duplicate();
+        const reader = duplicate(true);
         reader.on('error', () => {});
         await reader.connect();
         return reader as unknown as StreamReader;
@@ -144,6 +257,7 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     // The stream is the path: the adapter (above) delivers what the scripts append to it.
     announceThrough: () => {},
     recordOutbox: state as unknown as RedisOutboxCommands,
+    redisCluster: cluster,
     async close() {
       await store.close();
       await Promise.allSettled([state.close(), pub.close(), sub.close()]);

@@ -51,7 +51,7 @@ export async function openApp(deps: AppDeps): Promise<OnAirApp> {
     // Records the database cannot take wait in an outbox (Redis, else a journal in DATA_DIR).
     let records = deps.records;
     if (!records) {
-      const sink = openRecordSink(config, recordStore, { redis: backends.recordOutbox, log: log.child({ module: 'records' }), observer: metrics });
+      const sink = openRecordSink(config, recordStore, { redis: backends.recordOutbox, redisCluster: backends.redisCluster, log: log.child({ module: 'records' }), observer: metrics });
       metrics.watch('recordsPending', () => sink.pending());
       records = sink;
     }

@@ -191,7 +191,7 @@ describe('records waiting in Redis', () => {
     const r = createClient({ url: redis.url });
     await r.connect();
     cleanups.push(() => r.close());
-    expect((await r.hKeys('rec:records:outbox')).sort()).toEqual([...ended].sort());
+    expect((await r.hKeys('rec:{_service}:records:outbox')).sort()).toEqual([...ended].sort());
     expect(existsSync(join(dataDir, JOURNAL_FILE))).toBe(false);
     // This server goes while the records still wait; the next one writes them.
     await server.close();
@@ -200,7 +200,7 @@ describe('records waiting in Redis', () => {
     const next = await startServer(env, { records: undefined });
     cleanups.push(() => next.close());
     await expectDrained(next);
-    expect(await r.hLen('rec:records:outbox')).toBe(0);
+    expect(await r.hLen('rec:{_service}:records:outbox')).toBe(0);
     const reader = new SqliteRecordStore(join(dataDir, 'onair.db'));
     cleanups.push(() => reader.close());
     expect((await sqliteAggros(reader, p)).map((a) => a.aggroUID).sort()).toEqual([...ended].sort());

@@ -2,6 +2,9 @@
  * The cluster topology: three onair server processes sharing one private redis-server. Starting
  * processes is slow next to a test, so a test file reuses one cluster per configuration (tests use
  * their own programme names) and stops them all, and Redis, after the file.
+ *
+ * The rediscluster topology: the same three servers on a private Redis Cluster instead
+ * (`redis-cluster.ts`: 3 masters, a replica each), through `REDIS_CLUSTER_NODES`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +14,7 @@ import { afterAll } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { NodeMessage } from './cluster-node.js';
 import { startRedis, type PrivateRedis } from './redis.js';
+import { startRedisCluster, type PrivateRedisCluster } from './redis-cluster.js';
 import { MemoryRecordSink, TEST_ENV, testDataDir, type TestServer } from './server.js';
 
 const NODE_ENTRY = fileURLToPath(new URL('./cluster-node.ts', import.meta.url));
@@ -22,15 +26,24 @@ export interface ClusterNode extends TestServer {
   kill(): Promise<void>;
 }
 
-export interface Cluster {
+/** Servers sharing one state, whatever holds it. */
+export interface Servers {
   nodes: ClusterNode[];
   records: MemoryRecordSink;
-  redis: PrivateRedis;
   prefix: string;
   env: Record<string, string>;
   /** Start one more server on the same Redis. */
   addNode(): Promise<ClusterNode>;
   close(): Promise<void>;
+}
+
+export interface Cluster extends Servers {
+  redis: PrivateRedis;
+}
+
+/** Servers on a Redis Cluster (`REDIS_CLUSTER_NODES`). */
+export interface ServersOnRedisCluster extends Servers {
+  redisCluster: PrivateRedisCluster;
 }
 
 function inProcessOnly(): never {
@@ -92,34 +105,78 @@ export async function startNode(env: Record<string, string>, records: MemoryReco
 let redis: PrivateRedis | null = null;
 const clusters = new Map<string, Promise<Cluster>>();
 
-async function createCluster(env: Record<string, string>, size: number): Promise<Cluster> {
-  redis ??= await startRedis();
-  const r = redis;
+/** `size` servers on the Redis named by `backendEnv` (`REDIS_URL` or `REDIS_CLUSTER_NODES`). */
+async function startServers(backendEnv: Record<string, string>, env: Record<string, string>, size: number): Promise<Servers> {
   const prefix = `t${randomBytes(4).toString('hex')}:`;
   const records = new MemoryRecordSink();
-  const fullEnv = { ...TEST_ENV, DATA_DIR: testDataDir(), ...env, REDIS_URL: r.url, REDIS_PREFIX: prefix };
+  const fullEnv = { ...TEST_ENV, DATA_DIR: testDataDir(), ...env, ...backendEnv, REDIS_PREFIX: prefix };
   let n = 0;
   const addNode = async () => {
     n += 1;
     const node = await startNode(fullEnv, records, `node${n}`);
-    cluster.nodes.push(node);
+    servers.nodes.push(node);
     return node;
   };
-  const cluster: Cluster = {
+  const servers: Servers = {
     nodes: [],
     records,
-    redis: r,
     prefix,
     env: fullEnv,
     addNode,
     close: async () => {
-      await Promise.all(cluster.nodes.map((node) => node.close()));
+      await Promise.all(servers.nodes.map((node) => node.close()));
     },
   };
   // One first, so the certificate in DATA_DIR is made once, then the rest side by side.
   await addNode();
   await Promise.all(Array.from({ length: size - 1 }, () => addNode()));
-  return cluster;
+  return servers;
+}
+
+async function createCluster(env: Record<string, string>, size: number): Promise<Cluster> {
+  redis ??= await startRedis();
+  const r = redis;
+  return { ...(await startServers({ REDIS_URL: r.url }, env, size)), redis: r };
+}
+
+let redisCluster: Promise<PrivateRedisCluster> | null = null;
+const onRedisCluster = new Map<string, Promise<ServersOnRedisCluster>>();
+
+/** `size` servers for this configuration on the test file's private Redis Cluster (started once
+ * per file, ~8 s): shared within the file, as `sharedCluster`. */
+export function sharedRedisClusterServers(env: Record<string, string> = {}, size = 3): Promise<ServersOnRedisCluster> {
+  const key = JSON.stringify([Object.entries(env).sort(), size]);
+  let c = onRedisCluster.get(key);
+  if (!c) {
+    c = (async () => {
+      redisCluster ??= startRedisCluster();
+      const rc = await redisCluster;
+      return { ...(await startServers({ REDIS_CLUSTER_NODES: rc.urls.join(',') }, env, size)), redisCluster: rc };
+    })();
+    onRedisCluster.set(key, c);
+  }
+  return c;
+}
+
+/** Servers on a Redis Cluster of their own, for tests that kill its nodes. Close it yourself:
+ * that removes the Redis Cluster too. */
+export async function privateRedisClusterServers(env: Record<string, string> = {}, size = 3): Promise<ServersOnRedisCluster> {
+  const rc = await startRedisCluster();
+  try {
+    const s = await startServers({ REDIS_CLUSTER_NODES: rc.urls.join(',') }, env, size);
+    const close = s.close;
+    return {
+      ...s,
+      redisCluster: rc,
+      close: async () => {
+        await close();
+        await rc.remove();
+      },
+    };
+  } catch (err) {
+    await rc.remove();
+    throw err;
+  }
 }
 
 /** A cluster of `size` servers for this configuration: shared within the test file. */
@@ -156,9 +213,13 @@ export async function privateCluster(
 }
 
 afterAll(async () => {
-  const all = await Promise.allSettled([...clusters.values()]);
+  const all = await Promise.allSettled([...clusters.values(), ...onRedisCluster.values()]);
   clusters.clear();
+  onRedisCluster.clear();
   await Promise.all(all.map((c) => (c.status === 'fulfilled' ? c.value.close() : undefined)));
   await redis?.remove();
   redis = null;
+  const rc = await redisCluster?.catch(() => null);
+  redisCluster = null;
+  await rc?.remove();
 });

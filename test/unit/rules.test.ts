@@ -497,6 +497,14 @@ describe('loadConfig', () => {
     });
   });
 
+  it('REDIS_CLUSTER_NODES: some nodes of a Redis Cluster, comma-separated, instead of REDIS_URL', () => {
+    const c = loadConfig({ REDIS_CLUSTER_NODES: ' redis://10.0.0.1:7000, redis://:pw@10.0.0.2:7000 ' });
+    expect(c.redisClusterNodes).toEqual(['redis://10.0.0.1:7000', 'redis://:pw@10.0.0.2:7000']);
+    expect(c.redisUrl).toBeUndefined();
+    // A node URL may carry the password: never echoed.
+    expect(configError({ REDIS_CLUSTER_NODES: 'redis://:s3cret@h:1,nope' }).message).not.toContain('s3cret');
+  });
+
   it('uses jwt in production and takes one key source', () => {
     const secret = 'x'.repeat(32);
     const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud' });
@@ -535,6 +543,11 @@ describe('loadConfig', () => {
     ['MAX_PAYLOAD_BYTES', { MAX_PAYLOAD_BYTES: '100' }],
     ['MAX_PAYLOAD_BYTES', { MAX_PAYLOAD_BYTES: '1000000' }],
     ['NODE_TIMEOUT_MS', { NODE_TIMEOUT_MS: '50' }],
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000,10.0.0.2:7000' }],
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: 'http://10.0.0.1:7000' }],
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: ' , ' }],
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000', REDIS_URL: 'redis://10.0.0.9:6379' }],
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7000,rediss://10.0.0.2:7000' }],
     ['DATA_DIR', { DATA_DIR: '  ' }],
     ['SCHEDULE_MODE', { SCHEDULE_MODE: 'loose' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'verbose' }],

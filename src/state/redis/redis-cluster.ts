@@ -1,9 +1,13 @@
-/** Node liveness, per-node socket lists and shared deadlines in Redis (see `../cluster.ts`). */
+/** Node liveness, per-node socket lists and shared deadlines in Redis (see `../cluster.ts`). Every
+ * key here is service-wide, under one hash tag (`keys.ts`), so the claim below touches one slot
+ * on a Redis Cluster. */
 import type { Deadline, DeadlineIndex, NodeRegistry, SocketEntry } from '../../domain/ports/cluster.js';
+import { serviceKey } from './keys.js';
 
 /** Claim stale servers: each still stale at the moment of the claim is removed from `nodes`, and
  * its socket set moves to `orphans:<id>` (listed in `orphans`) until each socket is settled.
- * KEYS: nodes, orphans. ARGV: cutoff, own id, key prefix. */
+ * KEYS: nodes, orphans. ARGV: cutoff, own id, the service keys' prefix (`<prefix>{_service}:`, the
+ * slot of both KEYS, so the keys made from it are in that slot too). */
 const CLAIM_DEAD = `
 local claimed = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
@@ -47,10 +51,13 @@ export class RedisNodeRegistry implements NodeRegistry {
   ) {}
 
   private get nodesKey(): string {
-    return `${this.prefix}nodes`;
+    return serviceKey(this.prefix, 'nodes');
   }
   private socketsKey(nodeId: string): string {
-    return `${this.prefix}node:${nodeId}:sockets`;
+    return serviceKey(this.prefix, `node:${nodeId}:sockets`);
+  }
+  private orphanKey(nodeId: string): string {
+    return serviceKey(this.prefix, `orphans:${nodeId}`);
   }
 
   async heartbeat(now: number): Promise<boolean> {
@@ -71,17 +78,17 @@ export class RedisNodeRegistry implements NodeRegistry {
   }
 
   private get orphansKey(): string {
-    return `${this.prefix}orphans`;
+    return serviceKey(this.prefix, 'orphans');
   }
 
   async claimDead(now: number, timeoutMs: number): Promise<{ nodeId: string; sockets: SocketEntry[] }[]> {
     await this.redis.eval(CLAIM_DEAD, {
       keys: [this.nodesKey, this.orphansKey],
-      arguments: [String(now - timeoutMs), this.nodeId, this.prefix],
+      arguments: [String(now - timeoutMs), this.nodeId, serviceKey(this.prefix, '')],
     });
     const pending: { nodeId: string; sockets: SocketEntry[] }[] = [];
     for (const nodeId of await this.redis.sMembers(this.orphansKey)) {
-      const sockets = (await this.redis.sMembers(`${this.prefix}orphans:${nodeId}`)).map((s) => JSON.parse(s) as SocketEntry);
+      const sockets = (await this.redis.sMembers(this.orphanKey(nodeId))).map((s) => JSON.parse(s) as SocketEntry);
       if (sockets.length === 0) await this.redis.sRem(this.orphansKey, nodeId);
       else pending.push({ nodeId, sockets });
     }
@@ -89,7 +96,7 @@ export class RedisNodeRegistry implements NodeRegistry {
   }
 
   async settle(nodeId: string, entry: SocketEntry): Promise<void> {
-    const key = `${this.prefix}orphans:${nodeId}`;
+    const key = this.orphanKey(nodeId);
     await this.redis.sRem(key, encodeSocket(entry));
     if ((await this.redis.sCard(key)) === 0) await this.redis.sRem(this.orphansKey, nodeId);
   }
@@ -117,7 +124,7 @@ export class RedisDeadlineIndex implements DeadlineIndex {
   ) {}
 
   private get key(): string {
-    return `${this.prefix}deadlines`;
+    return serviceKey(this.prefix, 'deadlines');
   }
 
   async add(d: Deadline, at: number): Promise<void> {

@@ -27,6 +27,7 @@ import { DEFAULT_VIEW_SIZE, SCAN_BUDGET, searchKey, VIEW_SWAPS_PER_TICK } from '
 import * as L from './lobby-scripts.js';
 import * as S from './scripts.js';
 import * as H from './session-scripts.js';
+import { serviceKey } from './keys.js';
 
 /** The slice of a node-redis client this store uses. */
 export interface RedisCommands {
@@ -57,6 +58,9 @@ export interface RedisStoreOptions {
   announce: { lobbyChannel: string; roomChannelPrefix: string };
   /** The featured view's size (`LOBBY_VIEW_SIZE`). @default 100 */
   viewSize?: number;
+  /** What readiness asks (`ping()`), when a plain PING is not the question: on a Redis Cluster a
+   * PING goes to any one node, so `createBackends` asks the shard of the service slot instead. */
+  ping?: () => Promise<unknown>;
 }
 
 export class RedisStore implements StateStore {
@@ -83,8 +87,10 @@ export class RedisStore implements StateStore {
     return this.key(p, 'sio:');
   }
 
+  /** Service-wide, in the service slot (`keys.ts`): written beside a programme's scripts, never
+   * inside one, so it may live on another shard. */
   private get programsKey(): string {
-    return `${this.options.prefix}programs`;
+    return serviceKey(this.options.prefix, 'programs');
   }
 
   private async run(script: string, p: string, ...args: (string | number)[]): Promise<string | null> {
@@ -334,7 +340,7 @@ export class RedisStore implements StateStore {
 
   async ping(): Promise<boolean> {
     try {
-      return (await this.redis.ping()) === 'PONG';
+      return (await (this.options.ping ?? (() => this.redis.ping()))()) === 'PONG';
     } catch {
       return false;
     }
