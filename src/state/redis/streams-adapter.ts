@@ -205,14 +205,29 @@ export class StreamsAdapter extends ClusterAdapter {
   private deliver(entry: StreamEntry): void {
     const message = this.decode(entry);
     if (!message) return;
-    if (message.uid === this.uid && message.type === MessageType.BROADCAST) {
-      // Its own broadcast, now in its place in the stream's order.
-      const opts = decodeOptions(message.data.opts);
-      (this as unknown as Offsets).addOffsetIfNecessary(message.data.packet, opts, entry.id);
-      Adapter.prototype.broadcast.call(this, message.data.packet, opts);
+    if (message.uid !== this.uid) {
+      this.onMessage(message, entry.id);
       return;
     }
-    this.onMessage(message, entry.id);
+    // Its own operations, now in their place in the stream's order.
+    switch (message.type) {
+      case MessageType.BROADCAST: {
+        const opts = decodeOptions(message.data.opts);
+        (this as unknown as Offsets).addOffsetIfNecessary(message.data.packet, opts, entry.id);
+        Adapter.prototype.broadcast.call(this, message.data.packet, opts);
+        break;
+      }
+      case MessageType.SOCKETS_JOIN:
+        Adapter.prototype.addSockets.call(this, decodeOptions(message.data.opts), message.data.rooms);
+        break;
+      case MessageType.SOCKETS_LEAVE:
+        Adapter.prototype.delSockets.call(this, decodeOptions(message.data.opts), message.data.rooms);
+        break;
+      case MessageType.DISCONNECT_SOCKETS:
+        Adapter.prototype.disconnectSockets.call(this, decodeOptions(message.data.opts), message.data.close ?? false);
+        break;
+      default:
+    }
   }
 
   private onEphemeral(raw: string): void {
@@ -227,17 +242,47 @@ export class StreamsAdapter extends ClusterAdapter {
     this.onMessage(message as ClusterMessage);
   }
 
-  override async broadcast(packet: EventPacket, opts: BroadcastOptions): Promise<void> {
+  override broadcast(packet: EventPacket, opts: BroadcastOptions): Promise<void> {
+    return this.inOrder(opts, { type: MessageType.BROADCAST, data: { packet, opts: encodeOptions(opts) } }, () =>
+      Adapter.prototype.broadcast.call(this, packet, opts),
+    );
+  }
+
+  override addSockets(opts: BroadcastOptions, rooms: string[]): Promise<void> {
+    return this.inOrder(opts, { type: MessageType.SOCKETS_JOIN, data: { opts: encodeOptions(opts), rooms } }, () =>
+      Adapter.prototype.addSockets.call(this, opts, rooms),
+    );
+  }
+
+  override delSockets(opts: BroadcastOptions, rooms: string[]): Promise<void> {
+    return this.inOrder(opts, { type: MessageType.SOCKETS_LEAVE, data: { opts: encodeOptions(opts), rooms } }, () =>
+      Adapter.prototype.delSockets.call(this, opts, rooms),
+    );
+  }
+
+  override disconnectSockets(opts: BroadcastOptions, close: boolean): Promise<void> {
+    return this.inOrder(opts, { type: MessageType.DISCONNECT_SOCKETS, data: { opts: encodeOptions(opts), close } }, () =>
+      Adapter.prototype.disconnectSockets.call(this, opts, close),
+    );
+  }
+
+  /**
+   * An operation on sockets of every server goes into the stream, and this server applies it
+   * when its reader gets there, like every other server: so a notice and the disconnect after it
+   * (`endFinally`) reach this server's sockets in the order they were made, as they reach the
+   * others'. A local one (or one outside a programme) is applied at once.
+   */
+  private async inOrder(opts: BroadcastOptions, message: { type: MessageType; data: unknown }, here: () => void): Promise<void> {
     if (opts.flags?.local || !this.keys) {
-      Adapter.prototype.broadcast.call(this, packet, opts);
+      here();
       return;
     }
     try {
-      await this.publishAndReturnOffset({ type: MessageType.BROADCAST, data: { packet, opts: encodeOptions(opts) } } as never);
+      await this.publishAndReturnOffset(message as never);
     } catch (err) {
       // Redis is away: this server's own sockets still get it, outside the stream's order.
-      this.options.onError?.('broadcast', err);
-      Adapter.prototype.broadcast.call(this, packet, opts);
+      this.options.onError?.('publish', err);
+      here();
     }
   }
 
