@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,19 @@ function healthy(port: number, ca: string): Promise<boolean> {
   });
 }
 
+/** The same over plain HTTP, for a server run with `TLS=off`. */
+function healthyPlain(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
 /** Any TLS listener counts as ready for the baseline, which has no health route. */
 function listening(port: number, ca: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -70,6 +84,7 @@ async function launch(
   port: number,
   execArgv: string[] = [],
   cwd = ROOT,
+  scheme: 'https' | 'http' = 'https',
 ): Promise<ServerProcess> {
   // Server output goes to a file in the run's temp dir: kept for post-mortems, never parsed.
   const logFd = openSync(join(bench.tmpDir, `${name}.log`), 'a');
@@ -95,7 +110,7 @@ async function launch(
     name,
     pid: child.pid ?? -1,
     port,
-    url: `https://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     async stop() {
       untrack();
       if (exited) return;
@@ -109,7 +124,8 @@ async function launch(
   return server;
 }
 
-/** One onair server: the built `dist/main.js`, TLS with the run's certificate, rate limits off. */
+/** One onair server: the built `dist/main.js`, TLS with the run's certificate (or plain HTTP
+ * with `TLS: 'off'` in `env`, as behind a terminating proxy), rate limits off. */
 export async function startOnair(
   bench: BenchEnv,
   name: string,
@@ -117,7 +133,7 @@ export async function startOnair(
   execArgv: string[] = [],
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const fullEnv = {
+  const fullEnv: Record<string, string> = {
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
@@ -125,7 +141,9 @@ export async function startOnair(
     ...UNLIMITED,
     ...env,
   };
-  return launch(name, ['dist/main.js'], fullEnv, bench, (p) => healthy(p, bench.cert), port, execArgv, ONAIR_ROOT);
+  const plain = fullEnv.TLS === 'off';
+  const ready = plain ? (p: number) => healthyPlain(p) : (p: number) => healthy(p, bench.cert);
+  return launch(name, ['dist/main.js'], fullEnv, bench, ready, port, execArgv, ONAIR_ROOT, plain ? 'http' : 'https');
 }
 
 /** The minimal raw `ws` broadcaster (bench/baseline/raw-ws-server.ts). */
