@@ -4,7 +4,7 @@
  * readiness with a deadline; every stop ends only the process it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -142,7 +142,9 @@ export async function startOnair(
     ...env,
   };
   const plain = fullEnv.TLS === 'off';
-  const ready = plain ? (p: number) => healthyPlain(p) : (p: number) => healthy(p, bench.cert);
+  // A server given its own certificate (TLS_CERT) is checked against that one.
+  const ca = fullEnv.TLS_CERT ? readFileSync(fullEnv.TLS_CERT, 'utf8') : bench.cert;
+  const ready = plain ? (p: number) => healthyPlain(p) : (p: number) => healthy(p, ca);
   return launch(name, ['dist/main.js'], fullEnv, bench, ready, port, execArgv, ONAIR_ROOT, plain ? 'http' : 'https');
 }
 

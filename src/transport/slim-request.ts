@@ -10,6 +10,11 @@
  * `connection.encrypted` (socket.handshake.secure) and `socket` (the TCP/TLS socket, which ws
  * holds anyway; the shutdown spread waits for its close).
  *
+ * That alone frees nothing: engine.io's stand-in response for a websocket upgrade
+ * (WebSocketResponse, what its middlewares get as `res`) holds the request too, and lives as long
+ * as the TLS socket (a 'close' listener of the socket holds it). An engine middleware notes that
+ * response on the request, and its `req` is cleared with the swap.
+ *
  * Registered after every other 'connection' listener of the engine, so they see the request
  * itself.
  */
@@ -32,8 +37,23 @@ export function slimRequest(req: IncomingMessage & { _query?: Record<string, str
   };
 }
 
+const RESPONSE = Symbol('onair.upgradeResponse');
+type Noted = IncomingMessage & { _query?: Record<string, string>; [RESPONSE]?: { req: unknown } };
+
 export function slimRequests(engine: EngineServer): void {
+  engine.use((req: Noted, res: unknown, next: (err?: Error) => void) => {
+    // Only an upgrade's response is noted: a polling request's is a real ServerResponse that
+    // ends with its request.
+    if (res && typeof res === 'object' && !('statusCode' in res) && (res as { req?: unknown }).req === req) req[RESPONSE] = res as { req: unknown };
+    next();
+  });
   engine.on('connection', (conn: EngineSocket) => {
-    (conn as unknown as { request: SlimRequest }).request = slimRequest(conn.request as IncomingMessage & { _query?: Record<string, string> });
+    const req = conn.request as Noted;
+    const res = req[RESPONSE];
+    if (res) {
+      res.req = null;
+      delete req[RESPONSE];
+    }
+    (conn as unknown as { request: SlimRequest }).request = slimRequest(req);
   });
 }
