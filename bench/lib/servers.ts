@@ -139,6 +139,8 @@ export async function startOnair(
     LOG_LEVEL: 'warn',
     DATA_DIR: bench.dataDir,
     ...UNLIMITED,
+    // e.g. BENCH_SERVER_ENV="MALLOC_ARENA_MAX=2" for every onair server of the run.
+    ...Object.fromEntries((process.env.BENCH_SERVER_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
     ...env,
   };
   const plain = fullEnv.TLS === 'off';

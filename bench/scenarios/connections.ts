@@ -75,7 +75,7 @@ async function idle(bench: BenchEnv, log: (s: string) => void, tls: boolean): Pr
           w.call<{ opened: number; failed: number; firstError: string; ms: number }>(
             'open',
             { url: server.url, ca: bench.cert, program: 'bench-idle', count: count / nWorkers, prefix: `${prefix}${i}`, concurrency: 25 },
-            180_000,
+            400_000,
           ),
         ),
       );

@@ -115,7 +115,7 @@ export class VerifiedTokens {
 /** JWT mode: a token verified with jose against a secret, a PEM key or a remote key set. */
 export class JwtAuthenticator implements Authenticator {
   readonly mode = 'jwt' as const;
-  private readonly key: Uint8Array | KeyObject | JWTVerifyGetKey;
+  private readonly key: Promise<CryptoKey> | KeyObject | JWTVerifyGetKey;
   private readonly algorithms: string[];
   readonly verified: VerifiedTokens;
 
@@ -123,7 +123,9 @@ export class JwtAuthenticator implements Authenticator {
     this.verified = new VerifiedTokens(config.cacheSize);
     const src = config.key;
     if (src.kind === 'secret') {
-      this.key = new TextEncoder().encode(src.secret);
+      // Imported once: given the raw bytes, jose imports them into WebCrypto at every
+      // verification, which was most of an HS256 verification's cost.
+      this.key = crypto.subtle.importKey('raw', new TextEncoder().encode(src.secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
       this.algorithms = ['HS256'];
     } else if (src.kind === 'publicKey') {
       // A PEM public key or an X.509 certificate (as identity providers publish them).
@@ -171,7 +173,8 @@ export class JwtAuthenticator implements Authenticator {
       };
       if (this.config.issuer) options.issuer = this.config.issuer;
       if (this.config.audience) options.audience = this.config.audience;
-      ({ payload } = await jwtVerify(token, this.key as Uint8Array, options));
+      const verifyKey = this.key instanceof Promise ? await this.key : this.key;
+      ({ payload } = await jwtVerify(token, verifyKey as CryptoKey, options));
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw new HandshakeError('AUTH_EXPIRED', 'token expired');
       throw new HandshakeError('AUTH_INVALID', err instanceof joseErrors.JOSEError ? `token rejected (${err.code})` : 'token rejected');
