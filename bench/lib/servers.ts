@@ -4,7 +4,8 @@
  * readiness with a deadline; every stop ends only the process it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,6 +81,19 @@ function healthy(port: number, ca: string): Promise<boolean> {
   });
 }
 
+/** The same over plain HTTP, for a server run with `TLS=off`. */
+function healthyPlain(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
 /** Any TLS listener counts as ready for the baseline, which has no health route. */
 function listening(port: number, ca: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -102,6 +116,7 @@ async function launch(
   port: number,
   execArgv: string[] = [],
   cwd = ROOT,
+  scheme: 'https' | 'http' = 'https',
 ): Promise<ServerProcess> {
   // Server output goes to a file in the run's temp dir: kept for post-mortems, never parsed.
   const logFd = openSync(join(bench.tmpDir, `${name}.log`), 'a');
@@ -127,7 +142,7 @@ async function launch(
     name,
     pid: child.pid ?? -1,
     port,
-    url: `https://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     async stop() {
       untrack();
       if (exited) return;
@@ -141,7 +156,8 @@ async function launch(
   return server;
 }
 
-/** One onair server: the built `dist/main.js`, TLS with the run's certificate, rate limits off. */
+/** One onair server: the built `dist/main.js`, TLS with the run's certificate (or plain HTTP
+ * with `TLS: 'off'` in `env`, as behind a terminating proxy), rate limits off. */
 export async function startOnair(
   bench: BenchEnv,
   name: string,
@@ -149,15 +165,21 @@ export async function startOnair(
   execArgv: string[] = [],
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const fullEnv = {
+  const fullEnv: Record<string, string> = {
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     DATA_DIR: bench.dataDir,
     ...UNLIMITED,
+    // e.g. BENCH_SERVER_ENV="MALLOC_ARENA_MAX=2" for every onair server of the run.
+    ...Object.fromEntries((process.env.BENCH_SERVER_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
     ...env,
   };
-  return launch(name, ['dist/main.js'], fullEnv, bench, (p) => healthy(p, bench.cert), port, execArgv, ONAIR_ROOT);
+  const plain = fullEnv.TLS === 'off';
+  // A server given its own certificate (TLS_CERT) is checked against that one.
+  const ca = fullEnv.TLS_CERT ? readFileSync(fullEnv.TLS_CERT, 'utf8') : bench.cert;
+  const ready = plain ? (p: number) => healthyPlain(p) : (p: number) => healthy(p, ca);
+  return launch(name, ['dist/main.js'], fullEnv, bench, ready, port, execArgv, ONAIR_ROOT, plain ? 'http' : 'https');
 }
 
 /** The minimal raw `ws` broadcaster (bench/baseline/raw-ws-server.ts). */

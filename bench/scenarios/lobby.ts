@@ -12,12 +12,11 @@
  * says the rest is unsupported. `BENCH_LOBBY_TOPOLOGIES=one` or `three` runs only one of the two;
  * `BENCH_LOBBY_ROOMS` changes the number of rooms.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { Agent, request } from 'node:https';
 import { track } from '../lib/cleanup.js';
 import type { BenchEnv } from '../lib/env.js';
+import { pin } from '../lib/pin.js';
 import { startWorker, type Worker } from '../lib/rpc.js';
 import { redisCpuSeconds, startBenchRedisCluster, startOnair, startRedis, type ServerProcess } from '../lib/servers.js';
 import { latency, merge, sample, sleep, type Latency } from '../lib/stats.js';
@@ -255,21 +254,6 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: Topo
   }
 }
 
-/**
- * One server and its clients on separate cores (`BENCH_PIN=0` to turn off): on this 2-core
- * machine the server then has core 0 and the three client processes share core 1, so a client's
- * backlog never takes the server's CPU. Three servers and Redis cannot have a core each here, so
- * that topology runs unpinned. Every thread of the process, present and future, is pinned.
- */
-function pin(pid: number, cpus: string): boolean {
-  if (process.env.BENCH_PIN === '0' || availableParallelism() < 2) return false;
-  try {
-    execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const SERVER_ENV = { ADMIN_TOKEN: TOKEN, ROOMS_PER_PROGRAM_MAX: '20000', SHUTDOWN_SPREAD_MS: '0', SHUTDOWN_TIMEOUT_MS: '5000' };
 

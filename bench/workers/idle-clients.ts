@@ -3,6 +3,7 @@
  * connect + disconnect cycles with JWTs (for handshakes per second). A connection counts once
  * its `loadRooms` arrives: TLS, the socket.io handshake, authentication and the session are done.
  */
+import { Agent } from 'node:https';
 import { SignJWT } from 'jose';
 import type { Socket } from 'socket.io-client';
 import { connectOnair, devAuth } from '../lib/onair-client.js';
@@ -10,6 +11,10 @@ import { serve } from '../lib/rpc.js';
 import { encode, newHistogram, now } from '../lib/stats.js';
 
 let held: Socket[] = [];
+/** The tokens of the last `cycles` call, for returning clients (`again`). */
+let lastTokens: string[] = [];
+/** One TLS session cache for this process's clients: a returning client resumes. */
+let agent: Agent | undefined;
 
 
 /** Run `n` tasks with at most `concurrency` in flight. */
@@ -20,6 +25,13 @@ async function pool(n: number, concurrency: number, task: (i: number) => Promise
       while (next < n) await task(next++);
     }),
   );
+}
+
+/** The TLS socket under a connected client (engine.io-client's transport, ws, its socket). */
+function tlsOf(socket: Socket): { isSessionReused(): boolean } | undefined {
+  const ws = (socket.io.engine.transport as unknown as { ws?: { _socket?: { isSessionReused?: () => boolean } } }).ws;
+  const s = ws?._socket;
+  return s && typeof s.isSessionReused === 'function' ? (s as { isSessionReused(): boolean }) : undefined;
 }
 
 serve({
@@ -45,13 +57,23 @@ serve({
     return n;
   },
   /** `count` connect + disconnect cycles with freshly signed HS256 tokens (signed before timing). */
-  async cycles(a: { url: string; ca: string; program: string; count: number; prefix: string; concurrency: number; secret: string }) {
+  /** `again`: the previous call's tokens (a returning client still has its token); `resume`:
+   * clients resume their TLS session from this process's session cache (tickets). */
+  async cycles(a: { url: string; ca: string; program: string; count: number; prefix: string; concurrency: number; secret: string; again?: boolean; resume?: boolean }) {
     const key = new TextEncoder().encode(a.secret);
-    const tokens = await Promise.all(
-      Array.from({ length: a.count }, (_, i) =>
-        new SignJWT({ name: `bench ${i}` }).setProtectedHeader({ alg: 'HS256' }).setSubject(`${a.prefix}-${i}`).setIssuedAt().setExpirationTime('10m').sign(key),
-      ),
-    );
+    const tokens =
+      a.again && lastTokens.length >= a.count
+        ? lastTokens.slice(0, a.count)
+        : await Promise.all(
+            Array.from({ length: a.count }, (_, i) =>
+              new SignJWT({ name: `bench ${i}` }).setProtectedHeader({ alg: 'HS256' }).setSubject(`${a.prefix}-${i}`).setIssuedAt().setExpirationTime('10m').sign(key),
+            ),
+          );
+    lastTokens = tokens;
+    // keepAlive off: an upgraded socket leaves the agent; only its TLS session stays cached.
+    if (a.resume) agent ??= new Agent({ maxCachedSessions: 100 });
+    const use = a.resume ? agent : undefined;
+    let resumed = 0;
     const hist = newHistogram();
     let failed = 0;
     let firstError = '';
@@ -59,15 +81,16 @@ serve({
     await pool(a.count, a.concurrency, async (i) => {
       const s0 = now();
       try {
-        const socket = await connectOnair(a.url, a.ca, a.program, { token: tokens[i]! });
+        const socket = await connectOnair(a.url, a.ca, a.program, { token: tokens[i]! }, 30_000, use);
         hist.recordValue(Math.max(1, Math.round((now() - s0) * 1000)));
+        if (tlsOf(socket)?.isSessionReused()) resumed += 1;
         socket.close();
       } catch (err) {
         failed += 1;
         firstError ||= String(err);
       }
     });
-    return { done: a.count - failed, failed, firstError, ms: now() - t0, hist: encode(hist) };
+    return { done: a.count - failed, failed, firstError, ms: now() - t0, hist: encode(hist), resumed };
   },
   shutdown() {
     for (const s of held) s.close();

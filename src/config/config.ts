@@ -53,6 +53,8 @@ const envSchema = z.object({
   TLS: z.enum(['on', 'off']).optional().default('on'),
   TLS_CERT: optionalText,
   TLS_KEY: optionalText,
+  TLS_SESSION_TIMEOUT_S: int(3600, 60, 24 * 3600),
+  TLS_TICKET_KEYS: optionalText,
   SOCKET_PATH: z
     .string()
     .regex(/^\/[A-Za-z0-9._~/-]*$/, 'must be a path starting with /')
@@ -68,6 +70,7 @@ const envSchema = z.object({
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
   JWT_CLOCK_TOLERANCE_S: int(30, 0, 300),
+  JWT_CACHE_SIZE: int(20_000, 0, 1_000_000),
   ROOM_MAX_LIMIT: int(120, 2, 10_000),
   ROOMS_PER_PROGRAM_MAX: int(20_000, 1, 100_000),
   LOBBY_VIEW_SIZE: int(100, 1, 1000),
@@ -142,6 +145,10 @@ export interface Config {
   port: number;
   host: string;
   tls: { enabled: false } | { enabled: true; certPath?: string; keyPath?: string };
+  /** TLS session resumption: how long a session ticket is honoured, and the
+   * ticket keys (48 bytes) when several servers must honour each other's tickets; else each
+   * process makes its own at start. */
+  tlsSessions: { timeoutS: number; ticketKeys?: Buffer };
   socketPath: string;
   transports: ('websocket' | 'polling')[];
   /** `null`: no cross-origin browser access; `'*'`: any origin. */
@@ -150,7 +157,7 @@ export interface Config {
   trustProxy: number;
   auth:
     | { mode: 'dev' }
-    | { mode: 'jwt'; key: JwtKeySource; issuer?: string; audience?: string; clockToleranceS: number };
+    | { mode: 'jwt'; key: JwtKeySource; issuer?: string; audience?: string; clockToleranceS: number; cacheSize: number };
   roomMaxLimit: number;
   roomsPerProgramMax: number;
   /** Rooms in a programme's featured view (spec 3.1): what `loadRooms` lists. */
@@ -270,7 +277,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       if (key.kind === 'secret' && Buffer.byteLength(key.secret) < 32) {
         problems.push('JWT_SECRET: must be at least 32 bytes for HS256');
       }
-      auth = { mode: 'jwt', key, clockToleranceS: e.JWT_CLOCK_TOLERANCE_S };
+      auth = { mode: 'jwt', key, clockToleranceS: e.JWT_CLOCK_TOLERANCE_S, cacheSize: e.JWT_CACHE_SIZE };
       if (e.JWT_ISSUER) auth.issuer = e.JWT_ISSUER;
       if (e.JWT_AUDIENCE) auth.audience = e.JWT_AUDIENCE;
     }
@@ -282,6 +289,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('REDIS_CLUSTER_NODES: mixes redis:// and rediss://; a cluster is reached with TLS or without');
   }
   if (Boolean(e.TLS_CERT) !== Boolean(e.TLS_KEY)) problems.push('TLS_CERT: TLS_CERT and TLS_KEY must be set together');
+  const ticketKeys = e.TLS_TICKET_KEYS ? Buffer.from(e.TLS_TICKET_KEYS, /^[0-9a-fA-F]+$/.test(e.TLS_TICKET_KEYS) ? 'hex' : 'base64') : undefined;
+  if (ticketKeys && ticketKeys.length !== 48) problems.push('TLS_TICKET_KEYS: must be 48 bytes, as 96 hex digits or base64');
 
   let corsOrigins: Config['corsOrigins'] = null;
   if (e.CORS_ORIGINS === '*') corsOrigins = '*';
@@ -321,6 +330,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     tls,
+    tlsSessions: { timeoutS: e.TLS_SESSION_TIMEOUT_S, ...(ticketKeys ? { ticketKeys } : {}) },
     socketPath: e.SOCKET_PATH,
     transports: e.TRANSPORTS === 'websocket' ? ['websocket'] : ['polling', 'websocket'],
     corsOrigins,

@@ -58,6 +58,7 @@ import { createSocketServer } from '../transport/socket-server.js';
 import { ProgrammeRuntimes } from '../transport/programme-runtime.js';
 import { HandshakeRefusals } from '../transport/refusal-log.js';
 import { spreadShutdown } from '../transport/shutdown-spread.js';
+import { slimRequests } from '../transport/slim-request.js';
 import { capSocketBuffers } from '../transport/socket-buffer.js';
 import type { TlsMaterial } from './tls.js';
 import type { OnAirServer } from '../transport/types.js';
@@ -315,7 +316,16 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
 
   // ---- HTTP: plain routes first, then socket.io in front of them
   const httpServer: HttpServer = tls
-    ? (createHttpsServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' }) as unknown as HttpServer)
+    ? (createHttpsServer({
+        key: tls.key,
+        cert: tls.cert,
+        minVersion: 'TLSv1.2',
+        // Returning clients (a blip, the next programme, a dead server's clients coming to this
+        // one with shared TLS_TICKET_KEYS) resume with a ticket: no certificate signature to make.
+        // TLS 1.3 resumption still does a fresh ECDHE (psk_dhe_ke), so forward secrecy holds.
+        sessionTimeout: config.tlsSessions.timeoutS,
+        ...(config.tlsSessions.ticketKeys ? { ticketKeys: config.tlsSessions.ticketKeys } : {}),
+      }) as unknown as HttpServer)
     : createHttpServer();
   httpServer.on(
     'request',
@@ -344,6 +354,8 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       netLog.warn({ engineId: id, transport, bytes, address, max: config.maxSocketBufferBytes }, 'client stopped reading: queued bytes over MAX_SOCKET_BUFFER_BYTES, connection cut');
     },
   });
+  // Last of the engine's 'connection' listeners: the ones above see the request itself.
+  slimRequests(io.engine);
   runtimes.serve({
     admitNew: handshake.admitNew,
     setup: (runtime) => {

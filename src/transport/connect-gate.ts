@@ -32,8 +32,10 @@ export interface Line {
   readonly address: string;
   /** Refused CONNECTs so far. */
   refused: number;
-  /** Identities already checked for a namespace made for them, taken by its middleware. */
-  readonly checked: Map<string, Identity[]>;
+  /** Identities already checked for a namespace made for them, taken by its middleware. Made
+   * only when one is (a first CONNECT into a programme with no runtime here): an empty Map on
+   * each of 10,000 idle connections is 1.2 MB for nothing. */
+  checked: Map<string, Identity[]> | undefined;
 }
 
 /** socket.io-parser's packet types (protocol v5). */
@@ -128,20 +130,22 @@ export class ConnectGate {
   }
 
   checked(line: Line, nsp: string, identity: Identity): void {
+    line.checked ??= new Map();
     const queue = line.checked.get(nsp);
     if (queue) queue.push(identity);
     else line.checked.set(nsp, [identity]);
   }
 
   takeChecked(line: Line, nsp: string): Identity | undefined {
-    const queue = line.checked.get(nsp);
+    const queue = line.checked?.get(nsp);
     const identity = queue?.shift();
-    if (queue && queue.length === 0) line.checked.delete(nsp);
+    if (queue && queue.length === 0) line.checked!.delete(nsp);
+    if (line.checked?.size === 0) line.checked = undefined;
     return identity;
   }
 
   private attach(conn: EngineConnection): void {
-    const line: Line = { conn, address: this.opts.address(conn.request, conn.remoteAddress), refused: 0, checked: new Map() };
+    const line: Line = { conn, address: this.opts.address(conn.request, conn.remoteAddress), refused: 0, checked: undefined };
     this.lines.set(conn, line);
     // socket.io's client is put behind the gate, so a CONNECT refused here never reaches it.
     const downstream = conn.listeners('data') as ((data: unknown) => void)[];
