@@ -509,7 +509,7 @@ describe('loadConfig', () => {
     const secret = 'x'.repeat(32);
     const c = loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, JWT_ISSUER: 'iss', JWT_AUDIENCE: 'aud' });
     expect(c.production).toBe(true);
-    expect(c.auth).toEqual({ mode: 'jwt', key: { kind: 'secret', secret }, issuer: 'iss', audience: 'aud', clockToleranceS: 30 });
+    expect(c.auth).toEqual({ mode: 'jwt', key: { kind: 'secret', secret }, issuer: 'iss', audience: 'aud', clockToleranceS: 30, cacheSize: 20_000 });
   });
 
   const bad: [string, Record<string, string>][] = [
