@@ -68,6 +68,8 @@ export interface StreamsAdapterOptions {
 /** Pages a restore may read before giving up (the client then resumes without recovery). */
 const RESTORE_PAGES = 100;
 const RESTORE_PAGE = 500;
+/** Pauses before a failed publish is tried again (a shard's failover takes some seconds). */
+const PUBLISH_RETRY_MS = [250, 500, 1000, 2000];
 /** Pause after a failed read, so that a Redis outage is waited out rather than spun on. */
 const READ_RETRY_MS = 200;
 
@@ -277,13 +279,20 @@ export class StreamsAdapter extends ClusterAdapter {
       here();
       return;
     }
-    try {
-      await this.publishAndReturnOffset(message as never);
-    } catch (err) {
-      // Redis is away: this server's own sockets still get it, outside the stream's order.
-      this.options.onError?.('publish', err);
-      here();
+    for (const pause of [...PUBLISH_RETRY_MS, null]) {
+      try {
+        await this.publishAndReturnOffset(message as never);
+        return;
+      } catch (err) {
+        this.options.onError?.('publish', err);
+        // A shard failing over (Redis Cluster): this connection's map of the slots is refreshed
+        // about a second after its node went, so a broadcast tried again then reaches the
+        // promoted replica and every server, not only this one's sockets.
+        if (pause !== null && !this.closed) await new Promise((r) => setTimeout(r, pause));
+      }
     }
+    // Redis stayed away: this server's own sockets still get it, outside the stream's order.
+    here();
   }
 
   protected override async doPublish(message: ClusterMessage): Promise<Offset> {
