@@ -5,9 +5,9 @@
  * grace. Clients reach the servers through a TCP relay (test/helpers/relay.ts) that a test
  * points at another server, as a balancer would send a reconnection elsewhere.
  */
-import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { call, createOk, join, joinOk, Recorder, user, WAIT_MS, type Client, type Who } from '../helpers/client.js';
+import { closeOpened, heardJoins, reconnected, say, since, viaRelay, type Blipper } from '../helpers/blip.js';
+import { call, createOk, join, joinOk, user, WAIT_MS, type Recorder } from '../helpers/client.js';
 import { privateCluster, type Cluster } from '../helpers/cluster.js';
 import { OnAirClient, waitFor } from '@onair/client';
 import { track } from '../helpers/sdk.js';
@@ -27,12 +27,9 @@ const ENV = {
   BATCH_INTERVAL_MS: '60',
 };
 
-type Blipper = Client & { events: Recorder; who: Who };
 const own: Cluster[] = [];
-const opened = new Set<Client>();
 afterEach(async () => {
-  for (const s of opened) s.disconnect();
-  opened.clear();
+  closeOpened();
   await closeRelays();
   await Promise.all(own.splice(0).map((c) => c.close()));
 });
@@ -41,40 +38,6 @@ async function cluster(extra: Record<string, string> = {}): Promise<Cluster> {
   const c = await privateCluster({ ...ENV, ...extra });
   own.push(c);
   return c;
-}
-
-async function viaRelay(relay: Relay, server: TestServer, p: string, who: Who = user()): Promise<Blipper> {
-  const c = io(`${relay.url(server)}/${p}`, {
-    path: server.config.socketPath,
-    transports: ['websocket'],
-    reconnectionDelay: 50,
-    reconnectionDelayMax: 100,
-    randomizationFactor: 0,
-    forceNew: true,
-    autoConnect: false,
-    auth: who,
-    ...(server.ca ? { ca: server.ca } : {}),
-  }) as Blipper;
-  opened.add(c);
-  c.events = new Recorder(c);
-  c.who = who;
-  const loaded = c.events.next('loadRooms');
-  c.connect();
-  await loaded;
-  return c;
-}
-
-function reconnected(c: Blipper, timeoutMs = WAIT_MS): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('did not reconnect')), timeoutMs);
-    c.once('connect', () => (clearTimeout(t), resolve()));
-  });
-}
-
-const since = (c: { events: Recorder }, mark: number, event: string) => c.events.log.slice(mark).filter((s) => s.event === event);
-
-async function say(c: Client, roomId: string, msg: string): Promise<void> {
-  expect(await call(c, 'chat', { roomId, type: 'N', msg })).toMatchObject({ ok: true });
 }
 
 describe('blips across servers', () => {
@@ -199,6 +162,7 @@ describe('blips across servers', () => {
     const P = 'restartShow';
     const a = await join(n2, P, user('a'));
     const relay = await Relay.start(n0);
+    const whoB = user('b');
     const b = track(
       new OnAirClient({
         url: relay.url(n0),
@@ -206,13 +170,14 @@ describe('blips across servers', () => {
         path: n0.config.socketPath,
         transports: ['websocket'],
         timeoutMs: WAIT_MS,
-        identity: user('b'),
+        identity: whoB,
         socketOptions: { ...(n0.ca ? { ca: n0.ca } : {}), reconnectionDelay: 50, reconnectionDelayMax: 100 },
       }),
     );
     await b.open();
     const roomId = await createOk(a, { title: 'restart', max: 10 });
     await b.joinRoom(roomId);
+    await heardJoins(a, { who: whoB });
     const markA = a.events.log.length;
 
     relay.retarget(n1);
@@ -243,6 +208,7 @@ describe('blips across servers', () => {
     const roomId = await createOk(a, { title: 'killed', max: 10 });
     await joinOk(b, { roomId });
     await joinOk(gone, { roomId });
+    await heardJoins(a, b, gone);
     await say(a, roomId, 'before');
     const markA = a.events.log.length;
 
@@ -281,6 +247,7 @@ describe('blips across servers', () => {
     const roomId = await createOk(a, { title: 'held', max: 10 });
     await joinOk(b, { roomId });
     await joinOk(gone, { roomId });
+    await heardJoins(a, b, gone);
     const markA = a.events.log.length;
 
     for (const r of [relayB, relayC]) {

@@ -7,10 +7,10 @@
  * servers than the one who blips.
  */
 import { randomBytes } from 'node:crypto';
-import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import { io as seedIo, type Socket as SeedSocket } from 'socket.io-client-v3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, adminCall } from '../helpers/admin.js';
+import { closeOpened, heardJoins, reconnected, remember, say, since, viaRelay, type Blipper } from '../helpers/blip.js';
 import { call, createOk, join, joinOk, Recorder, user, WAIT_MS, type Client, type Who } from '../helpers/client.js';
 import { closeRelays, Relay } from '../helpers/relay.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -33,51 +33,10 @@ const ENV = {
 
 const program = (name: string) => `${name}-${randomBytes(3).toString('hex')}`;
 
-type Blipper = Client & { events: Recorder; who: Who };
-const opened = new Set<{ disconnect(): unknown }>();
 afterEach(async () => {
-  for (const s of opened) s.disconnect();
-  opened.clear();
+  closeOpened();
   await closeRelays();
 });
-
-/** A v4 client through the relay, reconnecting quickly by itself, as a phone's app would. */
-async function viaRelay(relay: Relay, server: TestServer, p: string, who: Who = user(), opts: Partial<ManagerOptions & SocketOptions> = {}): Promise<Blipper> {
-  const c = io(`${relay.url(server)}/${p}`, {
-    path: server.config.socketPath,
-    transports: ['websocket'],
-    reconnectionDelay: 50,
-    reconnectionDelayMax: 100,
-    randomizationFactor: 0,
-    forceNew: true,
-    autoConnect: false,
-    auth: who,
-    ...(server.ca ? { ca: server.ca } : {}),
-    ...opts,
-  }) as Blipper;
-  opened.add(c);
-  c.events = new Recorder(c);
-  c.who = who;
-  const loaded = c.events.next('loadRooms');
-  c.connect();
-  await loaded;
-  return c;
-}
-
-/** The next connection's `connect` (after a blip). */
-function reconnected(c: Blipper, timeoutMs = WAIT_MS): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('did not reconnect')), timeoutMs);
-    c.once('connect', () => (clearTimeout(t), resolve()));
-  });
-}
-
-/** What `c` saw after `mark` (an index into its log). */
-const since = (c: { events: Recorder }, mark: number, event: string) => c.events.log.slice(mark).filter((s) => s.event === event);
-
-async function say(c: Client, roomId: string, msg: string): Promise<void> {
-  expect(await call(c, 'chat', { roomId, type: 'N', msg })).toMatchObject({ ok: true });
-}
 
 /** `a` chats `sync` and `b` receives it: everything `a`'s room sent before has reached `b`. */
 async function synced(a: Client, b: { events: Recorder }, roomId: string): Promise<void> {
@@ -134,6 +93,7 @@ describe('a session survives a blip', () => {
     const b = await viaRelay(relay, t.server(1), P, user('b'));
     const roomId = await createOk(a, { title: 'silence', max: 10 });
     await joinOk(b, { roomId });
+    await heardJoins(a, b);
     const markA = a.events.log.length;
     const markB = b.events.log.length;
 
@@ -199,7 +159,7 @@ describe('a session survives a blip', () => {
       randomizationFactor: 0,
       ...(t.server(1).ca ? { ca: t.server(1).ca } : {}),
     }) as SeedSocket;
-    opened.add(seed);
+    remember(seed);
     const log = new Recorder(seed as never);
     await log.some('loadRooms');
     const roomId = await createOk(a, { title: 'seed room', max: 10 });
@@ -249,8 +209,7 @@ describe('a session survives a blip', () => {
     const old = await join(t.server(1), P, user('b'));
     const roomId = await createOk(a, { title: 'switch', max: 10 });
     await joinOk(old, { roomId });
-    // On three servers the ack can come before `a` hears the join: mark after it has.
-    await a.events.some('joinRoom', (u: { userUID: string }) => u.userUID === old.who.userUID);
+    await heardJoins(a, old);
     const markA = a.events.log.length;
 
     const told = old.events.next('system');
@@ -321,6 +280,7 @@ describe('a session survives a blip', () => {
     const b = await viaRelay(relay, t.server(1), P, user('b'));
     const roomId = await createOk(a, { title: 'kick', max: 10 });
     await joinOk(b, { roomId });
+    await heardJoins(a, b);
 
     relay.down = true;
     relay.cut();
