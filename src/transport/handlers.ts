@@ -234,24 +234,31 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
     ['updateRoom', parsed('updateRoom', schemas.updateRoom, (_s, p, member, input) => service.updateRoom(p, member, input))],
   ];
 
+  const byEvent = new Map<string, (this: OnAirSocket, ...args: unknown[]) => void>(handlers);
+
   return function attach(socket: OnAirSocket): Member {
     const member: Member = { socketId: socket.id, ...socket.data.identity };
     const s: SocketState = { member, bucket: new TokenBucket(ctx.eventRate, ctx.eventBurst, ctx.clock) };
     // Not enumerable: socket.io's connection state recovery serialises `socket.data` (msgpack,
     // with the Redis adapter), and the state holds a logger and a clock it cannot encode.
     Object.defineProperty(socket.data, 'state', { value: s, enumerable: false, writable: true, configurable: true });
-    // Every inbound packet, known event or not, spends a token. (socket.io calls middleware
-    // without the socket, so this one closure per socket stays.)
-    socket.use((packet, next) => {
-      if (s.bucket.take()) return next();
+    // Every inbound packet, known event or not, spends a token; one that may pass is handled
+    // here, never handed on to socket.io's emitter: an `on()` per event would give every
+    // socket a listener table of its own (a dictionary of 18 entries per idle connection).
+    // socket.io calls middleware without the socket, so this one closure per socket stays.
+    socket.use((packet) => {
       const [event, ...args] = packet;
+      if (s.bucket.take()) {
+        const fn = typeof event === 'string' ? byEvent.get(event) : undefined;
+        if (fn && socket.connected) fn.apply(socket, args);
+        return;
+      }
       const ack = typeof args.at(-1) === 'function' ? (args.at(-1) as Ack) : undefined;
       log(socket).debug({ event }, 'rate limited');
       ctx.metrics?.rateLimited('event');
       ctx.metrics?.refused('ER001');
       if (isClientEvent(event)) answer(socket, event, { ok: false, code: 'ER001' }, args[0], ack);
     });
-    for (const [event, fn] of handlers) socket.on(event, fn as never);
     return member;
   };
 }
