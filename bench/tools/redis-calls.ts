@@ -2,7 +2,7 @@
  * What one chat message costs Redis (issue 17, point 3): servers on a private redis-server, one
  * member on each in one room, N chat messages sent one at a time (each acked and delivered to
  * the other members before the next); the commands Redis ran, per message, by command (INFO
- * commandstats before and after). Shows the round trips of the chat path and of the adapter
+ * commandstats before and after), and the round trips among them (MONITOR). Shows the round trips of the chat path and of the adapter
  * (XADD on the sender's server, XREAD on every server) beside the background's (heartbeats,
  * registry), which a quiet window of the same length measures alone.
  *
@@ -51,14 +51,27 @@ try {
   for (const m of members.slice(1)) await m.timeout(10_000).emitWithAck('joinRoom', { roomId: created.roomId });
   await sleep(1000);
 
+  // MONITOR tells the servers' own commands (round trips) from those their scripts ran ("lua").
+  const monitor = createClient({ url: redis.url });
+  await monitor.connect();
+  const trips = new Map<string, number>();
+  let counting = false;
+  await monitor.monitor((line: string) => {
+    if (!counting || line.includes(' lua] ')) return;
+    const cmd = /\] "([^"]+)"/.exec(line)?.[1]?.toLowerCase();
+    if (cmd && cmd !== 'info') trips.set(cmd, (trips.get(cmd) ?? 0) + 1);
+  });
+
   const t0 = performance.now();
   const s0 = await commandStats();
+  counting = true;
   for (let i = 0; i < messages; i++) {
     // Everyone but the sender, whom a room's chat leaves out.
     const everyone = members.filter((_, j) => j !== i % n).map((m) => new Promise<void>((resolve) => m.once('chat', () => resolve())));
     await members[i % n]!.timeout(10_000).emitWithAck('chat', { roomId: created.roomId, msg: `message ${i}`, type: 'N' });
     await Promise.all(everyone);
   }
+  counting = false;
   const s1 = await commandStats();
   const windowMs = performance.now() - t0;
   await sleep(windowMs);
@@ -71,6 +84,9 @@ try {
   console.log(`${n} server(s), ${messages} messages in ${Math.round(windowMs)} ms; Redis commands per message (background of a quiet window as long subtracted):`);
   for (const r of rows) if (Math.abs(r.per) >= 0.005 || r.quiet > 0) console.log(`  ${r.k.padEnd(12)} ${r.per.toFixed(2).padStart(6)}   (quiet window: ${r.quiet})`);
   console.log(`  total        ${rows.reduce((s, r) => s + r.per, 0).toFixed(2).padStart(6)}`);
+  const own = [...trips].sort((a, b) => b[1] - a[1]);
+  console.log(`Round trips per message (the servers' own commands, scripts' inner calls left out; background included): ${own.map(([k, v]) => `${k} ${(v / messages).toFixed(2)}`).join(', ')}; total ${(own.reduce((s, [, v]) => s + v, 0) / messages).toFixed(2)}`);
+  await monitor.close().catch(() => {});
   for (const m of members) m.close();
 } finally {
   await stopAll();

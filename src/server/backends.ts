@@ -73,7 +73,7 @@ export function ownBackends(store: StateStore): Backends {
   const broker: MemoryBroker | null = store instanceof MemoryStore ? store.broker : null;
   return {
     store,
-    moderation: new MemoryModeration(),
+    moderation: new MemoryModeration(store instanceof MemoryStore ? (p, socketId) => store.seatOf(p, socketId) : (p, socketId) => store.roomOf(p, socketId)),
     announceThrough: (announcer) => broker?.handle(announcer),
     shared: store.shared,
     nodes: new MemoryNodeRegistry(newNodeId()),

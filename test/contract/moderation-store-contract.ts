@@ -12,9 +12,17 @@ const run = randomBytes(3).toString('hex');
 let seq = 0;
 const uniq = (prefix: string) => `${prefix}${run}-${++seq}`;
 
-export function moderationStoreContract(name: string, make: () => Promise<{ store: ModerationStore; close(): Promise<void> }>): void {
+/** `seat` puts a socket in a room as the state store of the same backend would (its seats). */
+export interface ModerationHarness {
+  store: ModerationStore;
+  seat(p: string, socketId: string, roomId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function moderationStoreContract(name: string, make: () => Promise<ModerationHarness>): void {
   describe(`ModerationStore contract: ${name}`, () => {
     let store: ModerationStore;
+    let seat: ModerationHarness['seat'];
     let p: string;
     const rules = { duplicateWindowMs: 10_000, indexSize: 100 };
     const now = Date.now();
@@ -23,6 +31,7 @@ export function moderationStoreContract(name: string, make: () => Promise<{ stor
     beforeEach(async () => {
       const h = await make();
       store = h.store;
+      seat = h.seat;
       p = uniq('p');
       return () => h.close();
     });
@@ -70,6 +79,23 @@ export function moderationStoreContract(name: string, make: () => Promise<{ stor
       await store.setSlowMode(p, 'r1', 0);
       expect(await store.slowModes(p)).toEqual([]);
       expect((await store.admit(p, msg('u', 'r1'), 'g', now + 12_001, rules)).ok).toBe(true);
+    });
+
+    it('with a seat: EM001 unless the socket sits in the room, before anything else and without opening a window', async () => {
+      await store.setSlowMode(p, 'r', 10);
+      await store.mute(p, { userUID: 'muted', until: now + 60_000 }, now);
+      const outsider = msg('u', 'r', 'hello');
+      expect(await store.admit(p, outsider, 'k', now, rules, { socketId: 's1' })).toEqual({ ok: false, code: 'EM001' });
+      await seat(p, 's1', 'elsewhere');
+      expect(await store.admit(p, msg('u', 'r'), 'k', now, rules, { socketId: 's1' })).toEqual({ ok: false, code: 'EM001' });
+      expect(await store.admit(p, msg('muted', 'r'), 'k', now, rules, { socketId: 's1' })).toEqual({ ok: false, code: 'EM001' });
+      // Refused, it opened no slow-mode window and is not in the index.
+      expect(await store.message(p, outsider.id)).toBeNull();
+      await seat(p, 's1', 'r');
+      expect((await store.admit(p, msg('u', 'r'), 'k', now, rules, { socketId: 's1' })).ok).toBe(true);
+      expect(await store.admit(p, msg('u', 'r'), 'k2', now + 1000, rules, { socketId: 's1' })).toMatchObject({ ok: false, code: 'EM005' });
+      await seat(p, 's2', 'r');
+      expect(await store.admit(p, msg('muted', 'r'), 'k', now, rules, { socketId: 's2' })).toMatchObject({ ok: false, code: 'EM004' });
     });
 
     it('duplicates: the same text key from the same user in the same room within the window', async () => {

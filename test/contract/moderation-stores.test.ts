@@ -4,10 +4,18 @@ import { afterAll, beforeAll } from 'vitest';
 import { createClient } from 'redis';
 import { MemoryModeration } from '../../src/state/memory/memory-moderation.js';
 import { RedisModeration } from '../../src/state/redis/redis-moderation.js';
+import { programmeKey } from '../../src/state/redis/keys.js';
 import { startRedis, type PrivateRedis } from '../helpers/redis.js';
 import { moderationStoreContract } from './moderation-store-contract.js';
 
-moderationStoreContract('memory', async () => ({ store: new MemoryModeration(), close: async () => {} }));
+moderationStoreContract('memory', async () => {
+  const seats = new Map<string, string>();
+  return {
+    store: new MemoryModeration((p, socketId) => seats.get(`${p} ${socketId}`) ?? null),
+    seat: async (p, socketId, roomId) => void seats.set(`${p} ${socketId}`, roomId),
+    close: async () => {},
+  };
+});
 
 let redis: PrivateRedis;
 beforeAll(async () => {
@@ -20,9 +28,11 @@ afterAll(async () => {
 moderationStoreContract('redis', async () => {
   const client = createClient({ url: redis.url });
   await client.connect();
-  const store = new RedisModeration(client as never, { prefix: `mod-${randomBytes(3).toString('hex')}:`, ttlMs: 60_000 });
+  const prefix = `mod-${randomBytes(3).toString('hex')}:`;
+  const store = new RedisModeration(client as never, { prefix, ttlMs: 60_000 });
   return {
     store,
+    seat: async (p, socketId, roomId) => void (await client.hSet(programmeKey(prefix, p, 'seats'), socketId, roomId)),
     close: async () => {
       if (client.isOpen) await client.close();
     },

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisDeadlineIndex, RedisNodeRegistry, type RedisClusterCommands } from '../../src/state/redis/redis-cluster.js';
 import { RedisModeration } from '../../src/state/redis/redis-moderation.js';
 import { RedisOutbox, type RedisOutboxCommands } from '../../src/records/redis-outbox.js';
-import { serviceKey } from '../../src/state/redis/keys.js';
+import { programmeKey, serviceKey } from '../../src/state/redis/keys.js';
 import type { AggroRecord } from '../../src/domain/model.js';
 import { END_REASONS } from '../../src/records/record-store.js';
 import { startRedisCluster, type PrivateRedisCluster } from '../helpers/redis-cluster.js';
@@ -81,9 +81,11 @@ clusterContract('redis cluster', async () => {
 
 moderationStoreContract('redis cluster', async () => {
   const client = await clusterClient();
-  const store = new RedisModeration(client as never, { prefix: `mod-${randomBytes(3).toString('hex')}:`, ttlMs: 60_000 });
+  const prefix = `mod-${randomBytes(3).toString('hex')}:`;
+  const store = new RedisModeration(client as never, { prefix, ttlMs: 60_000 });
   return {
     store,
+    seat: async (p, socketId, roomId) => void (await client.hSet(programmeKey(prefix, p, 'seats'), socketId, roomId)),
     close: async () => {
       await client.close();
     },

@@ -21,8 +21,9 @@ import { WordFilter } from './word-filter.js';
 export interface ChatGuard {
   /** The text as it may be broadcast (masked where the filter says so), or `null`: blocked. */
   screen(p: string, text: string): string | null;
-  /** Mute, slow mode and duplicates for a chat message; `null` when it may go. */
-  admit(p: string, message: ChatMessage): Promise<Failure | null>;
+  /** Seat (EM001: `socketId` is not in the message's room), mute, slow mode and duplicates for
+   * a chat message; `null` when it may go. */
+  admit(p: string, message: ChatMessage, socketId: string): Promise<Failure | null>;
   /** EM004 while the user is muted (aggros and votes); `null` otherwise. */
   muted(p: string, userUID: string): Promise<Failure | null>;
 }
@@ -68,14 +69,14 @@ export class Moderation implements ChatGuard {
     return v.blocked ? null : v.text;
   }
 
-  async admit(p: string, message: ChatMessage): Promise<Failure | null> {
+  async admit(p: string, message: ChatMessage, socketId: string): Promise<Failure | null> {
     const indexed: IndexedMessage = { id: message.id, roomId: message.roomId, userUID: message.userUID, msg: message.msg, ts: message.ts };
     // Compared as the filter reads them, so `hi!!` right after `Hi` is the same text.
     const textKey = createHash('sha1').update(normalise(message.msg).text).digest('base64url');
     const out = await this.deps.store.admit(p, indexed, textKey, this.deps.clock.now(), {
       duplicateWindowMs: this.options.duplicateWindowMs,
       indexSize: this.options.messageIndexSize,
-    });
+    }, { socketId });
     return out.ok ? null : out;
   }
 

@@ -21,6 +21,7 @@ export interface IndexedMessage {
 
 export type Admission =
   | { ok: true }
+  | { ok: false; code: 'EM001' }
   | { ok: false; code: 'EM004'; until: number }
   | { ok: false; code: 'EM005'; retryAfterMs: number }
   | { ok: false; code: 'EM006' };
@@ -50,8 +51,11 @@ export interface ModerationStore {
    * the room or else of the programme (EM005 with the ms left), the same text as the user's last
    * in this room within `duplicateWindowMs` (EM006, compared after `textKey`). Admitted, the post
    * starts the user's slow-mode and duplicate windows and goes into the index, in the same step.
+   * With `seat`, first of all: EM001 unless that socket sits in `message.roomId` (the state
+   * store's seat), so an outsider never opens a window, and the chat path needs no round trip
+   * of its own to ask.
    */
-  admit(p: string, message: IndexedMessage, textKey: string, now: number, rules: AdmitRules): Promise<Admission>;
+  admit(p: string, message: IndexedMessage, textKey: string, now: number, rules: AdmitRules, seat?: { socketId: string }): Promise<Admission>;
 
   /** Until when the user is muted in the programme; 0 when not. */
   mutedUntil(p: string, userUID: string, now: number): Promise<number>;

@@ -19,8 +19,15 @@ class ProgramModeration {
   readonly index = new Map<string, IndexedMessage & { removed?: true }>();
 }
 
+/** Where a socket sits: `MemoryStore.seatOf` answers at once, keeping `admit` atomic; another
+ * store of this process (a test's) may answer with a promise. */
+export type SeatOf = (p: string, socketId: string) => string | null | Promise<string | null>;
+
 export class MemoryModeration implements ModerationStore {
   private readonly state = new Map<string, ProgramModeration>();
+
+  /** `seatOf`: the state store of the same process, for `admit`'s seat check. */
+  constructor(private readonly seatOf: SeatOf) {}
 
   private program(p: string): ProgramModeration {
     let s = this.state.get(p);
@@ -39,7 +46,11 @@ export class MemoryModeration implements ModerationStore {
     return null;
   }
 
-  async admit(p: string, message: IndexedMessage, textKey: string, now: number, rules: AdmitRules): Promise<Admission> {
+  async admit(p: string, message: IndexedMessage, textKey: string, now: number, rules: AdmitRules, seat?: { socketId: string }): Promise<Admission> {
+    if (seat) {
+      const at = this.seatOf(p, seat.socketId);
+      if ((at instanceof Promise ? await at : at) !== message.roomId) return { ok: false, code: 'EM001' };
+    }
     const s = this.program(p);
     const mute = this.activeMute(s, message.userUID, now);
     if (mute) return { ok: false, code: 'EM004', until: mute.until };

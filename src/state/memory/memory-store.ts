@@ -413,6 +413,11 @@ export class MemoryStore implements StateStore {
   }
 
   async roomOf(p: string, socketId: string): Promise<string | null> {
+    return this.seatOf(p, socketId);
+  }
+
+  /** `roomOf` without the promise, for the moderation store of the same process. */
+  seatOf(p: string, socketId: string): string | null {
     return this.state.get(p)?.seatOf.get(socketId) ?? null;
   }
 

@@ -14,3 +14,10 @@ export const SERVICE_TAG = '{_service}';
 export function serviceKey(prefix: string, what: string): string {
   return `${prefix}${SERVICE_TAG}:${what}`;
 }
+
+/** `<prefix>{<p>}:<what>`: a programme's key, in the programme's slot. The state store's and the
+ * moderation store's keys are both made here, so a script of one may read a key of the other
+ * (the moderation's admission reads the state's seats). */
+export function programmeKey(prefix: string, p: string, what = ''): string {
+  return `${prefix}{${p}}:${what}`;
+}

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Admission, AdmitRules, IndexedMessage, ModerationStore, Mute, SlowMode } from '../../domain/ports/moderation-store.js';
+import { programmeKey } from './keys.js';
 
 export interface RedisModerationCommands {
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
@@ -25,9 +26,11 @@ local function active_mute(user, now)
 end
 `;
 
-/** ARGV: ttl, messageJson, textKey, now, duplicateWindowMs, indexSize. */
+/** KEYS[2]: the state store's seats. ARGV: ttl, messageJson, textKey, now, duplicateWindowMs,
+ * indexSize, socketId ('' to skip the seat check). */
 const ADMIT = `${LIB}
-local msg, key, now, dup, size = cjson.decode(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local msg, key, now, dup, size, sid = cjson.decode(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
+if sid ~= '' and redis.call('HGET', KEYS[2], sid) ~= msg.roomId then return cjson.encode({ ok = false, code = 'EM001' }) end
 local m = active_mute(msg.userUID, now)
 if m then return cjson.encode({ ok = false, code = 'EM004', ['until'] = m['until'] }) end
 local slow = tonumber(redis.call('HGET', base .. 'slow', msg.roomId) or redis.call('HGET', base .. 'slow', '') or '0') * 1000
@@ -122,16 +125,20 @@ export class RedisModeration implements ModerationStore {
   ) {}
 
   private base(p: string): string {
-    return `${this.options.prefix}{${p}}:mod:`;
+    return programmeKey(this.options.prefix, p, 'mod:');
   }
 
-  private async run(script: string, p: string, ...args: (string | number)[]): Promise<string> {
+  private run(script: string, p: string, ...args: (string | number)[]): Promise<string> {
+    return this.runWith(script, [this.base(p)], args);
+  }
+
+  private async runWith(script: string, keys: string[], args: (string | number)[]): Promise<string> {
     let sha = this.shas.get(script);
     if (!sha) {
       sha = sha1(script);
       this.shas.set(script, sha);
     }
-    const options = { keys: [this.base(p)], arguments: [String(this.options.ttlMs), ...args.map(String)] };
+    const options = { keys, arguments: [String(this.options.ttlMs), ...args.map(String)] };
     try {
       return (await this.redis.evalSha(sha, options)) as string;
     } catch (err) {
@@ -140,8 +147,9 @@ export class RedisModeration implements ModerationStore {
     }
   }
 
-  async admit(p: string, message: IndexedMessage, textKey: string, now: number, rules: AdmitRules): Promise<Admission> {
-    return JSON.parse(await this.run(ADMIT, p, JSON.stringify(message), textKey, now, rules.duplicateWindowMs, rules.indexSize)) as Admission;
+  async admit(p: string, message: IndexedMessage, textKey: string, now: number, rules: AdmitRules, seat?: { socketId: string }): Promise<Admission> {
+    const keys = [this.base(p), programmeKey(this.options.prefix, p, 'seats')];
+    return JSON.parse(await this.runWith(ADMIT, keys, [JSON.stringify(message), textKey, now, rules.duplicateWindowMs, rules.indexSize, seat?.socketId ?? ''])) as Admission;
   }
 
   async mutedUntil(p: string, userUID: string, now: number): Promise<number> {

@@ -27,7 +27,7 @@ import { DEFAULT_VIEW_SIZE, SCAN_BUDGET, searchKey, VIEW_SWAPS_PER_TICK } from '
 import * as L from './lobby-scripts.js';
 import * as S from './scripts.js';
 import * as H from './session-scripts.js';
-import { serviceKey } from './keys.js';
+import { programmeKey, serviceKey } from './keys.js';
 
 /** The slice of a node-redis client this store uses. */
 export interface RedisCommands {
@@ -73,7 +73,7 @@ export class RedisStore implements StateStore {
 
   /** The programme's key prefix; the hash tag keeps a programme on one cluster slot. */
   key(p: string, what = ''): string {
-    return `${this.options.prefix}{${p}}:${what}`;
+    return programmeKey(this.options.prefix, p, what);
   }
 
   /** The programme's stream of broadcasts, in its slot: the scripts append to it inside their
