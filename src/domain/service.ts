@@ -658,8 +658,8 @@ export class OnAirService {
     }
     // Whether the author sits in the room and keeping the message are one decision: a message
     // never lands in the history of a room its author has left.
+    // Kept and announced to the room in one step of the store.
     if (!(await this.deps.store.chat(p, m.socketId, input.roomId, message, this.options.historySize ?? 0))) return fail('EM001');
-    this.deps.delivery.toRoom(p, input.roomId, m.socketId, 'chat', message);
     this.observer.message(p);
     return { ok: true, id: message.id, ts: message.ts };
   }

@@ -1218,6 +1218,21 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         expect(await announcedSince()).toEqual([{ to: 'lobby', except: null, event: 'count', args: [{ roomId: r.roomId, count: 2 }] }]);
       });
 
+      it('chat: the message to its room except its author, history kept or not; nothing from outside the room', async () => {
+        const [a, b, c] = [mem('a'), mem('b'), mem('c')];
+        const r = await roomBy(a);
+        await seat(r.roomId, b);
+        await announcedSince();
+        const m = { displayName: a.displayName, msg: 'hello', roomId: r.roomId, type: 'N' as const, userUID: a.userUID, id: uniq('m'), ts: h.clock.now(), photoURL: 'https://example.com/a.png' };
+        expect(await store.chat(p, a.socketId, r.roomId, m, 50)).toBe(true);
+        expect(await store.chat(p, b.socketId, r.roomId, { ...m, id: uniq('m'), userUID: b.userUID }, 0)).toBe(true);
+        expect(await store.chat(p, c.socketId, r.roomId, { ...m, id: uniq('m'), userUID: c.userUID }, 50)).toBe(false);
+        const heard = await announcedSince();
+        expect(heard).toHaveLength(2);
+        expect(heard[0]).toEqual({ to: 'room', roomId: r.roomId, except: a.socketId, event: 'chat', args: [m] });
+        expect(heard[1]).toMatchObject({ to: 'room', roomId: r.roomId, except: b.socketId, event: 'chat' });
+      });
+
       it('flushPoint: aggroPoint to the room when it changed, nothing when not', async () => {
         const [a, b] = [mem('a'), mem('b')];
         const r = await roomBy(a);

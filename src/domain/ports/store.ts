@@ -201,8 +201,10 @@ export interface StateStore {
 
   /**
    * A chat message from the socket to `roomId`: kept as the newest of the room's history (which
-   * holds its last `historySize` messages; 0 keeps none) if the socket sits in that room, in
-   * the same step. `false` (nothing kept) when it does not. A room's history goes with the room.
+   * holds its last `historySize` messages; 0 keeps none) and announced as `chat` to the room,
+   * the author left out, if the socket sits in that room, all in the same step (on Redis, the
+   * announcement rides in the same script: no round trip of its own). `false` (nothing kept,
+   * nothing announced) when it does not. A room's history goes with the room.
    */
   chat(p: string, socketId: string, roomId: string, message: ChatMessage, historySize: number): Promise<boolean>;
 

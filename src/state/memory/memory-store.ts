@@ -435,6 +435,7 @@ export class MemoryStore implements StateStore {
       r.history.push({ ...message });
       if (r.history.length > historySize) r.history.splice(0, r.history.length - historySize);
     }
+    this.broker.toRoom(p, roomId, socketId, 'chat', message);
     return true;
   }
 

@@ -217,8 +217,9 @@ return cjson.encode(out)
 `);
 
 /** A chat message kept as the newest of its room's history if its author sits in the room; the
- * history is a list trimmed to its size in the same step. ARGV: ttl, lobby, roomPrefix, roomId,
- * socketId, messageJson, historySize. */
+ * history is a list trimmed to its size, and the message announced to the room (the author's
+ * socket left out), in the same step. ARGV: ttl, lobby, roomPrefix, roomId, socketId,
+ * messageJson, historySize. */
 export const CHAT = script(`
 local rid, sid, msg, size = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
 if redis.call('HGET', base .. 'seats', sid) ~= rid then return 'false' end
@@ -227,6 +228,7 @@ if size > 0 then
   redis.call('LTRIM', base .. 'history:' .. rid, -size, -1)
   touch('history:' .. rid)
 end
+announce(room_channel(rid), 'chat', msg, sid)
 return 'true'
 `);
 
