@@ -215,7 +215,7 @@ export class OnAirService {
       // `replaced`: a newer socket (or this one, recovered on a new connection) is the session.
       return out === 'replaced';
     }
-    this.runtime(p).timers.after(this.graceMs, () => void this.expireSession(p, m.userUID, m.socketId, until).catch(() => {}));
+    this.runtime(p).timers.at(until, () => this.deps.clock.now(), () => void this.expireSession(p, m.userUID, m.socketId, until).catch(() => {}));
     this.observer.sessionHeld?.(p);
     this.deps.log.info({ program: p, userUID: m.userUID, socketId: m.socketId, until }, 'session held');
     return true;
@@ -694,7 +694,7 @@ export class OnAirService {
       return fail(out.code);
     }
     this.deps.delivery.toRoom(p, input.roomId, null, 'aggro', aggroMessage(aggro));
-    this.runtime(p).timers.after(aggro.expiresAt - this.deps.clock.now(), () => {
+    this.runtime(p).timers.at(aggro.expiresAt, () => this.deps.clock.now(), () => {
       void this.endAggro(p, aggro.roomId, aggro.aggroUID, 'expired');
     });
     this.observer.aggroStarted(p);
