@@ -11,7 +11,9 @@
  * clients' core is full (then the clients are the bottleneck, not the server).
  *
  *   BENCH_CONNECTIONS=idle,idlePlain,handshakes   which parts (default: all three)
- *   BENCH_HS_VARIANTS=full,resume,jwtCache,both,rsa,noCache   which handshake variants
+ *   BENCH_HS_VARIANTS=full,resume,jwtCache,both,rsa,noCache,raw   which handshake variants
+ *   BENCH_HS_CLIENT=wire|socket.io   the load generator (default wire: bare ws sending what
+ *                                    socket.io-client sends, at about a third of its CPU)
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +21,7 @@ import { generate } from 'selfsigned';
 import type { BenchEnv } from '../lib/env.js';
 import { CLIENT_CPU, pin, SERVER_CPU } from '../lib/pin.js';
 import { startWorkers } from '../lib/rpc.js';
-import { startOnair } from '../lib/servers.js';
+import { startOnair, startRawWs } from '../lib/servers.js';
 import { latency, merge, rssBytes, sample, sleep, type Latency } from '../lib/stats.js';
 
 interface Idle {
@@ -36,6 +38,8 @@ interface Idle {
 
 interface Handshakes {
     variant: string;
+    /** The load generator: socket.io-client, bare ws with its frames (`wire`), or `raw`. */
+    client: string;
     pinned: boolean;
     cycles: number;
     failed: number;
@@ -132,6 +136,8 @@ interface Variant {
   again: boolean;
   env: Record<string, string>;
   rsa?: boolean;
+  /** Against the raw `ws` baseline (TLS + upgrade only): the floor under onair's handshake. */
+  raw?: boolean;
   what: string;
 }
 
@@ -142,7 +148,15 @@ const VARIANTS: Record<string, Variant> = {
   resume: { resume: true, again: false, env: {}, what: 'TLS resumption (ticket) alone, a token never seen' },
   both: { resume: true, again: true, env: {}, what: 'returning clients: ticket + cached token' },
   rsa: { resume: false, again: false, env: {}, rsa: true, what: 'new clients, an RSA-2048 certificate instead of ECDSA P-256' },
+  raw: { resume: false, again: false, env: {}, raw: true, what: 'the raw ws baseline: full TLS 1.3 handshake + websocket upgrade, nothing else' },
 };
+
+/** BENCH_HS_CLIENT: `wire` (default; bare ws sending socket.io-client's frames) or `socket.io`. */
+function hsClient(): 'wire' | 'socket.io' {
+  const c = process.env.BENCH_HS_CLIENT ?? 'wire';
+  if (c !== 'wire' && c !== 'socket.io') throw new Error(`BENCH_HS_CLIENT must be wire or socket.io, not ${c}`);
+  return c;
+}
 
 async function handshakes(bench: BenchEnv, log: (s: string) => void, name: string): Promise<Handshakes> {
   const v = VARIANTS[name];
@@ -153,7 +167,8 @@ async function handshakes(bench: BenchEnv, log: (s: string) => void, name: strin
   const rsa = v.rsa ? await rsaCert(bench) : undefined;
   const ca = rsa ? rsa.cert : bench.cert;
   const env = { AUTH_MODE: 'jwt', JWT_SECRET, ...v.env, ...(rsa ? { TLS_CERT: rsa.certPath, TLS_KEY: rsa.keyPath } : {}) };
-  const server = await startOnair(bench, `onair-jwt-${name}`, env, bench.serverExecArgv);
+  const server = v.raw ? await startRawWs(bench, bench.serverExecArgv) : await startOnair(bench, `onair-jwt-${name}`, env, bench.serverExecArgv);
+  const client = v.raw ? 'raw' : hsClient();
   const workers = await startWorkers('idle-clients.ts', 'hs-', nWorkers);
   const pinned = pin(server.pid, SERVER_CPU) && workers.every((w) => pin(w.pid, CLIENT_CPU));
   type Out = { done: number; failed: number; firstError: string; ms: number; hist: string; resumed: number };
@@ -161,7 +176,7 @@ async function handshakes(bench: BenchEnv, log: (s: string) => void, name: strin
     const run = (count: number, prefix: string, again: boolean, resume: boolean) =>
       Promise.all(
         workers.map((w, i) =>
-          w.call<Out>('cycles', { url: server.url, ca, program: 'bench-hs', count: count / nWorkers, prefix: `${prefix}${i}`, concurrency, secret: JWT_SECRET, again, resume }, 180_000),
+          w.call<Out>('cycles', { url: server.url, ca, program: 'bench-hs', count: count / nWorkers, prefix: `${prefix}${i}`, concurrency, secret: JWT_SECRET, again, resume, client }, 180_000),
         ),
       );
     // The first pass: code warm, and for returning clients the visit they return from (their
@@ -179,6 +194,7 @@ async function handshakes(bench: BenchEnv, log: (s: string) => void, name: strin
     const perSecond = Math.round(done / seconds);
     const r: Handshakes = {
       variant: name,
+      client,
       pinned,
       cycles: done,
       failed: out.reduce((s, o) => s + o.failed, 0),
@@ -192,7 +208,7 @@ async function handshakes(bench: BenchEnv, log: (s: string) => void, name: strin
       resumed: out.reduce((s, o) => s + o.resumed, 0),
     };
     hist.destroy();
-    log(`  ${name} (${v.what}): ${done} cycles (${r.failed} failed, ${r.resumed} resumed), ${r.concurrency} at a time: ${perSecond}/s, connect p50 ${r.connectMs.p50} p99 ${r.connectMs.p99} ms; server ${r.serverCpu}% => ${r.perServerCoreSecond}/s per server core; clients ${r.clientCpu}%`);
+    log(`  ${name} (${v.what}; ${client} clients): ${done} cycles (${r.failed} failed, ${r.resumed} resumed), ${r.concurrency} at a time: ${perSecond}/s, connect p50 ${r.connectMs.p50} p99 ${r.connectMs.p99} ms; server ${r.serverCpu}% => ${r.perServerCoreSecond}/s per server core; clients ${r.clientCpu}%`);
     return r;
   } finally {
     await Promise.all(workers.map((w) => w.close()));

@@ -33,6 +33,15 @@ export function plan(bench: BenchEnv, maxSteps = 11): LadderPlan {
     : { rates: doubling(5, 10240).slice(0, maxSteps), warmupMs: 1000, measureMs: 6000, drainMs: 1500, budgetMs: 110_000 };
 }
 
+/** BENCH_ONAIR_CLIENT: `wire` (default: bare ws sending socket.io-client's frames and decoding a
+ * delivery with one JSON.parse, as the raw baseline's clients do) or `socket.io` (the real
+ * socket.io-client, which spends more CPU per delivery on the clients' shared core). */
+export function onairClient(): 'wire' | 'onair' {
+  const c = process.env.BENCH_ONAIR_CLIENT ?? 'wire';
+  if (c !== 'wire' && c !== 'socket.io') throw new Error(`BENCH_ONAIR_CLIENT must be wire or socket.io, not ${c}`);
+  return c === 'wire' ? 'wire' : 'onair';
+}
+
 /** Fill one room with `ROOM_SIZE` members spread over the servers at `urls`, then climb the ladder. */
 export async function fanoutAgainst(
   bench: BenchEnv,
@@ -44,17 +53,18 @@ export async function fanoutAgainst(
   log: (s: string) => void,
 ): Promise<FanoutResult> {
   const workers = await startWorkers('chat-clients.ts', `${target}-`, CLIENT_WORKERS);
+  const client = mode === 'raw' ? 'raw' : onairClient();
   try {
     const per = ROOM_SIZE / CLIENT_WORKERS;
     // Worker i talks to server i (mod the number of servers): members sit on different servers.
     await Promise.all(
       workers.map((w, i) =>
-        w.call('connect', { mode, url: urls[i % urls.length], ca: bench.cert, program: 'bench-fanout', count: per, prefix: `${target}${i}` }, 120_000),
+        w.call('connect', { mode: client, url: urls[i % urls.length], ca: bench.cert, program: 'bench-fanout', count: per, prefix: `${target}${i}` }, 120_000),
       ),
     );
     const roomId = mode === 'onair' ? await workers[0]!.call<string>('createRoom', { title: 'fan-out', max: ROOM_SIZE }) : 'raw';
     await Promise.all(workers.map((w) => w.call('join', { roomId }, 120_000)));
-    log(`  ${ROOM_SIZE} members in one room on ${urls.length} server(s)`);
+    log(`  ${ROOM_SIZE} members in one room on ${urls.length} server(s), ${client === 'onair' ? 'socket.io' : client} clients`);
     const steps = await runLadder({ workers, serverPids, recipients: ROOM_SIZE - 1, log, ...p });
     return { target, servers: urls.length, roomSize: ROOM_SIZE, steps, summary: summarise(steps) };
   } finally {

@@ -1,23 +1,24 @@
 /**
- * Room members for the fan-out scenarios: socket.io clients of onair, or raw `ws` clients of the
- * baseline. They send chat at the rate the orchestrator asks for (round-robin over this
+ * Room members for the fan-out scenarios: clients of onair (socket.io-client, or `wire`: bare
+ * `ws` sending the same frames, bench/lib/wire-client.ts), or raw `ws` clients of the baseline. They send chat at the rate the orchestrator asks for (round-robin over this
  * worker's members) and time every delivery they receive.
  *
  * A message's text carries `<step> <measured> <send time>`: only messages sent inside a step's
  * measuring window, and received while that step is current, are counted, so warm-up traffic and
  * stragglers from an earlier step never pollute a step's numbers.
  */
-import type { Socket } from 'socket.io-client';
-import { connectOnair, devAuth } from '../lib/onair-client.js';
 import WebSocket from 'ws';
+import { connectOnair, devAuth } from '../lib/onair-client.js';
 import { serve } from '../lib/rpc.js';
 import { encode, newHistogram, now } from '../lib/stats.js';
+import { trusting, wireConnect } from '../lib/wire-client.js';
 
-type Mode = 'onair' | 'raw';
+type Mode = 'onair' | 'wire' | 'raw';
+type Ack = { ok: boolean; roomId?: string; code?: string };
 interface Member {
   send(roomId: string, msg: string): void;
   close(): void;
-  socket?: Socket;
+  ack?(event: string, arg: unknown): Promise<Ack>;
 }
 
 const PAD = ' the quick brown fox jumps over the lazy dog';
@@ -45,15 +46,25 @@ async function connectMember(url: string, ca: string, program: string, userUID: 
   const socket = await connectOnair(url, ca, program, devAuth(userUID), 20_000);
   socket.on('chat', (m: { msg: string }) => onText(m.msg));
   return {
-    socket,
     send: (room, msg) => void socket.emit('chat', { roomId: room, msg, type: 'N' }),
     close: () => void socket.close(),
+    ack: (event, arg) => socket.timeout(20_000).emitWithAck(event, arg) as Promise<Ack>,
+  };
+}
+
+async function connectWire(url: string, ca: string, program: string, userUID: string): Promise<Member> {
+  const socket = await wireConnect(url, ca, program, devAuth(userUID), 20_000);
+  socket.on('chat', (m: { msg: string }) => onText(m.msg));
+  return {
+    send: (room, msg) => socket.emit('chat', { roomId: room, msg, type: 'N' }),
+    close: () => socket.close(),
+    ack: (event, arg) => socket.emitWithAck<Ack>(event, arg),
   };
 }
 
 function connectRaw(url: string, ca: string, userUID: string): Promise<Member> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${url.replace('https:', 'wss:')}/?userUID=${userUID}&displayName=${userUID.slice(0, 30)}`, { ca });
+    const ws = new WebSocket(`${url.replace('https:', 'wss:')}/?userUID=${userUID}&displayName=${userUID.slice(0, 30)}`, { secureContext: trusting(ca) } as WebSocket.ClientOptions);
     const timer = setTimeout(() => (ws.terminate(), reject(new Error('connect timeout'))), 20_000);
     ws.once('open', () => {
       clearTimeout(timer);
@@ -64,8 +75,9 @@ function connectRaw(url: string, ca: string, userUID: string): Promise<Member> {
   });
 }
 
-async function ack(socket: Socket, event: string, arg: unknown): Promise<{ ok: boolean; roomId?: string; code?: string }> {
-  return socket.timeout(20_000).emitWithAck(event, arg) as Promise<{ ok: boolean; roomId?: string; code?: string }>;
+function ack(member: Member, event: string, arg: unknown): Promise<Ack> {
+  if (!member.ack) throw new Error('the raw baseline has no acks');
+  return member.ack(event, arg);
 }
 
 serve({
@@ -75,14 +87,14 @@ serve({
     for (let i = 0; i < a.count; i += 20) {
       const batch = Array.from({ length: Math.min(20, a.count - i) }, (_, j) => {
         const uid = `${a.prefix}-${i + j}`;
-        return mode === 'onair' ? connectMember(a.url, a.ca, a.program, uid) : connectRaw(a.url, a.ca, uid);
+        return mode === 'onair' ? connectMember(a.url, a.ca, a.program, uid) : mode === 'wire' ? connectWire(a.url, a.ca, a.program, uid) : connectRaw(a.url, a.ca, uid);
       });
       members.push(...(await Promise.all(batch)));
     }
     return members.length;
   },
   async createRoom(a: { title: string; max: number }) {
-    const r = await ack(members[0]!.socket!, 'createRoom', { title: a.title, max: a.max });
+    const r = await ack(members[0]!, 'createRoom', { title: a.title, max: a.max });
     if (!r.ok || !r.roomId) throw new Error(`createRoom failed: ${r.code}`);
     roomId = r.roomId;
     return roomId;
@@ -91,7 +103,7 @@ serve({
     roomId = a.roomId;
     if (mode === 'raw') return members.length; // the baseline has one implicit room
     for (let i = 0; i < members.length; i += 20) {
-      const rs = await Promise.all(members.slice(i, i + 20).map((m) => ack(m.socket!, 'joinRoom', { roomId })));
+      const rs = await Promise.all(members.slice(i, i + 20).map((m) => ack(m, 'joinRoom', { roomId })));
       const bad = rs.find((r) => !r.ok);
       if (bad) throw new Error(`joinRoom failed: ${bad.code}`);
     }

@@ -6,7 +6,9 @@
 import { Agent } from 'node:https';
 import { SignJWT } from 'jose';
 import type { Socket } from 'socket.io-client';
+import WebSocket from 'ws';
 import { connectOnair, devAuth } from '../lib/onair-client.js';
+import { trusting, wireConnect } from '../lib/wire-client.js';
 import { serve } from '../lib/rpc.js';
 import { encode, newHistogram, now } from '../lib/stats.js';
 
@@ -34,6 +36,19 @@ function tlsOf(socket: Socket): { isSessionReused(): boolean } | undefined {
   return s && typeof s.isSessionReused === 'function' ? (s as { isSessionReused(): boolean }) : undefined;
 }
 
+/** One handshake by the chosen client; resolves when it is in. */
+async function cycle(client: 'socket.io' | 'wire' | 'raw', url: string, ca: string, program: string, token: string, agent?: Agent): Promise<{ resumed: boolean; close(): void }> {
+  if (client === 'wire') return wireConnect(url, ca, program, { token }, 30_000, agent);
+  if (client === 'raw') {
+    const ws = new WebSocket(url.replace(/^http/, 'ws'), { secureContext: trusting(ca), agent, perMessageDeflate: false } as WebSocket.ClientOptions);
+    await new Promise<void>((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+    const tls = (ws as unknown as { _socket?: { isSessionReused?: () => boolean } })._socket;
+    return { resumed: tls?.isSessionReused?.() ?? false, close: () => ws.close() };
+  }
+  const socket = await connectOnair(url, ca, program, { token }, 30_000, agent);
+  return { resumed: tlsOf(socket)?.isSessionReused() ?? false, close: () => socket.close() };
+}
+
 serve({
   async open(a: { url: string; ca: string; program: string; count: number; prefix: string; concurrency: number }) {
     const t0 = now();
@@ -58,8 +73,10 @@ serve({
   },
   /** `count` connect + disconnect cycles with freshly signed HS256 tokens (signed before timing). */
   /** `again`: the previous call's tokens (a returning client still has its token); `resume`:
-   * clients resume their TLS session from this process's session cache (tickets). */
-  async cycles(a: { url: string; ca: string; program: string; count: number; prefix: string; concurrency: number; secret: string; again?: boolean; resume?: boolean }) {
+   * clients resume their TLS session from this process's session cache (tickets). `client`:
+   * socket.io-client (default), `wire` (the same frames from bare `ws`, bench/lib/wire-client.ts),
+   * or `raw` (a bare websocket to the raw baseline, done at `open`: the floor under a handshake). */
+  async cycles(a: { url: string; ca: string; program: string; count: number; prefix: string; concurrency: number; secret: string; again?: boolean; resume?: boolean; client?: 'socket.io' | 'wire' | 'raw' }) {
     const key = new TextEncoder().encode(a.secret);
     const tokens =
       a.again && lastTokens.length >= a.count
@@ -81,10 +98,10 @@ serve({
     await pool(a.count, a.concurrency, async (i) => {
       const s0 = now();
       try {
-        const socket = await connectOnair(a.url, a.ca, a.program, { token: tokens[i]! }, 30_000, use);
+        const one = await cycle(a.client ?? 'socket.io', a.url, a.ca, a.program, tokens[i]!, use);
         hist.recordValue(Math.max(1, Math.round((now() - s0) * 1000)));
-        if (tlsOf(socket)?.isSessionReused()) resumed += 1;
-        socket.close();
+        if (one.resumed) resumed += 1;
+        one.close();
       } catch (err) {
         failed += 1;
         firstError ||= String(err);
