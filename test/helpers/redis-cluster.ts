@@ -169,7 +169,9 @@ export async function startRedisCluster(options: { masters?: number; replicas?: 
       procs.push({ node, child, exited });
     }
     const nodes = procs.map((p) => p.node);
-    for (const n of nodes) await until(`node ${n.port} answers`, 5000, async () => (await command(n.port, ['PING'])) === 'PONG');
+    // Six redis-servers start at once beside two test files' servers: on a loaded 2-core machine
+    // one took over 5 s to answer (CI, 2026-12-02).
+    for (const n of nodes) await until(`node ${n.port} answers`, 20_000, async () => (await command(n.port, ['PING'])) === 'PONG');
     await run(REDIS_CLI, ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], {
       timeout: 30_000,
     });
