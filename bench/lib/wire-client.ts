@@ -2,9 +2,9 @@
  * The lightest onair client: bare `ws` speaking engine.io 4 and socket.io's text packets by hand
  * (open, namespace CONNECT with the auth, events, acks). The server sees exactly the frames
  * socket.io-client sends. It exists so that the load generator costs what the raw baseline's
- * clients cost: socket.io-client spends about three times the CPU per handshake, and more per
- * delivery (engine.io and socket.io decoding, its emitter), and on two cores that CPU is taken
- * from the server being measured.
+ * clients cost: socket.io-client spends more CPU per handshake (four processes on one core drove
+ * 128 handshakes/s, these 188-228, 2026-12-02) and per delivery (engine.io and socket.io
+ * decoding, its emitter), and on two cores that CPU is taken from the server being measured.
  */
 import type { Agent } from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
@@ -18,6 +18,19 @@ export function trusting(ca: string): SecureContext {
   let ctx = contexts.get(ca);
   if (!ctx) contexts.set(ca, (ctx = createSecureContext({ ca })));
   return ctx;
+}
+
+/** Which client the bench's onair load uses, from `envName` (BENCH_ONAIR_CLIENT for fan-out,
+ * BENCH_HS_CLIENT for handshakes): `wire` (default) or `socket.io`. */
+export function loadClient(envName: string): 'wire' | 'socket.io' {
+  const c = process.env[envName] ?? 'wire';
+  if (c !== 'wire' && c !== 'socket.io') throw new Error(`${envName} must be wire or socket.io, not ${c}`);
+  return c;
+}
+
+/** Whether the TLS socket under a `ws` client resumed its session from a ticket. */
+export function resumedTls(ws: WebSocket): boolean {
+  return (ws as unknown as { _socket?: { isSessionReused?: () => boolean } })._socket?.isSessionReused?.() ?? false;
 }
 
 export interface WireSocket {
@@ -73,8 +86,7 @@ export function wireConnect(url: string, ca: string, program: string, auth: Reco
         if (name === 'loadRooms' && !connected) {
           connected = true;
           clearTimeout(timer);
-          const tls = (ws as unknown as { _socket?: { isSessionReused?: () => boolean } })._socket;
-          socket.resumed = tls?.isSessionReused?.() ?? false;
+          socket.resumed = resumedTls(ws);
           resolve(socket);
         }
         handlers.get(name)?.(arg);

@@ -13,7 +13,7 @@
  *   BENCH_CONNECTIONS=idle,idlePlain,handshakes   which parts (default: all three)
  *   BENCH_HS_VARIANTS=full,resume,jwtCache,both,rsa,noCache,raw   which handshake variants
  *   BENCH_HS_CLIENT=wire|socket.io   the load generator (default wire: bare ws sending what
- *                                    socket.io-client sends, at about a third of its CPU)
+ *                                    socket.io-client sends, bench/lib/wire-client.ts)
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import type { BenchEnv } from '../lib/env.js';
 import { CLIENT_CPU, pin, SERVER_CPU } from '../lib/pin.js';
 import { startWorkers } from '../lib/rpc.js';
 import { startOnair, startRawWs } from '../lib/servers.js';
+import { loadClient } from '../lib/wire-client.js';
 import { latency, merge, rssBytes, sample, sleep, type Latency } from '../lib/stats.js';
 
 interface Idle {
@@ -151,13 +152,6 @@ const VARIANTS: Record<string, Variant> = {
   raw: { resume: false, again: false, env: {}, raw: true, what: 'the raw ws baseline: full TLS 1.3 handshake + websocket upgrade, nothing else' },
 };
 
-/** BENCH_HS_CLIENT: `wire` (default; bare ws sending socket.io-client's frames) or `socket.io`. */
-function hsClient(): 'wire' | 'socket.io' {
-  const c = process.env.BENCH_HS_CLIENT ?? 'wire';
-  if (c !== 'wire' && c !== 'socket.io') throw new Error(`BENCH_HS_CLIENT must be wire or socket.io, not ${c}`);
-  return c;
-}
-
 async function handshakes(bench: BenchEnv, log: (s: string) => void, name: string): Promise<Handshakes> {
   const v = VARIANTS[name];
   if (!v) throw new Error(`unknown handshake variant ${name}`);
@@ -168,7 +162,7 @@ async function handshakes(bench: BenchEnv, log: (s: string) => void, name: strin
   const ca = rsa ? rsa.cert : bench.cert;
   const env = { AUTH_MODE: 'jwt', JWT_SECRET, ...v.env, ...(rsa ? { TLS_CERT: rsa.certPath, TLS_KEY: rsa.keyPath } : {}) };
   const server = v.raw ? await startRawWs(bench, bench.serverExecArgv) : await startOnair(bench, `onair-jwt-${name}`, env, bench.serverExecArgv);
-  const client = v.raw ? 'raw' : hsClient();
+  const client = v.raw ? 'raw' : loadClient('BENCH_HS_CLIENT');
   const workers = await startWorkers('idle-clients.ts', 'hs-', nWorkers);
   const pinned = pin(server.pid, SERVER_CPU) && workers.every((w) => pin(w.pid, CLIENT_CPU));
   type Out = { done: number; failed: number; firstError: string; ms: number; hist: string; resumed: number };

@@ -7,6 +7,7 @@ import type { BenchEnv } from '../lib/env.js';
 import { doubling, runLadder, summarise, type LadderSummary, type Step } from '../lib/ladder.js';
 import { startWorkers } from '../lib/rpc.js';
 import { startOnair, startRawWs } from '../lib/servers.js';
+import { loadClient } from '../lib/wire-client.js';
 
 export const ROOM_SIZE = 120;
 const CLIENT_WORKERS = 3;
@@ -33,15 +34,6 @@ export function plan(bench: BenchEnv, maxSteps = 11): LadderPlan {
     : { rates: doubling(5, 10240).slice(0, maxSteps), warmupMs: 1000, measureMs: 6000, drainMs: 1500, budgetMs: 110_000 };
 }
 
-/** BENCH_ONAIR_CLIENT: `wire` (default: bare ws sending socket.io-client's frames and decoding a
- * delivery with one JSON.parse, as the raw baseline's clients do) or `socket.io` (the real
- * socket.io-client, which spends more CPU per delivery on the clients' shared core). */
-export function onairClient(): 'wire' | 'onair' {
-  const c = process.env.BENCH_ONAIR_CLIENT ?? 'wire';
-  if (c !== 'wire' && c !== 'socket.io') throw new Error(`BENCH_ONAIR_CLIENT must be wire or socket.io, not ${c}`);
-  return c === 'wire' ? 'wire' : 'onair';
-}
-
 /** Fill one room with `ROOM_SIZE` members spread over the servers at `urls`, then climb the ladder. */
 export async function fanoutAgainst(
   bench: BenchEnv,
@@ -53,7 +45,9 @@ export async function fanoutAgainst(
   log: (s: string) => void,
 ): Promise<FanoutResult> {
   const workers = await startWorkers('chat-clients.ts', `${target}-`, CLIENT_WORKERS);
-  const client = mode === 'raw' ? 'raw' : onairClient();
+  // BENCH_ONAIR_CLIENT=socket.io: the real client, which spends more CPU per delivery on the
+  // clients' shared core than the raw baseline's clients do.
+  const client = mode === 'raw' ? 'raw' : loadClient('BENCH_ONAIR_CLIENT');
   try {
     const per = ROOM_SIZE / CLIENT_WORKERS;
     // Worker i talks to server i (mod the number of servers): members sit on different servers.
@@ -64,7 +58,7 @@ export async function fanoutAgainst(
     );
     const roomId = mode === 'onair' ? await workers[0]!.call<string>('createRoom', { title: 'fan-out', max: ROOM_SIZE }) : 'raw';
     await Promise.all(workers.map((w) => w.call('join', { roomId }, 120_000)));
-    log(`  ${ROOM_SIZE} members in one room on ${urls.length} server(s), ${client === 'onair' ? 'socket.io' : client} clients`);
+    log(`  ${ROOM_SIZE} members in one room on ${urls.length} server(s), ${client} clients`);
     const steps = await runLadder({ workers, serverPids, recipients: ROOM_SIZE - 1, log, ...p });
     return { target, servers: urls.length, roomSize: ROOM_SIZE, steps, summary: summarise(steps) };
   } finally {

@@ -36,10 +36,15 @@ if (process.env.TLS_FLOOR_SERVE) {
   const bench = await createBenchEnv(false);
   const key = readFileSync(bench.keyPath, 'utf8');
   pin(process.pid, CLIENT_CPU);
-  if (handshakes) {
-    const child = fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, TLS_FLOOR_HANDSHAKES: '1', TLS_FLOOR_SERVE: JSON.stringify({ kind: 'tls', key, cert: bench.cert }) } });
+  /** This file again as the server, pinned to the server's core. */
+  const floorServer = async (kind: 'tls' | 'net', env: Record<string, string> = {}) => {
+    const child = fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env, TLS_FLOOR_SERVE: JSON.stringify({ kind, key, cert: bench.cert }) } });
     const port = await new Promise<number>((r) => child.once('message', (m) => r(m as number)));
     pin(child.pid!, SERVER_CPU);
+    return { child, port };
+  };
+  if (handshakes) {
+    const { child, port } = await floorServer('tls', { TLS_FLOOR_HANDSHAKES: '1' });
     const secureContext = createSecureContext({ ca: bench.cert });
     const one = () =>
       new Promise<void>((resolve, reject) => {
@@ -65,9 +70,7 @@ if (process.env.TLS_FLOOR_SERVE) {
     process.exit(0);
   }
   for (const kind of (process.env.TLS_FLOOR_KINDS ?? 'net,tls').split(',') as ('net' | 'tls')[]) {
-    const child = fork(fileURLToPath(import.meta.url), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, TLS_FLOOR_SERVE: JSON.stringify({ kind, key, cert: bench.cert }) } });
-    const port = await new Promise<number>((r) => child.once('message', (m) => r(m as number)));
-    pin(child.pid!, SERVER_CPU);
+    const { child, port } = await floorServer(kind);
     const sockets: Socket[] = [];
     const one = () =>
       new Promise<void>((resolve, reject) => {

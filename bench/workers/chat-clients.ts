@@ -1,7 +1,8 @@
 /**
  * Room members for the fan-out scenarios: clients of onair (socket.io-client, or `wire`: bare
- * `ws` sending the same frames, bench/lib/wire-client.ts), or raw `ws` clients of the baseline. They send chat at the rate the orchestrator asks for (round-robin over this
- * worker's members) and time every delivery they receive.
+ * `ws` sending the same frames, bench/lib/wire-client.ts), or raw `ws` clients of the baseline.
+ * They send chat at the rate the orchestrator asks for (round-robin over this worker's members)
+ * and time every delivery they receive.
  *
  * A message's text carries `<step> <measured> <send time>`: only messages sent inside a step's
  * measuring window, and received while that step is current, are counted, so warm-up traffic and
@@ -13,7 +14,7 @@ import { serve } from '../lib/rpc.js';
 import { encode, newHistogram, now } from '../lib/stats.js';
 import { trusting, wireConnect } from '../lib/wire-client.js';
 
-type Mode = 'onair' | 'wire' | 'raw';
+type Mode = 'socket.io' | 'wire' | 'raw';
 type Ack = { ok: boolean; roomId?: string; code?: string };
 interface Member {
   send(roomId: string, msg: string): void;
@@ -23,7 +24,7 @@ interface Member {
 
 const PAD = ' the quick brown fox jumps over the lazy dog';
 let members: Member[] = [];
-let mode: Mode = 'onair';
+let mode: Mode = 'wire';
 let roomId = '';
 let hist = newHistogram();
 let currentStep = -1;
@@ -87,7 +88,7 @@ serve({
     for (let i = 0; i < a.count; i += 20) {
       const batch = Array.from({ length: Math.min(20, a.count - i) }, (_, j) => {
         const uid = `${a.prefix}-${i + j}`;
-        return mode === 'onair' ? connectMember(a.url, a.ca, a.program, uid) : mode === 'wire' ? connectWire(a.url, a.ca, a.program, uid) : connectRaw(a.url, a.ca, uid);
+        return mode === 'socket.io' ? connectMember(a.url, a.ca, a.program, uid) : mode === 'wire' ? connectWire(a.url, a.ca, a.program, uid) : connectRaw(a.url, a.ca, uid);
       });
       members.push(...(await Promise.all(batch)));
     }

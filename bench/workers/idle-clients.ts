@@ -8,7 +8,7 @@ import { SignJWT } from 'jose';
 import type { Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { connectOnair, devAuth } from '../lib/onair-client.js';
-import { trusting, wireConnect } from '../lib/wire-client.js';
+import { resumedTls, trusting, wireConnect } from '../lib/wire-client.js';
 import { serve } from '../lib/rpc.js';
 import { encode, newHistogram, now } from '../lib/stats.js';
 
@@ -42,8 +42,7 @@ async function cycle(client: 'socket.io' | 'wire' | 'raw', url: string, ca: stri
   if (client === 'raw') {
     const ws = new WebSocket(url.replace(/^http/, 'ws'), { secureContext: trusting(ca), agent, perMessageDeflate: false } as WebSocket.ClientOptions);
     await new Promise<void>((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
-    const tls = (ws as unknown as { _socket?: { isSessionReused?: () => boolean } })._socket;
-    return { resumed: tls?.isSessionReused?.() ?? false, close: () => ws.close() };
+    return { resumed: resumedTls(ws), close: () => ws.close() };
   }
   const socket = await connectOnair(url, ca, program, { token }, 30_000, agent);
   return { resumed: tlsOf(socket)?.isSessionReused() ?? false, close: () => socket.close() };
