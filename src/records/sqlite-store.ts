@@ -35,6 +35,18 @@ function positional(sql: string, params: unknown[]): [string, unknown[]] {
  * waits on the event loop, so a long wait freezes every socket of the server. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 50;
 
+/**
+ * Pauses, off the event loop, before a write that met another process's lock tries again. Servers
+ * sharing one file take turns at its lock for each commit, and a commit's fsync on a busy disk can
+ * outlast the busy timeout: a viewer's report or a moderator's ban should then wait its turn, not
+ * fail. About 0.4 s in all: a lock held longer than that is a fault, and the write fails.
+ */
+const BUSY_RETRY_PAUSES_MS = [25, 50, 100, 200];
+
+function isBusy(err: unknown): boolean {
+  return String((err as { code?: unknown })?.code ?? '').startsWith('SQLITE_BUSY');
+}
+
 /** Reopening is for a file that has become writable again; not more often than this, since
  * every connection opened is kept for the life of the process (see `keepAlive`). */
 const REOPEN_EVERY_MS = 30_000;
@@ -50,6 +62,14 @@ export class SqliteRecordStore extends SqlRecordStore {
     },
     run: async (sql: string, params: unknown[]) => {
       const [text, args] = positional(sql, params);
+      for (const pause of BUSY_RETRY_PAUSES_MS) {
+        try {
+          return this.statement(text).run(...args).changes;
+        } catch (err) {
+          if (!isBusy(err)) throw err;
+        }
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
       return this.statement(text).run(...args).changes;
     },
   };

@@ -2,7 +2,8 @@
  * Issue 10 point 6: another process holding SQLite's write lock must not freeze the server. While
  * it holds it, `/healthz`, a chat round trip, the end of an aggro and reads of records are
  * answered; a write of the admin API answers 503 UNAVAILABLE; `/readyz` is 503 while the ended
- * aggro's record waits; once the lock is released the record is written, once.
+ * aggro's record waits; once the lock is released the record is written, once. A lock held
+ * only for a moment (another server's commit) is waited out, off the loop, and the write done.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -98,5 +99,26 @@ describe('a SQLite file locked by another process', () => {
     const reader = new SqliteRecordStore(join(dataDir, 'onair.db'));
     cleanups.push(() => reader.close());
     expect((await reader.listAggros(p, { limit: 10 })).items.map((x) => x.aggroUID)).toEqual([started.aggroUID]);
+  });
+  it('a write that meets a lock held for a moment waits its turn off the event loop and is done', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'onair-turn-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const file = join(dataDir, 'onair.db');
+    const store = new SqliteRecordStore(file);
+    cleanups.push(() => store.close());
+    await store.migrate();
+    const lock = await holdWriteLock(file);
+    cleanups.push(() => lock.release());
+    const report = { scheduleUID: 'turn', roomId: 'r1', kind: 'message' as const, targetId: 'm1', targetUserUID: 'u1', text: 'spam', reason: 'spam', createdAt: Date.now() };
+    // The first attempt runs before addReport returns, so it has met the lock by now.
+    const pending = store.moderation.addReport({ ...report, reporterUID: 'r1' });
+    let settled = false;
+    void pending.then(() => (settled = true), () => (settled = true));
+    // The loop is free while the write waits: this timer fires before the write settles.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    await lock.release();
+    expect(await pending).toMatchObject({ created: true, reporters: 1 });
+    expect(await store.moderation.addReport({ ...report, reporterUID: 'r2' })).toMatchObject({ created: true, reporters: 2 });
   });
 });
