@@ -21,6 +21,7 @@ import {
   type Schemas,
 } from '../protocol/index.js';
 import type { LobbyFeed } from './lobby-feed.js';
+import { lobbyTurn } from './lobby-pacing.js';
 import type { OnAirSocket } from './types.js';
 
 export interface HandlerContext {
@@ -175,6 +176,7 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
       handler('loadRooms', async (socket, p, _m, _raw, acked) => {
         if (!loadAllowed(socket)) return fail('ER001');
         const rooms = await service.listRooms(p);
+        await lobbyTurn(socket);
         // Once: in the ack for a caller that asked for one, as the event for the seed's client.
         if (acked) return { ok: true, rooms };
         socket.emit('loadRooms', rooms);
@@ -197,7 +199,11 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
       'leaveRoom',
       parsed('leaveRoom', schemas.leaveRoom, async (socket, p, member, roomId) => {
         const result = await service.leaveRoom(p, member, roomId);
-        if (result.ok) socket.emit('loadRooms', await service.listRooms(p));
+        if (result.ok) {
+          const rooms = await service.listRooms(p);
+          await lobbyTurn(socket);
+          socket.emit('loadRooms', rooms);
+        }
         return result;
       }),
     ],

@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import type { OnAirService } from '../domain/service.js';
 import type { LobbyMode, RoomCounts, RoomSummary } from '../protocol/index.js';
 import { LOBBY, LOBBY_BATCHED, watchChannel } from './channels.js';
+import { FANOUT_CHUNK } from './lobby-pacing.js';
 import type { ProgrammeRuntimes } from './programme-runtime.js';
 import type { LobbyState, OnAirSocket } from './types.js';
 
@@ -35,15 +36,9 @@ export interface LobbyFeedDeps {
 
 const NOT_SENT = -1;
 
-/**
- * A tick's frames go out this many sockets at a time, with a turn of the event loop between.
- * One frame to each of 2,000 batched lobby sockets (viewers waiting to `quickJoin` sit there)
- * was one synchronous block of 100-200 ms on the lobby bench, a write (TLS, syscall) per
- * socket, and every call on the server waited behind it; 128 writes take a few milliseconds.
+/* A tick's frames go out `FANOUT_CHUNK` sockets at a time, with a turn of the event loop between.
  * Safe because a batched frame is idempotent (see **Consistency** above) and the next tick
- * waits for this one, so a socket's frames stay in order.
- */
-export const FANOUT_CHUNK = 128;
+ * waits for this one, so a socket's frames stay in order. */
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -19,6 +19,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { SCHEDULE_UID_PATTERN } from '../protocol/index.js';
+import { FANOUT_CHUNK, LobbyPacer } from './lobby-pacing.js';
 import type { OnAirNamespace, OnAirServer, OnAirSocket } from './types.js';
 
 /** Decides on a handshake into a programme without a runtime here: calls `accept` to make it
@@ -47,11 +48,17 @@ export class ProgrammeRuntime {
   private activation: Promise<void> | null = null;
   private disposed = false;
 
+  /** The per-room lobby's frames, a chunk of sockets per turn (`lobby-pacing.ts`). */
+  readonly pacer: LobbyPacer;
+
   constructor(
     readonly program: string,
     readonly nsp: OnAirNamespace,
     private readonly io: OnAirServer,
-  ) {}
+    log: Logger,
+  ) {
+    this.pacer = LobbyPacer.install(nsp.adapter, FANOUT_CHUNK, (err) => log.warn({ err, program }, 'lobby frame not written'));
+  }
 
   /** This server's sockets in the programme. */
   get sockets(): ReadonlyMap<string, OnAirSocket> {
@@ -88,6 +95,7 @@ export class ProgrammeRuntime {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.pacer.stop();
     this.nsp.removeAllListeners();
     // socket.io's own clean-up of empty child namespaces does the same two steps.
     void this.nsp.adapter.close();
@@ -134,7 +142,7 @@ export class ProgrammeRuntimes {
     let runtime = this.byProgram.get(program);
     if (!runtime) {
       if (!this.serving) throw new Error(`programme ${program} needed before the server serves`);
-      runtime = new ProgrammeRuntime(program, this.io.of(`/${program}`), this.io);
+      runtime = new ProgrammeRuntime(program, this.io.of(`/${program}`), this.io, this.hooks.log);
       this.byProgram.set(program, runtime);
       this.serving.setup(runtime);
     }

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { AckResult, ChatMessage, RoomCounts, RoomSummary } from '../../src/protocol/index.js';
 import { call, createOk, join, user, type Seen } from '../helpers/client.js';
 import { startTopology, type Topology } from '../helpers/topology.js';
+import { FANOUT_CHUNK } from '../../src/transport/lobby-pacing.js';
 
 const ENV = { LOBBY_VIEW_SIZE: '3', BATCH_INTERVAL_MS: '60', HISTORY_SIZE: '10' };
 const INTERVAL = 60;
@@ -230,6 +231,27 @@ describe('watchRooms and batched lobby mode', () => {
       s.events.some('count', (c: Count) => c.roomId === out.roomId && c.count === 3),
       s.events.some('addRoom', (r: RoomSummary) => r.roomId === out.roomId && r.count === 3),
     ]);
+  });
+});
+
+describe('a lobby bigger than one write chunk', () => {
+  it('each of its sockets gets a room\'s addRoom, counts and deleteRoom in that order, the counts exact, though they go out over several turns', async () => {
+    const t = await startTopology(ENV);
+    const p = 'lobby-paced';
+    // All on one server: its lobby frames are more than one chunk of writes.
+    const lobby = await Promise.all(Array.from({ length: FANOUT_CHUNK + 22 }, () => join(t.server(0), p, user())));
+    const room = await roomOf(t, p, 1, 'busy', 1);
+    const guests = await Promise.all([1, 2, 3, 4].map((i) => join(t.server(i), p, user())));
+    for (const g of guests) await enter(g, room.roomId);
+    const wait = 10_000;
+    await Promise.all(lobby.map((m) => m.events.some('count', (c: Count) => c.roomId === room.roomId && c.count === 5, wait)));
+    for (const g of guests) ok(await call(g, 'leaveRoom', room.roomId));
+    ok(await call(room.members[0]!, 'leaveRoom', room.roomId));
+    await Promise.all(lobby.map((m) => m.events.some('deleteRoom', (r: { roomId: string }) => r.roomId === room.roomId, wait)));
+    for (const m of lobby) {
+      const seen = m.events.log.filter((s) => ['addRoom', 'count', 'deleteRoom'].includes(s.event) && (s.args[0] as { roomId: string }).roomId === room.roomId);
+      expect(seen.map((s) => s.event).join(' ')).toMatch(/^addRoom( count)* deleteRoom$/);
+    }
   });
 });
 
