@@ -43,9 +43,25 @@ export interface WireSocket {
   close(): void;
 }
 
+export interface WireOptions {
+  /** In the URL's query, as the seed's client sends its identity. */
+  query?: Record<string, string>;
+  /** Every frame the server sends, as it arrives (before it is dispatched). */
+  onFrame?: (frame: string) => void;
+}
+
 /** `url` is the server's https URL; resolves once the namespace's `loadRooms` arrives (the
- * server's "you are in", as for the socket.io-client of bench/lib/onair-client.ts). */
-export function wireConnect(url: string, ca: string, program: string, auth: Record<string, string>, timeoutMs = 30_000, agent?: Agent): Promise<WireSocket> {
+ * server's "you are in", as for the socket.io-client of bench/lib/onair-client.ts). `auth` null:
+ * a CONNECT without a payload, as the seed's client (socket.io-client 3) sends it. */
+export function wireConnect(
+  url: string,
+  ca: string,
+  program: string,
+  auth: Record<string, string> | null,
+  timeoutMs = 30_000,
+  agent?: Agent,
+  options: WireOptions = {},
+): Promise<WireSocket> {
   const nsp = `/${program}`;
   const event = `42${nsp},`;
   const ackOf = `43${nsp},`;
@@ -54,7 +70,8 @@ export function wireConnect(url: string, ca: string, program: string, auth: Reco
   let nextAck = 0;
   let connected = false;
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, { secureContext: trusting(ca), agent, perMessageDeflate: false } as WebSocket.ClientOptions);
+    const query = options.query ? `&${new URLSearchParams(options.query).toString()}` : '';
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket${query}`, { secureContext: trusting(ca), agent, perMessageDeflate: false } as WebSocket.ClientOptions);
     const timer = setTimeout(() => fail(new Error('connect timeout')), timeoutMs);
     const fail = (err: Error) => {
       clearTimeout(timer);
@@ -81,21 +98,24 @@ export function wireConnect(url: string, ca: string, program: string, auth: Reco
     ws.on('error', fail);
     ws.on('message', (data) => {
       const frame = data.toString();
+      options.onFrame?.(frame);
       if (frame.startsWith(event)) {
-        const [name, arg] = JSON.parse(frame.slice(event.length)) as [string, never];
+        // The name without parsing the frame: most frames have no handler and are not parsed.
+        const name = frame.slice(event.length + 2, frame.indexOf('"', event.length + 2));
+        const handler = handlers.get(name);
         if (name === 'loadRooms' && !connected) {
           connected = true;
           clearTimeout(timer);
           socket.resumed = resumedTls(ws);
           resolve(socket);
         }
-        handlers.get(name)?.(arg);
+        if (handler) handler((JSON.parse(frame.slice(event.length)) as [string, never])[1]);
       } else if (frame.startsWith(ackOf)) {
         const open = frame.indexOf('[', ackOf.length);
         const id = Number(frame.slice(ackOf.length, open));
         acks.get(id)?.(JSON.parse(frame.slice(open)) as unknown[]);
         acks.delete(id);
-      } else if (frame.startsWith('0{')) ws.send(`40${nsp},${JSON.stringify(auth)}`);
+      } else if (frame.startsWith('0{')) ws.send(auth ? `40${nsp},${JSON.stringify(auth)}` : `40${nsp},`);
       else if (frame === '2') ws.send('3');
       else if (frame.startsWith(`44${nsp},`)) fail(new Error(`connect_error ${frame.slice(nsp.length + 3)}`));
     });

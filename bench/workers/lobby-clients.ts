@@ -7,29 +7,66 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
+import { loadClient, wireConnect } from '../lib/wire-client.js';
 import { serve } from '../lib/rpc.js';
 import { encode, newHistogram, sleep } from '../lib/stats.js';
 
 type Mode = 'seed' | 'batched' | 'mover' | 'quicker';
 interface Counter { frames: number; bytes: number }
-interface Held { socket: Socket; mode: Mode; c: Counter }
+/** A connection of either client: what the scenario does with one. */
+interface Conn {
+  call(event: string, arg: unknown): Promise<Reply>;
+  close(): void;
+}
+interface Held { socket: Conn; mode: Mode; c: Counter }
 interface Target { url: string; ca: string; program: string }
 
 const ACK_MS = 10_000;
+/** A lobby event in a socket.io packet (engine.io's `4` stripped, as socket.io-client's
+ * `packet` event gives it; the wire client's frames are matched from their second character). */
 const LOBBY_FRAME = /^2\d*\/[^,]*,\["(count|addRoom|deleteRoom|roomCounts)"/;
+/** `wire` (default): bare ws sending socket.io-client's frames (bench/lib/wire-client.ts), so
+ * that the client processes, which share a core, do not hold up the latencies they measure;
+ * `socket.io`: socket.io-client itself. */
+const CLIENT = loadClient('BENCH_ONAIR_CLIENT');
 let held: Held[] = [];
 let lag: IntervalHistogram | undefined;
 
 /** A socket, resolved with its `loadRooms` frame's size and time once it arrives. */
 function open(t: Target, uid: string, mode: Mode): Promise<{ held: Held; bytes: number; ms: number }> {
+  return CLIENT === 'wire' ? openWire(t, uid, mode) : openSocketIo(t, uid, mode);
+}
+
+async function openWire(t: Target, uid: string, mode: Mode): Promise<{ held: Held; bytes: number; ms: number }> {
+  const t0 = performance.now();
+  const identity = { userUID: uid, displayName: uid.slice(0, 30) };
+  const c: Counter = { frames: 0, bytes: 0 };
+  let loadRooms = 0;
+  const onFrame = (frame: string) => {
+    if (loadRooms === 0 && frame.includes('["loadRooms"')) loadRooms = Buffer.byteLength(frame);
+    else if (LOBBY_FRAME.test(frame.slice(1))) {
+      c.frames += 1;
+      c.bytes += Buffer.byteLength(frame);
+    }
+  };
+  const ws = await wireConnect(t.url, t.ca, t.program, mode === 'seed' ? null : { ...identity, lobby: 'batched' }, 30_000, undefined, {
+    ...(mode === 'seed' ? { query: identity } : {}),
+    onFrame,
+  });
+  const socket: Conn = { call: (event, arg) => ws.emitWithAck<Reply>(event, arg, ACK_MS), close: () => ws.close() };
+  return { held: { socket, mode, c }, bytes: loadRooms, ms: performance.now() - t0 };
+}
+
+function openSocketIo(t: Target, uid: string, mode: Mode): Promise<{ held: Held; bytes: number; ms: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const base = { transports: ['websocket'], reconnection: false, forceNew: true, ca: t.ca };
     const identity = { userUID: uid, displayName: uid.slice(0, 30) };
-    const socket = mode === 'seed'
+    const socket: Socket = mode === 'seed'
       ? io(`${t.url}/${t.program}`, { ...base, query: identity })
       : io(`${t.url}/${t.program}`, { ...base, auth: { ...identity, lobby: 'batched' } });
-    const h: Held = { socket, mode, c: { frames: 0, bytes: 0 } };
+    const conn: Conn = { call: async (event, arg) => (await socket.timeout(ACK_MS).emitWithAck(event, arg)) as Reply, close: () => socket.close() };
+    const h: Held = { socket: conn, mode, c: { frames: 0, bytes: 0 } };
     let first = true;
     const timer = setTimeout(() => (socket.close(), reject(new Error('connect timeout'))), 30_000);
     socket.io.engine.on('packet', (p: { type: string; data?: unknown }) => {
@@ -58,8 +95,8 @@ async function pool(n: number, concurrency: number, task: (i: number) => Promise
 }
 
 type Reply = { ok?: boolean; code?: string; next?: string | null };
-async function call(s: Socket, event: string, arg: unknown): Promise<Reply> {
-  return (await s.timeout(ACK_MS).emitWithAck(event, arg)) as Reply;
+function call(s: Conn, event: string, arg: unknown): Promise<Reply> {
+  return s.call(event, arg);
 }
 
 /** Failures by kind ("timeout", an error code), and the first message seen. */
@@ -116,8 +153,7 @@ serve({
     const s = held[0]?.socket;
     if (!s) return false;
     try {
-      const r = await s.timeout(3000).emitWithAck('listRooms', { limit: 1 });
-      return (r as Reply).ok === true;
+      return (await s.call('listRooms', { limit: 1 })).ok === true;
     } catch {
       return false;
     }

@@ -24,7 +24,7 @@ const CLOSE_NOTICE_SLACK_MS = 1000;
 /** `system` codes after which a socket's departure is final (`domain/grace.ts`). */
 const FINAL_CODES: ReadonlySet<string> = new Set(['DUPLICATE_SESSION', 'KICKED', 'BANNED', 'PROGRAM_ENDED']);
 import { LobbyFeed } from './lobby-feed.js';
-import { lobbyTurn } from './lobby-pacing.js';
+import { lobbyCatchUp } from './lobby-pacing.js';
 import { isSeedProtocol } from './client-kind.js';
 import type { ProgrammeRuntime, ProgrammeRuntimes } from './programme-runtime.js';
 import type { OnAirSocket } from './types.js';
@@ -153,7 +153,7 @@ export class Connections {
       void socket.join(LobbyFeed.lobbyChannel(socket));
     }
     const rooms = await service.listRooms(program);
-    await lobbyTurn(socket);
+    lobbyCatchUp(socket);
     socket.emit('loadRooms', rooms);
     if (resumed) await service.catchUp(program, socket.id, resumed);
   }

@@ -21,7 +21,7 @@ import {
   type Schemas,
 } from '../protocol/index.js';
 import type { LobbyFeed } from './lobby-feed.js';
-import { lobbyTurn } from './lobby-pacing.js';
+import { lobbyCatchUp } from './lobby-pacing.js';
 import type { OnAirSocket } from './types.js';
 
 export interface HandlerContext {
@@ -176,7 +176,7 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
       handler('loadRooms', async (socket, p, _m, _raw, acked) => {
         if (!loadAllowed(socket)) return fail('ER001');
         const rooms = await service.listRooms(p);
-        await lobbyTurn(socket);
+        lobbyCatchUp(socket);
         // Once: in the ack for a caller that asked for one, as the event for the seed's client.
         if (acked) return { ok: true, rooms };
         socket.emit('loadRooms', rooms);
@@ -201,7 +201,7 @@ export function createHandlers(ctx: HandlerContext): (socket: OnAirSocket) => Me
         const result = await service.leaveRoom(p, member, roomId);
         if (result.ok) {
           const rooms = await service.listRooms(p);
-          await lobbyTurn(socket);
+          lobbyCatchUp(socket);
           socket.emit('loadRooms', rooms);
         }
         return result;

@@ -12,16 +12,18 @@
  * **How.** The namespace's adapter (memory or the Redis stream's: both deliver to this server's
  * sockets through `apply`) hands a broadcast to lobby channels to the pacer. A small one while
  * nothing waits goes out at once, exactly as before: a small programme sees no difference. A
- * bigger one, or any while others wait, joins one queue per namespace that is written
- * `chunk` sockets per turn, frames strictly in the order they were made. So every socket still
+ * bigger one, or any while others wait, joins one queue per namespace that is written a few
+ * milliseconds per turn (`SLICE_MS`, at least `chunk` sockets), frames strictly in the order
+ * they were made, the other calls of the server running in between. So every socket still
  * gets its lobby frames in order; a socket that left the lobby (entered a room, went away)
  * before its chunk is skipped, as it would have been had it left before the broadcast.
  *
- * **What else a lobby socket hears keeps its place.** While frames wait, anything else the
- * adapter addresses to one socket that sits in the lobby (a `loadRooms` after an operator
- * deleted its room, a notice, its disconnection) waits behind them; a handler that answers a
- * lobby socket with a listing waits for `turn()` first. Either way the socket applies the
- * frames made before its listing, then the listing, then what came after, as without pacing.
+ * **What else a lobby socket hears keeps its place, without waiting.** A listing (`loadRooms`),
+ * a notice or a disconnection for one lobby socket is not held behind the queue (a new socket's
+ * `loadRooms` waited 150 ms to 1.6 s behind it on the lobby bench): the socket is first caught
+ * up (`catchUp`: the frames still queued for it are written to it at once, in order, and
+ * skipped later), then it gets what was meant for it. So it sees the frames made before its
+ * listing, then the listing, then what comes after, exactly as without pacing.
  */
 import type { Adapter, BroadcastOptions } from 'socket.io-adapter';
 import { LOBBY } from './channels.js';
@@ -35,11 +37,11 @@ interface PacedSocket {
 type Apply = (opts: BroadcastOptions, callback: (socket: PacedSocket) => void) => void;
 
 interface Job {
-  readonly sockets: readonly PacedSocket[];
-  /** The lobby channels a socket must still be in at its chunk; null: a frame to one socket. */
-  readonly channels: ReadonlySet<string> | null;
-  readonly run: ((socket: PacedSocket) => void) | null;
-  readonly done: (() => void) | null;
+  /** A socket written to ahead of its turn (`catchUp`) is taken out (null). */
+  readonly sockets: (PacedSocket | null)[];
+  /** The lobby channels a socket must still be in when it is written to. */
+  readonly channels: ReadonlySet<string>;
+  readonly run: (socket: PacedSocket) => void;
   next: number;
 }
 
@@ -60,6 +62,18 @@ function inLobby(socket: PacedSocket): boolean {
  */
 export const FANOUT_CHUNK = 128;
 
+/** How long one turn's writes may hold the loop; checked every `SLICE_CHECK` writes. */
+const SLICE_MS = 4;
+const SLICE_CHECK = 16;
+
+export interface PacingOptions {
+  /** Writes a turn makes whatever the time (`FANOUT_CHUNK`). */
+  chunk?: number;
+  /** Then more, while the turn has taken less than this (`SLICE_MS`); 0: a chunk per turn. */
+  sliceMs?: number;
+  onError: (err: unknown) => void;
+}
+
 const pacers = new WeakMap<object, LobbyPacer>();
 
 export class LobbyPacer {
@@ -68,16 +82,21 @@ export class LobbyPacer {
   private scheduled = false;
   private stopped = false;
 
-  private constructor(
-    private readonly chunk: number,
-    private readonly onError: (err: unknown) => void,
-  ) {}
+  private readonly chunk: number;
+  private readonly sliceMs: number;
+  private readonly onError: (err: unknown) => void;
+
+  private constructor(options: PacingOptions) {
+    this.chunk = Math.max(1, options.chunk ?? FANOUT_CHUNK);
+    this.sliceMs = Math.max(0, options.sliceMs ?? SLICE_MS);
+    this.onError = options.onError;
+  }
 
   /** Routes the adapter's lobby broadcasts through a new pacer (once per adapter). */
-  static install(adapter: Adapter, chunk: number, onError: (err: unknown) => void): LobbyPacer {
+  static install(adapter: Adapter, options: PacingOptions): LobbyPacer {
     const existing = pacers.get(adapter);
     if (existing) return existing;
-    const pacer = new LobbyPacer(Math.max(1, chunk), onError);
+    const pacer = new LobbyPacer(options);
     pacers.set(adapter, pacer);
     // `apply` is private in socket.io-adapter's types; it is what every local delivery goes through.
     const paced = adapter as unknown as { apply: Apply };
@@ -97,16 +116,27 @@ export class LobbyPacer {
     return this.head < this.jobs.length;
   }
 
-  /** Resolves once every frame queued before now has been written (at once when none waits). */
-  turn(): Promise<void> {
-    if (!this.busy) return Promise.resolve();
-    return new Promise((done) => this.push({ sockets: [], channels: null, run: null, done, next: 0 }));
+  /**
+   * Writes to `socket` at once whatever is still queued for it, in order, before something else
+   * is sent to it (a listing): nothing made before that reaches it after it. A socket that joined
+   * the lobby lately sits at the end of a frame's list (a room's members in the order they
+   * joined), so the lists are searched from the end.
+   */
+  catchUp(socket: PacedSocket): void {
+    for (let j = this.head; j < this.jobs.length; j++) {
+      const job = this.jobs[j]!;
+      for (let i = job.sockets.length - 1; i >= job.next; i--) {
+        if (job.sockets[i] !== socket) continue;
+        job.sockets[i] = null;
+        this.deliver(job, socket);
+        break;
+      }
+    }
   }
 
-  /** Drops what waits (the programme is released here); `turn()` callers are let go. */
+  /** Drops what waits (the programme is released here). */
   stop(): void {
     this.stopped = true;
-    for (let i = this.head; i < this.jobs.length; i++) this.jobs[i]!.done?.();
     this.jobs = [];
     this.head = 0;
   }
@@ -123,16 +153,13 @@ export class LobbyPacer {
         for (const s of targets) callback(s);
         return;
       }
-      this.push({ sockets: targets, channels: rooms, run: callback, done: null, next: 0 });
+      this.push({ sockets: targets, channels: rooms, run: callback, next: 0 });
       return;
     }
     if (this.busy && rooms.size === 1) {
       const [id] = rooms;
       const socket = sockets.get(id!);
-      if (socket && inLobby(socket)) {
-        this.push({ sockets: [socket], channels: null, run: callback, done: null, next: 0 });
-        return;
-      }
+      if (socket && inLobby(socket)) this.catchUp(socket);
     }
     original(opts, callback);
   }
@@ -142,25 +169,20 @@ export class LobbyPacer {
     if (this.jobs.length - this.head === 1) this.drain();
   }
 
-  /** One chunk: the first at once (nothing was waiting), the rest a turn of the loop apart. */
+  /**
+   * Writes for about `sliceMs` (at least a chunk), then yields a turn of the loop: the first
+   * slice at once (nothing was waiting), the rest a turn apart. Time rather than a count bounds a
+   * slice, so that the queue keeps up with the lobby on a server whose turns are long (many
+   * calls arriving in each) and yields often on one whose turns are short.
+   */
   private drain(): void {
     this.scheduled = false;
+    const until = performance.now() + this.sliceMs;
     let budget = this.chunk;
-    while (budget > 0 && this.head < this.jobs.length) {
-      const job = this.jobs[this.head]!;
-      while (budget > 0 && job.next < job.sockets.length) {
-        const s = job.sockets[job.next++]!;
-        budget -= 1;
-        if (!s.connected || (job.channels && !this.stillIn(s, job.channels))) continue;
-        try {
-          job.run!(s);
-        } catch (err) {
-          this.onError(err);
-        }
-      }
-      if (job.next < job.sockets.length) break;
-      this.head += 1;
-      job.done?.();
+    for (;;) {
+      this.write(budget);
+      if (!this.busy || performance.now() >= until) break;
+      budget = SLICE_CHECK;
     }
     if (this.busy) {
       if (!this.scheduled) {
@@ -173,14 +195,38 @@ export class LobbyPacer {
     this.head = 0;
   }
 
+  /** Up to `budget` writes, frames in order. */
+  private write(budget: number): void {
+    while (budget > 0 && this.head < this.jobs.length) {
+      const job = this.jobs[this.head]!;
+      while (budget > 0 && job.next < job.sockets.length) {
+        const s = job.sockets[job.next++];
+        budget -= 1;
+        if (s) this.deliver(job, s);
+      }
+      if (job.next < job.sockets.length) break;
+      this.head += 1;
+    }
+  }
+
+  /** The frame to one socket, if it is still there to get it. */
+  private deliver(job: Job, socket: PacedSocket): void {
+    if (!socket.connected || !this.stillIn(socket, job.channels)) return;
+    try {
+      job.run(socket);
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
   private stillIn(socket: PacedSocket, channels: ReadonlySet<string>): boolean {
     for (const c of channels) if (socket.rooms.has(c)) return true;
     return false;
   }
 }
 
-/** For a handler about to answer a lobby socket with a listing: resolves once the lobby frames
- * made before now have been written, so that the listing arrives after them. */
-export function lobbyTurn(socket: { nsp: { adapter: object } }): Promise<void> {
-  return LobbyPacer.of(socket.nsp.adapter)?.turn() ?? Promise.resolve();
+/** For a handler about to answer a lobby socket with a listing: the lobby frames made before now
+ * reach it first (`LobbyPacer.catchUp`). */
+export function lobbyCatchUp(socket: PacedSocket & { nsp: { adapter: object } }): void {
+  LobbyPacer.of(socket.nsp.adapter)?.catchUp(socket);
 }

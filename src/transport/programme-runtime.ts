@@ -19,7 +19,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { SCHEDULE_UID_PATTERN } from '../protocol/index.js';
-import { FANOUT_CHUNK, LobbyPacer } from './lobby-pacing.js';
+import { LobbyPacer } from './lobby-pacing.js';
 import type { OnAirNamespace, OnAirServer, OnAirSocket } from './types.js';
 
 /** Decides on a handshake into a programme without a runtime here: calls `accept` to make it
@@ -57,7 +57,7 @@ export class ProgrammeRuntime {
     private readonly io: OnAirServer,
     log: Logger,
   ) {
-    this.pacer = LobbyPacer.install(nsp.adapter, FANOUT_CHUNK, (err) => log.warn({ err, program }, 'lobby frame not written'));
+    this.pacer = LobbyPacer.install(nsp.adapter, { ...(process.env.TMP_SLICE ? { sliceMs: Number(process.env.TMP_SLICE) } : {}), onError: (err) => log.warn({ err, program }, 'lobby frame not written') });
   }
 
   /** This server's sockets in the programme. */
