@@ -59,6 +59,7 @@ import { ProgrammeRuntimes } from '../transport/programme-runtime.js';
 import { HandshakeRefusals } from '../transport/refusal-log.js';
 import { spreadShutdown } from '../transport/shutdown-spread.js';
 import { slimRequests } from '../transport/slim-request.js';
+import { coalesceWrites } from '../transport/write-coalescing.js';
 import { capSocketBuffers } from '../transport/socket-buffer.js';
 import type { TlsMaterial } from './tls.js';
 import type { OnAirServer } from '../transport/types.js';
@@ -354,6 +355,7 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       netLog.warn({ engineId: id, transport, bytes, address, max: config.maxSocketBufferBytes }, 'client stopped reading: queued bytes over MAX_SOCKET_BUFFER_BYTES, connection cut');
     },
   });
+  if (process.env.TMP_COALESCE !== '0') coalesceWrites(io.engine);
   // Last of the engine's 'connection' listeners: the ones above see the request itself.
   slimRequests(io.engine);
   runtimes.serve({

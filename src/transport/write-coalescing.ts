@@ -1,0 +1,86 @@
+/**
+ * One TLS write per socket per turn of the event loop, instead of one per frame.
+ *
+ * ws writes every frame to the TLS socket by itself: a TLS record and a `writev` each. A member
+ * of a filling room gets a `joinRoom` for each newcomer, a member of a busy room a `chat` for
+ * each message, and at a few hundred per second many of them reach the same socket within one
+ * turn of the loop, each its own syscall: on the lobby bench the server's core was mostly
+ * `writev`. Here the socket under a websocket is corked at its first frame in a turn and
+ * uncorked once the turn's I/O callbacks have run (`setImmediate`): Node's TLS then encrypts what
+ * gathered as one record and writes it at once. A frame waits at most for the rest of the turn
+ * it was made in; on an idle server that is nothing.
+ *
+ * engine.io hands a websocket one batch at a time and holds what comes while that batch's write
+ * is in flight; a corked write is in flight until the flush, so the transport is let take the
+ * turn's later packets into the corked socket as well. A batch that engine.io sends from a
+ * completed write's callback during the flush (a socket corked before this turn, or not at all)
+ * is written at once rather than corked for another turn.
+ */
+import type { Server as EngineServer, Socket as EngineSocket } from 'engine.io';
+
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+  readonly destroyed: boolean;
+}
+
+interface WsTransport {
+  readonly name: string;
+  writable: boolean;
+  socket?: { _socket?: Corkable };
+  send(packets: unknown[]): void;
+}
+
+const corked = new Set<Corkable>();
+let scheduled = false;
+/** Inside the flush: a batch engine.io sends from a completed write's callback goes out at once. */
+let flushing = false;
+const patched = new WeakSet<object>();
+
+function flush(): void {
+  scheduled = false;
+  flushing = true;
+  for (const raw of corked) if (!raw.destroyed) raw.uncork();
+  corked.clear();
+  // The completed writes' callbacks (engine.io's next batches) run as ticks queued by the
+  // uncorks above; this one, queued after them, ends the flush.
+  process.nextTick(() => (flushing = false));
+}
+
+/** Whether `raw` is held corked until the flush (from now, or already). */
+function corkFor(raw: Corkable): boolean {
+  if (corked.has(raw)) return true;
+  if (flushing || raw.destroyed) return false;
+  raw.cork();
+  corked.add(raw);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flush);
+  }
+  return true;
+}
+
+/** Patches engine.io's websocket transport (its prototype, once: nothing is kept per socket). */
+function patch(transport: WsTransport): void {
+  if (transport.name !== 'websocket') return;
+  const proto = Object.getPrototypeOf(transport) as WsTransport;
+  if (patched.has(proto)) return;
+  patched.add(proto);
+  const send = proto.send;
+  proto.send = function (this: WsTransport, packets: unknown[]) {
+    const raw = this.socket?._socket;
+    const held = raw ? corkFor(raw) : false;
+    send.call(this, packets);
+    // Nothing written to a corked socket completes before the flush, so engine.io would keep
+    // every later packet of the turn back and write them as a second batch after it: they go
+    // into the corked socket too. (Each send still gets its own completion, in order.)
+    if (held) this.writable = true;
+  };
+}
+
+export function coalesceWrites(engine: EngineServer): void {
+  engine.on('connection', (conn: EngineSocket) => {
+    patch(conn.transport as unknown as WsTransport);
+    conn.once('upgrade', (transport: unknown) => patch(transport as WsTransport));
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * Issue 17: the frames the server makes for one websocket within one turn of its event loop
+ * leave in one TLS write (`write-coalescing.ts`), in order, where ws alone wrote each frame by
+ * itself. Counted on the server's own TLS socket for the receiving client: its `_writev`/`_write`
+ * calls, each one a TLS record and a syscall.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../../src/protocol/index.js';
+import { call, createOk, join, user } from '../helpers/client.js';
+import { startServer } from '../helpers/server.js';
+import { waitUntil } from '../helpers/wait.js';
+import { roomChannel } from '../../src/transport/channels.js';
+
+interface Writable {
+  _write: (...args: unknown[]) => unknown;
+  _writev?: (...args: unknown[]) => unknown;
+}
+
+/** Counts the writes of the server's TLS socket under one client's websocket. */
+function countWrites(raw: Writable): { readonly n: number } {
+  const counter = { n: 0 };
+  const write = raw._write;
+  const writev = raw._writev;
+  raw._write = function (this: unknown, ...args: unknown[]) {
+    counter.n += 1;
+    return write.apply(this, args);
+  };
+  if (writev) {
+    raw._writev = function (this: unknown, ...args: unknown[]) {
+      counter.n += 1;
+      return writev.apply(this, args);
+    };
+  }
+  return counter;
+}
+
+describe('write coalescing', () => {
+  it('twenty chats broadcast from separate callbacks of one turn reach a member in one TLS write, in order', async () => {
+    const server = await startServer();
+    const p = `coalesce-${process.pid}`;
+    const a = await join(server, p, user('a'));
+    const b = await join(server, p, user('b'));
+    const roomId = await createOk(a, { title: 'burst', max: 10 });
+    expect((await call(b, 'joinRoom', { roomId })).ok).toBe(true);
+    await a.events.some('joinRoom', (u: { userUID: string }) => u.userUID === b.who.userUID);
+
+    const socket = server.app.io.of(`/${p}`).sockets.get(a.id!)!;
+    const raw = (socket.conn.transport as unknown as { socket: { _socket: Writable } }).socket._socket;
+    const writes = countWrites(raw);
+    const n = 20;
+    // Broadcast by the server itself, each from a callback of its own within one turn of the
+    // loop, as calls arriving together are handled: whatever the client's timing.
+    const nsp = server.app.io.of(`/${p}`);
+    for (let i = 0; i < n; i++) setTimeout(() => nsp.to(roomChannel(roomId)).emit('chat', { roomId, msg: `m${i}`, type: 'N', userUID: 'x', displayName: 'x', id: `i${i}`, ts: i }), 0);
+    await waitUntil(() => a.events.all('chat').length === n, 5000, 'every chat delivered');
+    expect(a.events.all('chat').map((s) => (s.args[0] as ChatMessage).msg)).toEqual(Array.from({ length: n }, (_, i) => `m${i}`));
+    // ws and engine.io alone: the first frame by itself, then batches as writes complete (5 here).
+    expect(writes.n).toBe(1);
+    await server.close();
+  });
+});
