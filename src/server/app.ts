@@ -355,7 +355,8 @@ export async function createApp(parts: AppParts): Promise<OnAirApp> {
       netLog.warn({ engineId: id, transport, bytes, address, max: config.maxSocketBufferBytes }, 'client stopped reading: queued bytes over MAX_SOCKET_BUFFER_BYTES, connection cut');
     },
   });
-  if (process.env.TMP_COALESCE !== '0') coalesceWrites(io.engine);
+  // One TLS write per socket per turn (write-coalescing.ts).
+  coalesceWrites(io.engine);
   // Last of the engine's 'connection' listeners: the ones above see the request itself.
   slimRequests(io.engine);
   runtimes.serve({

@@ -57,7 +57,7 @@ export class ProgrammeRuntime {
     private readonly io: OnAirServer,
     log: Logger,
   ) {
-    this.pacer = LobbyPacer.install(nsp.adapter, { ...(process.env.TMP_SLICE ? { sliceMs: Number(process.env.TMP_SLICE) } : {}), onError: (err) => log.warn({ err, program }, 'lobby frame not written') });
+    this.pacer = LobbyPacer.install(nsp.adapter, { onError: (err) => log.warn({ err, program }, 'lobby frame not written') });
   }
 
   /** This server's sockets in the programme. */

@@ -22,7 +22,12 @@ interface Corkable {
   cork(): void;
   uncork(): void;
   readonly destroyed: boolean;
+  readonly writableLength: number;
 }
+
+/** A socket with this much corked is written at once, whatever is left of the turn: a TLS
+ * record holds 16 KiB, so the syscalls saved are already nearly all saved. */
+const EARLY_FLUSH_BYTES = 64 * 1024;
 
 interface WsTransport {
   readonly name: string;
@@ -71,10 +76,19 @@ function patch(transport: WsTransport): void {
     const raw = this.socket?._socket;
     const held = raw ? corkFor(raw) : false;
     send.call(this, packets);
+    if (!held || !raw) return;
+    if (raw.writableLength >= EARLY_FLUSH_BYTES) {
+      // A long turn on a saturated server must not pile a socket's frames up in memory (nor
+      // past MAX_SOCKET_BUFFER_BYTES, which would cut a client that reads): out now, and
+      // engine.io waits for this write as it would without coalescing.
+      corked.delete(raw);
+      raw.uncork();
+      return;
+    }
     // Nothing written to a corked socket completes before the flush, so engine.io would keep
     // every later packet of the turn back and write them as a second batch after it: they go
     // into the corked socket too. (Each send still gets its own completion, in order.)
-    if (held) this.writable = true;
+    this.writable = true;
   };
 }
 

@@ -54,7 +54,8 @@ describe('write coalescing', () => {
     for (let i = 0; i < n; i++) setTimeout(() => nsp.to(roomChannel(roomId)).emit('chat', { roomId, msg: `m${i}`, type: 'N', userUID: 'x', displayName: 'x', id: `i${i}`, ts: i }), 0);
     await waitUntil(() => a.events.all('chat').length === n, 5000, 'every chat delivered');
     expect(a.events.all('chat').map((s) => (s.args[0] as ChatMessage).msg)).toEqual(Array.from({ length: n }, (_, i) => `m${i}`));
-    // ws and engine.io alone: the first frame by itself, then batches as writes complete (5 here).
+    // ws and engine.io alone: the first frame by itself, then batches as writes complete (5 when
+    // this was written).
     expect(writes.n).toBe(1);
     await server.close();
   });
