@@ -3,7 +3,9 @@
  * the query and no `auth`; or batched: `auth.lobby = 'batched'`), counting the lobby frames and bytes
  * each receives; movers that switch rooms at a rate; `listRooms` pages and `quickJoin` calls timed
  * one by one. A call that fails or times out is counted with its first error, never thrown: a
- * saturated server is a result, not a crash of the run.
+ * saturated server is a result, not a crash of the run. The sockets are the wire client's by
+ * default (`BENCH_ONAIR_CLIENT`), seed ones sending their identity in the query as the seed's
+ * client does.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
