@@ -118,9 +118,9 @@ export class LobbyPacer {
 
   /**
    * Writes to `socket` at once whatever is still queued for it, in order, before something else
-   * is sent to it (a listing): nothing made before that reaches it after it. A socket that joined
-   * the lobby lately sits at the end of a frame's list (a room's members in the order they
-   * joined), so the lists are searched from the end.
+   * is sent to it (a listing): nothing made before that reaches it after it. A socket that entered
+   * the lobby lately sits at the end of a frame's list (socket.io keeps a channel's sockets in the
+   * order they joined it), so the lists are searched from the end.
    */
   catchUp(socket: PacedSocket): void {
     for (let j = this.head; j < this.jobs.length; j++) {
