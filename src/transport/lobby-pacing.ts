@@ -1,6 +1,6 @@
 /**
  * The seed's per-room lobby events (`addRoom`, `count`, `deleteRoom`) to a big lobby, written a
- * chunk of sockets per turn of the event loop, in order (issue 12).
+ * few milliseconds per turn of the event loop, in order (issue 12).
  *
  * **Why.** A batching interval's `count` flush is one broadcast per changed room in the featured
  * view, each to every per-room-mode lobby socket of this server: with 900 of them it was one
@@ -52,6 +52,11 @@ export function isLobbyChannel(room: string): boolean {
 
 function inLobby(socket: PacedSocket): boolean {
   for (const r of socket.rooms) if (isLobbyChannel(r)) return true;
+  return false;
+}
+
+function inAny(socket: PacedSocket, channels: ReadonlySet<string>): boolean {
+  for (const c of channels) if (socket.rooms.has(c)) return true;
   return false;
 }
 
@@ -211,17 +216,12 @@ export class LobbyPacer {
 
   /** The frame to one socket, if it is still there to get it. */
   private deliver(job: Job, socket: PacedSocket): void {
-    if (!socket.connected || !this.stillIn(socket, job.channels)) return;
+    if (!socket.connected || !inAny(socket, job.channels)) return;
     try {
       job.run(socket);
     } catch (err) {
       this.onError(err);
     }
-  }
-
-  private stillIn(socket: PacedSocket, channels: ReadonlySet<string>): boolean {
-    for (const c of channels) if (socket.rooms.has(c)) return true;
-    return false;
   }
 }
 

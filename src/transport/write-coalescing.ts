@@ -65,11 +65,12 @@ function corkFor(raw: Corkable): boolean {
   return true;
 }
 
-/** Patches engine.io's websocket transport (its prototype, once: nothing is kept per socket). */
-function patch(transport: WsTransport): void {
-  if (transport.name !== 'websocket') return;
+/** Patches engine.io's websocket transport (its prototype, once: nothing is kept per socket);
+ * whether it is patched (now or before). */
+function patch(transport: WsTransport): boolean {
+  if (transport.name !== 'websocket') return false;
   const proto = Object.getPrototypeOf(transport) as WsTransport;
-  if (patched.has(proto)) return;
+  if (patched.has(proto)) return true;
   patched.add(proto);
   const send = proto.send;
   proto.send = function (this: WsTransport, packets: unknown[]) {
@@ -90,11 +91,17 @@ function patch(transport: WsTransport): void {
     // into the corked socket too. (Each send still gets its own completion, in order.)
     this.writable = true;
   };
+  return true;
 }
 
+/** Patches the transport with the first websocket the engine serves, then listens no more. */
 export function coalesceWrites(engine: EngineServer): void {
-  engine.on('connection', (conn: EngineSocket) => {
-    patch(conn.transport as unknown as WsTransport);
-    conn.once('upgrade', (transport: unknown) => patch(transport as WsTransport));
-  });
+  const onConnection = (conn: EngineSocket) => {
+    if (patch(conn.transport as unknown as WsTransport)) return void engine.off('connection', onConnection);
+    // A polling session: its upgrade brings the websocket transport.
+    conn.once('upgrade', (transport: unknown) => {
+      if (patch(transport as WsTransport)) engine.off('connection', onConnection);
+    });
+  };
+  engine.on('connection', onConnection);
 }
