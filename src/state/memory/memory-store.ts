@@ -24,7 +24,7 @@ import type {
   StateStore,
   VoteOutcome,
 } from '../../domain/ports/store.js';
-import { DEFAULT_VIEW_SIZE, isOpen, nextView, rankScore, SCAN_BUDGET, searchKey, type Rankable } from '../../domain/lobby.js';
+import { DEFAULT_VIEW_SIZE, isOpen, nextView, rankScore, SCAN_BUDGET, searchKey, topScored, type Rankable } from '../../domain/lobby.js';
 import { OpenRooms } from './open-rooms.js';
 import { MemoryBroker } from './memory-broker.js';
 
@@ -252,10 +252,7 @@ export class MemoryStore implements StateStore {
     if (now - s.viewAt >= intervalMs) {
       s.viewAt = now;
       if (s.rooms.size > s.view.size) {
-        const best = [...s.rooms.values()]
-          .map((r) => ({ roomId: r.room.roomId, score: rankOf(r) }))
-          .sort((a, b) => b.score - a.score)
-          .slice(0, this.viewSize);
+        const best = topScored(s.rooms.values(), this.viewSize, rankOf).map(({ item, score }) => ({ roomId: item.room.roomId, score }));
         const { enter, leave } = nextView(s.view, best, (id) => rankOf(s.rooms.get(id)!), this.viewSize);
         // `nextView` lists the rooms taking free places first, then the swaps in pairs.
         const free = enter.length - leave.length;
