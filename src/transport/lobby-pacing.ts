@@ -13,10 +13,13 @@
  * sockets through `apply`) hands a broadcast to lobby channels to the pacer. A small one while
  * nothing waits goes out at once, exactly as before: a small programme sees no difference. A
  * bigger one, or any while others wait, joins one queue per namespace that is written a few
- * milliseconds per turn (`SLICE_MS`, at least `chunk` sockets), frames strictly in the order
- * they were made, the other calls of the server running in between. So every socket still
- * gets its lobby frames in order; a socket that left the lobby (entered a room, went away)
- * before its chunk is skipped, as it would have been had it left before the broadcast.
+ * milliseconds per turn (`SLICE_MS`, at least `chunk` sockets), the other calls of the server
+ * running in between. The queue is written socket by socket, not frame by frame: a socket's
+ * turn brings it every frame queued for it, in the order they were made, so an interval's
+ * `count`s to one socket leave as one TLS write instead of one each (`write-coalescing.ts`).
+ * So every socket still gets its lobby frames in order; a socket that left the lobby (entered a
+ * room, went away) before its turn is skipped, as it would have been had it left before the
+ * broadcast.
  *
  * **What else a lobby socket hears keeps its place, without waiting.** A listing (`loadRooms`),
  * a notice or a disconnection for one lobby socket is not held behind the queue (a new socket's
@@ -39,6 +42,8 @@ type Apply = (opts: BroadcastOptions, callback: (socket: PacedSocket) => void) =
 interface Job {
   /** A socket written to ahead of its turn (`catchUp`) is taken out (null). */
   readonly sockets: (PacedSocket | null)[];
+  /** Where each socket is in `sockets`, made the first time one is looked for. */
+  index?: Map<PacedSocket, number>;
   /** The lobby channels a socket must still be in when it is written to. */
   readonly channels: ReadonlySet<string>;
   readonly run: (socket: PacedSocket) => void;
@@ -123,19 +128,21 @@ export class LobbyPacer {
 
   /**
    * Writes to `socket` at once whatever is still queued for it, in order, before something else
-   * is sent to it (a listing): nothing made before that reaches it after it. A socket that entered
-   * the lobby lately sits at the end of a frame's list (socket.io keeps a channel's sockets in the
-   * order they joined it), so the lists are searched from the end.
+   * is sent to it (a listing): nothing made before that reaches it after it.
    */
   catchUp(socket: PacedSocket): void {
-    for (let j = this.head; j < this.jobs.length; j++) {
+    this.catchUpFrom(this.head, socket);
+  }
+
+  /** The frames for `socket` in the jobs from `first` on, each taken out of its job. */
+  private catchUpFrom(first: number, socket: PacedSocket): void {
+    for (let j = first; j < this.jobs.length; j++) {
       const job = this.jobs[j]!;
-      for (let i = job.sockets.length - 1; i >= job.next; i--) {
-        if (job.sockets[i] !== socket) continue;
-        job.sockets[i] = null;
-        this.deliver(job, socket);
-        break;
-      }
+      job.index ??= new Map(job.sockets.map((s, i) => [s!, i]));
+      const i = job.index.get(socket);
+      if (i === undefined || i < job.next || job.sockets[i] !== socket) continue;
+      job.sockets[i] = null;
+      this.deliver(job, socket);
     }
   }
 
@@ -169,14 +176,19 @@ export class LobbyPacer {
     original(opts, callback);
   }
 
+  /** The first slice runs once the current task is over (a microtask): a batching interval's
+   * flush queues all its frames first, so that each socket gets them together (one write). */
   private push(job: Job): void {
     this.jobs.push(job);
-    if (this.jobs.length - this.head === 1) this.drain();
+    if (this.jobs.length - this.head === 1 && !this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.drain());
+    }
   }
 
   /**
    * Writes for about `sliceMs` (at least a chunk), then yields a turn of the loop: the first
-   * slice at once (nothing was waiting), the rest a turn apart. Time rather than a count bounds a
+   * slice when the task that queued the first frame is over, the rest a turn apart. Time rather than a count bounds a
    * slice, so that the queue keeps up with the lobby on a server whose turns are long (many
    * calls arriving in each) and yields often on one whose turns are short.
    */
@@ -200,14 +212,20 @@ export class LobbyPacer {
     this.head = 0;
   }
 
-  /** Up to `budget` writes, frames in order. */
+  /**
+   * Up to `budget` sockets, in the order of the oldest frame; each gets everything queued for
+   * it at once (socket-major), so that a turn's frames to one socket leave as one write
+   * (`write-coalescing.ts`) rather than one per frame in a turn of its own.
+   */
   private write(budget: number): void {
     while (budget > 0 && this.head < this.jobs.length) {
       const job = this.jobs[this.head]!;
       while (budget > 0 && job.next < job.sockets.length) {
         const s = job.sockets[job.next++];
+        if (!s) continue;
         budget -= 1;
-        if (s) this.deliver(job, s);
+        this.deliver(job, s);
+        if (this.head + 1 < this.jobs.length) this.catchUpFrom(this.head + 1, s);
       }
       if (job.next < job.sockets.length) break;
       this.head += 1;

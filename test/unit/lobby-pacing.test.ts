@@ -15,6 +15,9 @@ const CHUNK = 100;
 function lobbyOf(n: number, sliceMs = 0) {
   const received = new Map<string, string[]>();
   const writesPerTurn: number[] = [0];
+  /** The turns in which each socket was written to, and the sockets written to in each turn. */
+  const turnsOf = new Map<string, Set<number>>();
+  const socketsPerTurn: Set<string>[] = [];
   let turn = 0;
   let counting = true;
   const sockets = new Map<string, unknown>();
@@ -30,6 +33,8 @@ function lobbyOf(n: number, sliceMs = 0) {
       writeToEngine(encoded: string[]) {
         received.set(id, [...(received.get(id) ?? []), ...encoded.map((e) => (JSON.parse(e) as unknown[]).join(':'))]);
         writesPerTurn[turn] = (writesPerTurn[turn] ?? 0) + 1;
+        turnsOf.set(id, (turnsOf.get(id) ?? new Set()).add(turn));
+        (socketsPerTurn[turn] ??= new Set()).add(id);
       },
     },
     disconnect() {
@@ -60,7 +65,7 @@ function lobbyOf(n: number, sliceMs = 0) {
   const idle = async () => {
     while (pacer.busy) await new Promise((r) => setImmediate(r));
   };
-  return { adapter, pacer, received, writesPerTurn, broadcast, idle, socket: (id: string) => sockets.get(id) as ReturnType<typeof socket>, stop: () => (counting = false) };
+  return { adapter, pacer, received, writesPerTurn, turnsOf, socketsPerTurn, broadcast, idle, socket: (id: string) => sockets.get(id) as ReturnType<typeof socket>, stop: () => (counting = false) };
 }
 
 describe('LobbyPacer', () => {
@@ -72,7 +77,7 @@ describe('LobbyPacer', () => {
     l.stop();
   });
 
-  it('spreads big ones over turns, at most a chunk of writes per turn, each socket getting every frame once and in order', async () => {
+  it('spreads big ones over turns, at most a chunk of sockets per turn, each socket getting every frame once, in order and in one turn', async () => {
     const l = lobbyOf(1000);
     l.broadcast([LOBBY], 'addRoom', 'r1');
     l.broadcast([LOBBY], 'count', 'r1');
@@ -85,15 +90,35 @@ describe('LobbyPacer', () => {
     l.stop();
     for (let i = 0; i < 999; i++) expect(l.received.get(`s${i}`)).toEqual(['addRoom:r1', 'count:r1', 'deleteRoom:r1']);
     expect(l.received.get('s999')).toBeUndefined();
-    expect(Math.max(...l.writesPerTurn)).toBeLessThanOrEqual(CHUNK);
+    expect(Math.max(...l.socketsPerTurn.map((t) => t?.size ?? 0))).toBeLessThanOrEqual(CHUNK);
+    // 999 sockets at 100 a turn: ten turns, not thirty (one per frame and chunk).
+    expect(l.socketsPerTurn.filter((t) => t?.size).length).toBe(10);
+    for (let i = 0; i < 999; i++) expect(l.turnsOf.get(`s${i}`)?.size).toBe(1);
     expect(l.writesPerTurn.reduce((a, b) => a + b, 0)).toBe(999 * 3);
   });
 
-  it('writes more than a chunk in a turn while the turn has time left (sliceMs)', async () => {
+  it('writes a socket its frames of different channels in order, when they are the frames of several queued broadcasts', async () => {
+    const l = lobbyOf(300);
+    // s0..s149 also watch r7: they get its `count` between the lobby's two frames.
+    for (let i = 0; i < 150; i++) l.adapter.addAll(`s${i}`, new Set([watchChannel('r7')]));
+    l.broadcast([LOBBY], 'addRoom', 'r1');
+    l.broadcast([watchChannel('r7')], 'count', 'r7');
+    l.broadcast([LOBBY], 'deleteRoom', 'r1');
+    await l.idle();
+    l.stop();
+    for (let i = 0; i < 150; i++) expect(l.received.get(`s${i}`)).toEqual(['addRoom:r1', 'count:r7', 'deleteRoom:r1']);
+    for (let i = 150; i < 300; i++) expect(l.received.get(`s${i}`)).toEqual(['addRoom:r1', 'deleteRoom:r1']);
+  });
+
+  it('writes more than a chunk in a turn while the turn has time left (sliceMs), once the task that queued them is over', async () => {
     const l = lobbyOf(1000, 10_000);
     l.broadcast([LOBBY], 'count', 'r1');
+    l.broadcast([LOBBY], 'count', 'r2');
+    expect(l.received.size).toBe(0);
+    await null;
     expect(l.received.size).toBe(1000);
     expect(l.pacer.busy).toBe(false);
+    for (const [, frames] of l.received) expect(frames).toEqual(['count:r1', 'count:r2']);
     l.stop();
   });
 
