@@ -61,4 +61,31 @@ describe('write coalescing', () => {
     expect(writes.n).toBe(1);
     await server.close();
   });
+
+  it("a call's answer is written at once, with the frames corked before it, not at the end of the turn", async () => {
+    const server = await startServer();
+    const p = `coalesce-ack-${process.pid}`;
+    const a = await join(server, p, user('a'));
+    const roomId = await createOk(a, { title: 'answers', max: 10 });
+    const nsp = server.app.io.of(`/${p}`);
+    const socket = nsp.sockets.get(a.id!)!;
+    const raw = (socket.conn.transport as unknown as { socket: { _socket: Writable & { writableCorked: number } } }).socket._socket;
+    const writes = countWrites(raw);
+    const chat = (i: number): ChatMessage => ({ roomId, msg: `m${i}`, type: 'N', userUID: 'x', displayName: 'x', id: `i${i}`, ts: i });
+    // One synchronous block: a broadcast (corked until the turn ends), then an answer to a call
+    // (socket.io's ACK packet, for an id the client does not wait for: it drops it).
+    nsp.to(roomChannel(roomId)).emit('chat', chat(0));
+    expect(raw.writableCorked).toBe(1);
+    expect(writes.n).toBe(0);
+    (socket as unknown as { packet(p: object): void }).packet({ type: 3, id: 9999, data: [{ ok: true }] });
+    expect(raw.writableCorked).toBe(0);
+    expect(writes.n).toBe(1);
+    // A broadcast alone still waits for the turn's end.
+    nsp.to(roomChannel(roomId)).emit('chat', chat(1));
+    expect(writes.n).toBe(1);
+    await waitUntil(() => a.events.all('chat').length === 2, 5000, 'both chats delivered');
+    expect(writes.n).toBe(2);
+    await server.close();
+  });
 });
+
