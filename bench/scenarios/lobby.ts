@@ -22,6 +22,8 @@ import { redisCpuSeconds, startBenchRedisCluster, startOnair, startRedis, type S
 import { latency, merge, sample, sleep, type Latency } from '../lib/stats.js';
 
 const TOKEN = 'bench-admin-token';
+/** Lobby sockets of each mode in the process that times `listRooms`. */
+const PROBE_SOCKETS = 5;
 
 interface Failures { byKind: Record<string, number>; first: string }
 interface Lag { p99Ms: number; maxMs: number }
@@ -106,10 +108,10 @@ export interface TopologyResult {
   serverCpu: number;
   serverRssMiB: number;
   /** The client processes' CPU over the window: near 100% means that process is the bottleneck. */
-  clientCpu: { listeners: number; movers: number; quickJoin: number };
+  clientCpu: { listeners: number; movers: number; quickJoin: number; probe: number };
   /** Event-loop delay over the window, per server and per client process. */
   serverLag: Lag[];
-  clientLag: { listeners: Lag; movers: Lag; quickJoin: Lag };
+  clientLag: { listeners: Lag; movers: Lag; quickJoin: Lag; probe: Lag };
   /** redis-server's CPU over the window, percent of one core (on a cluster: summed over masters). */
   redisCpu?: number;
   /** On a Redis Cluster: each master's CPU over the window, percent of one core. */
@@ -142,24 +144,31 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: Topo
   log(`  ${made.ids.length} persistent rooms in ${roomSec.toFixed(1)} s${made.failed ? ` (${made.failed} failed: ${made.firstError})` : ''}`);
   if (made.ids.length === 0) throw new Error(`no room could be made: ${made.firstError}`);
 
-  // Three client processes: the lobby sockets (counting frames, and paging), the movers, and the
-  // quickJoin callers (whose rooms fill, so they receive every newcomer's joinRoom). Each one's
-  // backlog would otherwise show up in the others' latencies.
+  // Four client processes: the lobby sockets (counting frames), the movers, the quickJoin
+  // callers (whose rooms fill, so they receive every newcomer's joinRoom), and the `listRooms`
+  // callers: a few lobby sockets of their own, as a viewer's phone has one, so that the backlog
+  // of a process reading a thousand lobbies (its loop's p99 was 15-27 ms) is not timed as the
+  // server's answer. Each one's backlog would otherwise show up in the others' latencies.
   const listeners = await startWorker('lobby-clients.ts', 'lobby-listen');
   const actors = await startWorker('lobby-clients.ts', 'lobby-move');
   const quickers = await startWorker('lobby-clients.ts', 'lobby-quick');
-  const clientPids = [listeners.pid, actors.pid, quickers.pid];
+  const probe = await startWorker('lobby-clients.ts', 'lobby-probe');
+  const workers = [listeners, actors, quickers, probe];
+  const clientPids = workers.map((w) => w.pid);
   const pinned = servers.length === 1 && pin(servers[0]!.pid, '0') && clientPids.every((pid) => pin(pid, '1'));
   if (pinned) log('  pinned: the server on core 0, the client processes on core 1');
   try {
     type Opened = { opened: number; failed: Failures; loadRoomsBytesMax: number };
-    const seed = await listeners.call<Opened>('open', { targets, count: p.seed, prefix: 'seed', mode: 'seed', concurrency: 50, deadlineMs: 60_000 }, 120_000);
-    const batched = await listeners.call<Opened>('open', { targets, count: p.batched, prefix: 'bat', mode: 'batched', concurrency: 50 }, 60_000);
+    const seed = await listeners.call<Opened>('open', { targets, count: p.seed - PROBE_SOCKETS, prefix: 'seed', mode: 'seed', concurrency: 50, deadlineMs: 60_000 }, 120_000);
+    const batched = await listeners.call<Opened>('open', { targets, count: p.batched - PROBE_SOCKETS, prefix: 'bat', mode: 'batched', concurrency: 50 }, 60_000);
     const movers = await actors.call<Opened>('open', { targets, count: p.movers, prefix: 'mov', mode: 'mover', concurrency: 50 }, 60_000);
+    // Part of the same lobby, in the same two modes (the frames per socket are the listeners').
+    const probeSeed = await probe.call<Opened>('open', { targets, count: PROBE_SOCKETS, prefix: 'probe-seed', mode: 'seed', concurrency: 10 }, 60_000);
+    const probeBatched = await probe.call<Opened>('open', { targets, count: PROBE_SOCKETS, prefix: 'probe-bat', mode: 'batched', concurrency: 10 }, 60_000);
     const callers = await quickers.call<Opened>('open', { targets, count: p.quickCalls, prefix: 'qj', mode: 'quicker', concurrency: 100 }, 120_000);
-    log(`  lobby sockets: ${seed.opened} seed, ${batched.opened} batched; ${movers.opened} movers, ${callers.opened} quickJoin callers`);
-    for (const o of [seed, batched, movers, callers]) if (o.failed.first) log(`    connect failures: ${JSON.stringify(o.failed.byKind)} first: ${o.failed.first}`);
-    const supported = await listeners.call<boolean>('probe');
+    log(`  lobby sockets: ${seed.opened + probeSeed.opened} seed, ${batched.opened + probeBatched.opened} batched (${probeSeed.opened + probeBatched.opened} of them timing listRooms); ${movers.opened} movers, ${callers.opened} quickJoin callers`);
+    for (const o of [seed, batched, probeSeed, probeBatched, movers, callers]) if (o.failed.first) log(`    connect failures: ${JSON.stringify(o.failed.byKind)} first: ${o.failed.first}`);
+    const supported = await probe.call<boolean>('probe');
     if (!supported) log('  listRooms not answered: this code has no listRooms/quickJoin; measuring loadRooms and lobby traffic only');
 
     const fresh = (uid: string) => listeners.call<{ bytes: number; ms: number }>('fresh', { target: targets[targets.length - 1], uid }, 60_000).catch((err: unknown) => ({ bytes: 0, ms: -1, error: String(err) }));
@@ -172,7 +181,7 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: Topo
     await sample(servers.map((s) => s.pid));
     await sample(clientPids);
     await Promise.all(servers.map((s) => serverLag(s.url, bench.cert)));
-    await Promise.all([listeners, actors, quickers].map((w) => w.call('lagStart')));
+    await Promise.all(workers.map((w) => w.call('lagStart')));
     const redis0 = await Promise.all(redisUrls.map(redisCpuSeconds));
     const m0 = performance.now();
     const measured = p.windowSec - 2.5;
@@ -180,8 +189,8 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: Topo
     let searching: Promise<{ failed: Failures; ms: string }> | undefined;
     let quicking: Promise<{ calls: number; seconds: number; failed: Failures; ms: string }> | undefined;
     if (supported) {
-      listing = listeners.call('list', { seconds: measured - 1, gapMs: 10, limit: 20 }, 120_000);
-      searching = listeners.call('list', { seconds: measured - 1, gapMs: 50, limit: 20, q: '개표' }, 120_000);
+      listing = probe.call('list', { seconds: measured - 1, gapMs: 10, limit: 20 }, 120_000);
+      searching = probe.call('list', { seconds: measured - 1, gapMs: 50, limit: 20, q: '개표' }, 120_000);
       quicking = quickers.call('quick', { rate: p.quickRate }, 120_000);
     }
     await sleep(measured * 500);
@@ -195,7 +204,7 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: Topo
     const perShard = (await Promise.all(redisUrls.map(redisCpuSeconds))).map((x, i) => Math.round(((x - redis0[i]!) / sec) * 100));
     const redisCpu = redisUrls.length ? perShard.reduce((a, b) => a + b, 0) : undefined;
     const serverLags = await Promise.all(servers.map((s) => serverLag(s.url, bench.cert)));
-    const clientLags = await Promise.all([listeners, actors, quickers].map((w) => w.call<Lag>('lagStop')));
+    const clientLags = await Promise.all(workers.map((w) => w.call<Lag>('lagStop')));
     const [moved, listed, searched, quick] = await Promise.all([moving, listing, searching, quicking]);
     const perSocket = (s: Sum) => ({
       framesPerSec: Math.round((s.frames / Math.max(1, s.sockets) / sec) * 10) / 10,
@@ -215,7 +224,7 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: Topo
       pinned,
       rooms: made.ids.length,
       roomsPerSec: Math.round(made.ids.length / roomSec),
-      lobbySockets: { seed: seed.opened, batched: batched.opened },
+      lobbySockets: { seed: seed.opened + probeSeed.opened, batched: batched.opened + probeBatched.opened },
       movers: movers.opened,
       listRoomsSupported: supported,
       switchesPerSec: Math.round(moved.switches / moved.seconds),
@@ -230,9 +239,9 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: Topo
       ...(quick ? { quickJoin: { ...hist(quick.ms, quick.failed), callsPerSec: Math.round(quick.calls / quick.seconds) } } : {}),
       serverCpu: usage.cpu,
       serverRssMiB: usage.rssMiB,
-      clientCpu: { listeners: clientUsage[0]!.cpu, movers: clientUsage[1]!.cpu, quickJoin: clientUsage[2]!.cpu },
+      clientCpu: { listeners: clientUsage[0]!.cpu, movers: clientUsage[1]!.cpu, quickJoin: clientUsage[2]!.cpu, probe: clientUsage[3]!.cpu },
       serverLag: serverLags,
-      clientLag: { listeners: clientLags[0]!, movers: clientLags[1]!, quickJoin: clientLags[2]! },
+      clientLag: { listeners: clientLags[0]!, movers: clientLags[1]!, quickJoin: clientLags[2]!, probe: clientLags[3]! },
       ...(redisCpu !== undefined ? { redisCpu } : {}),
       ...(redisUrls.length > 1 ? { redisCpuPerShard: perShard } : {}),
     };
@@ -249,8 +258,8 @@ async function topology(bench: BenchEnv, servers: ServerProcess[], backend: Topo
     log(`  event-loop delay p99/max ms: servers ${r.serverLag.map((l) => `${l.p99Ms}/${l.maxMs}`).join(', ')}; clients ${Object.entries(r.clientLag).map(([k, l]) => `${k} ${l.p99Ms}/${l.maxMs}`).join(', ')}`);
     return result;
   } finally {
-    await Promise.allSettled([listeners, actors, quickers].map((w) => w.call('closeAll', {}, 20_000)));
-    await Promise.all([listeners.close(), actors.close(), quickers.close()]);
+    await Promise.allSettled(workers.map((w) => w.call('closeAll', {}, 20_000)));
+    await Promise.all(workers.map((w) => w.close()));
   }
 }
 
