@@ -18,6 +18,7 @@
  * is written at once rather than corked for another turn.
  */
 import type { Server as EngineServer, Socket as EngineSocket } from 'engine.io';
+import { FANOUT_CHUNK } from './lobby-pacing.js';
 
 interface Corkable {
   cork(): void;
@@ -43,10 +44,11 @@ let scheduled = false;
 let flushing = false;
 const patched = new WeakSet<object>();
 
-/** How long one turn's uncorking may hold the loop; the sockets left are written the next turn
- * (first corked, first written). Encrypting and writing is the expensive part of a fan-out: a
- * turn that made frames for 900 sockets in 4 ms took 20-27 ms more to write them on the lobby
- * bench, in one block that every call waited behind. */
+/** How long one turn's uncorking may hold the loop once it has written `FANOUT_CHUNK` sockets
+ * (a room's fan-out, up to 120 members, is never split); the sockets left are written the next
+ * turn (first corked, first written). Encrypting and writing is the expensive part of a fan-out:
+ * a turn that made frames for 900 lobby sockets in 4 ms took 20-27 ms more to write them on the
+ * lobby bench, in one block that every call waited behind. */
 const FLUSH_SLICE_MS = 4;
 const FLUSH_CHECK = 16;
 
@@ -58,7 +60,7 @@ function flush(): void {
   for (const raw of corked) {
     corked.delete(raw);
     if (!raw.destroyed) raw.uncork();
-    if (++n % FLUSH_CHECK === 0 && performance.now() >= until) break;
+    if (++n >= FANOUT_CHUNK && n % FLUSH_CHECK === 0 && performance.now() >= until) break;
   }
   // The completed writes' callbacks (engine.io's next batches) run as ticks queued by the
   // uncorks above; this one, queued after them, ends the flush.
