@@ -188,9 +188,9 @@ export class LobbyPacer {
 
   /**
    * Writes for about `sliceMs` (at least a chunk), then yields a turn of the loop: the first
-   * slice when the task that queued the first frame is over, the rest a turn apart. Time rather than a count bounds a
-   * slice, so that the queue keeps up with the lobby on a server whose turns are long (many
-   * calls arriving in each) and yields often on one whose turns are short.
+   * slice when the task that queued the first frame is over, the rest a turn apart. Time rather
+   * than a count bounds a slice, so that the queue keeps up with the lobby on a server whose
+   * turns are long (many calls arriving in each) and yields often on one whose turns are short.
    */
   private drain(): void {
     this.scheduled = false;
