@@ -72,9 +72,10 @@ function inAny(socket: PacedSocket, channels: ReadonlySet<string>): boolean {
  */
 export const FANOUT_CHUNK = 128;
 
-/** How long one turn's writes may hold the loop; checked every `SLICE_CHECK` writes. */
-const SLICE_MS = 4;
-const SLICE_CHECK = 16;
+/** How long one turn's writes may hold the loop; checked every `SLICE_CHECK` writes (the
+ * coalescing flush's uncorking is sliced by the same two). */
+export const SLICE_MS = 4;
+export const SLICE_CHECK = 16;
 
 export interface PacingOptions {
   /** Writes a turn makes whatever the time (`FANOUT_CHUNK`). */

@@ -9,7 +9,7 @@
  * uncorked once the turn's I/O callbacks have run (`setImmediate`): Node's TLS then encrypts what
  * gathered as one record and writes it at once. A frame waits for the rest of the turn it was
  * made in (on an idle server that is nothing), and on a busy one for the turns the flush is
- * spread over (`FLUSH_SLICE_MS` of sockets each); a call's answer does not wait.
+ * spread over (`SLICE_MS` of sockets each); a call's answer does not wait.
  *
  * engine.io hands a websocket one batch at a time and holds what comes while that batch's write
  * is in flight; a corked write is in flight until the flush, so the transport is let take the
@@ -18,7 +18,7 @@
  * is written at once rather than corked for another turn.
  */
 import type { Server as EngineServer, Socket as EngineSocket } from 'engine.io';
-import { FANOUT_CHUNK } from './lobby-pacing.js';
+import { FANOUT_CHUNK, SLICE_CHECK, SLICE_MS } from './lobby-pacing.js';
 
 interface Corkable {
   cork(): void;
@@ -44,23 +44,20 @@ let scheduled = false;
 let flushing = false;
 const patched = new WeakSet<object>();
 
-/** How long one turn's uncorking may hold the loop once it has written `FANOUT_CHUNK` sockets
- * (a room's fan-out, up to 120 members, is never split); the sockets left are written the next
- * turn (first corked, first written). Encrypting and writing is the expensive part of a fan-out:
- * a turn that made frames for 900 lobby sockets in 4 ms took 20-27 ms more to write them on the
- * lobby bench, in one block that every call waited behind. */
-const FLUSH_SLICE_MS = 4;
-const FLUSH_CHECK = 16;
-
+/** One turn's uncorking: `FANOUT_CHUNK` sockets (a room's fan-out, up to 120 members, is never
+ * split), then more while the turn has taken less than the pacer's `SLICE_MS`; the sockets left
+ * are written the next turn (first corked, first written). Encrypting and writing is the
+ * expensive part of a fan-out: a turn that made frames for 900 lobby sockets in 4 ms took 20-27
+ * ms more to write them on the lobby bench, in one block that every call waited behind. */
 function flush(): void {
   scheduled = false;
   flushing = true;
-  const until = performance.now() + FLUSH_SLICE_MS;
+  const until = performance.now() + SLICE_MS;
   let n = 0;
   for (const raw of corked) {
     corked.delete(raw);
     if (!raw.destroyed) raw.uncork();
-    if (++n >= FANOUT_CHUNK && n % FLUSH_CHECK === 0 && performance.now() >= until) break;
+    if (++n >= FANOUT_CHUNK && n % SLICE_CHECK === 0 && performance.now() >= until) break;
   }
   // The completed writes' callbacks (engine.io's next batches) run as ticks queued by the
   // uncorks above; this one, queued after them, ends the flush.
