@@ -104,15 +104,19 @@ describe('a Redis Cluster shard failing over', () => {
         // One shard away is not the service away: every server stays ready (docs/scaling.md).
         if (readyWhileAway.length === 0) readyWhileAway.push(...(await Promise.all(c.nodes.map(readyz))));
       }
+      // Recovered once A answers ok three times in a row after its ES001s: the nodes' views of
+      // the cluster converge by gossip, so a topology reloaded from a node that has not yet heard
+      // of the promotion can send one more call to the dead master (docs/scaling.md).
       if (ra.ok && codesA.includes('ES001')) {
-        recoveredAt = performance.now();
-        break;
-      }
+        if (recoveredAt === 0) recoveredAt = performance.now();
+        if (codesA.slice(-3).every((x) => x === 'ok')) break;
+      } else if (!ra.ok) recoveredAt = 0;
       // Pacing the probes (not a wait for anything): some 10 a second while the shard is away.
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(codesA).toContain('ES001');
     expect(recoveredAt).toBeGreaterThan(0);
+    expect(codesA.slice(-3)).toEqual(['ok', 'ok', 'ok']);
     expect(readyWhileAway).toEqual([200, 200, 200]);
     // A vote in B during the whole episode counted once, on the aggro that stayed live.
     expect(ok(await call<{ point: number }>(b2, 'aggroUp', aggroUID)).point).toBe(1);
@@ -124,7 +128,15 @@ describe('a Redis Cluster shard failing over', () => {
     // included. The waits allow for the refresh.
     const crossing = 10_000;
     const got = a2.events.next('chat', (m: { msg: string }) => m.msg === 'after', crossing);
-    ok(await call(a1, 'chat', { roomId: roomA, type: 'N', msg: 'after' }));
+    // Until every node has heard of the promotion a reloaded topology can still, rarely, point at
+    // the dead master once more: such a call answers ES001 and changes nothing, so it is sent again.
+    for (let tries = 1; ; tries += 1) {
+      const r = await call(a1, 'chat', { roomId: roomA, type: 'N', msg: 'after' });
+      if (r.ok) break;
+      expect(r.code).toBe('ES001');
+      expect(tries).toBeLessThan(20);
+      await new Promise((res) => setTimeout(res, 100));
+    }
     await got;
     for (const msg of okA) await a2.events.some('chat', (m: { msg: string }) => m.msg === msg, crossing);
     const usersA = ok(await call<{ users: { userUID: string }[] }>(a2, 'loadUsers')).users.map((u) => u.userUID).sort();
