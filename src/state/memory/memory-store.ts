@@ -158,8 +158,9 @@ export class MemoryStore implements StateStore {
     r.members.delete(socketId);
     reindex(s, r);
     const outcome: LeaveOutcome = { roomId, member, count: r.members.size, deleted: false };
-    const members = [...r.members.values()];
-    if (r.room.ownerUID === member.userUID && members.length > 0 && !members.some((m) => m.userUID === member.userUID)) {
+    // The members are listed only when the owner left: every room switch is a leave.
+    const members = r.room.ownerUID === member.userUID ? [...r.members.values()] : [];
+    if (members.length > 0 && !members.some((m) => m.userUID === member.userUID)) {
       const next = members[0]!;
       r.room.ownerUID = next.userUID;
       outcome.owner = { userUID: next.userUID, displayName: next.displayName };
