@@ -324,13 +324,9 @@ export class OnAirService {
       const made = await this.createRoom(p, m, input.create);
       return made.ok ? { ok: true, roomId: made.roomId, title: made.title, history: [], created: true, ownerUID: made.ownerUID } : made;
     }
-    this.deps.delivery.enterRoom(p, m.socketId, out.roomId);
-    if (out.left) await this.afterLeave(p, out.left);
-    this.deps.delivery.toRoom(p, out.roomId, null, 'joinRoom', userInfo(m));
-    this.observer.joined(p);
-    await this.batcher.countChanged(p, out.roomId, this.runtime(p).timers);
+    const history = await this.entered(p, m, out.roomId, out.left);
     this.deps.log.debug({ program: p, roomId: out.roomId, userUID: m.userUID, count: out.count }, 'quick-joined room');
-    return { ok: true, roomId: out.roomId, title: out.title, history: await this.recent(p, out.roomId), ...owned(out.ownerUID) };
+    return { ok: true, roomId: out.roomId, title: out.title, history, ...owned(out.ownerUID) };
   }
 
   /** The members of the socket's room, and its owner (for the acknowledgement only). */
@@ -487,10 +483,10 @@ export class OnAirService {
     m: Member,
     input: { roomId: string; password?: string | undefined },
   ): Promise<Result<{ roomId: string; history: ChatMessage[]; ownerUID?: string }>> {
-    const room = await this.deps.store.getRoom(p, input.roomId);
+    const [room, mine] = await Promise.all([this.deps.store.getRoom(p, input.roomId), this.deps.store.roomOf(p, m.socketId)]);
     if (!room) return fail('EJ001');
     // Re-joining one's own room succeeds as it is, password or not.
-    if ((await this.deps.store.roomOf(p, m.socketId)) === input.roomId) return { ok: true, roomId: input.roomId, history: await this.recent(p, input.roomId), ...owned(room.ownerUID) };
+    if (mine === input.roomId) return { ok: true, roomId: input.roomId, history: await this.recent(p, input.roomId), ...owned(room.ownerUID) };
     // A full room is refused before any hashing; the atomic join still decides the last seat.
     if (room.count >= room.max) return fail('EJ002');
     // The password is checked before the atomic join, which then holds it to the hash checked:
@@ -502,15 +498,27 @@ export class OnAirService {
     const out = await this.deps.store.join(p, m, input.roomId, { now: this.deps.clock.now(), passwordHash: room.passwordHash ?? null });
     if (!out.ok) return fail(out.code);
     if (out.already) return { ok: true, roomId: input.roomId, history: await this.recent(p, input.roomId), ...owned(out.ownerUID) };
-    this.deps.delivery.enterRoom(p, m.socketId, input.roomId);
-    if (out.left) await this.afterLeave(p, out.left);
-    this.deps.delivery.toRoom(p, input.roomId, null, 'joinRoom', userInfo(m));
-    this.observer.joined(p);
-    await this.batcher.countChanged(p, input.roomId, this.runtime(p).timers);
+    const history = await this.entered(p, m, input.roomId, out.left);
     this.deps.log.debug({ program: p, roomId: input.roomId, userUID: m.userUID, count: out.count }, 'joined room');
-    // Read once the joiner hears the room, so a message is in its history, live, or (a message
-    // kept just before and delivered just after) both: clients tell them apart by `id`.
-    return { ok: true, roomId: input.roomId, history: await this.recent(p, input.roomId), ...owned(out.ownerUID) };
+    return { ok: true, roomId: input.roomId, history, ...owned(out.ownerUID) };
+  }
+
+  /**
+   * A join decided by the store: the joiner is in the room's channel, the room hears it, and
+   * the room left (if any) hears that first (`afterLeave` broadcasts before its first wait).
+   * Then the bookkeeping of both rooms' count windows and the joiner's history read go to the
+   * store side by side: on Redis each is a round trip, and one after another they were most of
+   * a room switch's time. The history is read once the joiner hears the room, so a message is
+   * in its history, live, or (kept just before and delivered just after) both: clients tell
+   * them apart by `id`.
+   */
+  private async entered(p: string, m: Member, roomId: string, left: LeaveOutcome | undefined): Promise<ChatMessage[]> {
+    this.deps.delivery.enterRoom(p, m.socketId, roomId);
+    const leaving = left ? this.afterLeave(p, left) : undefined;
+    this.deps.delivery.toRoom(p, roomId, null, 'joinRoom', userInfo(m));
+    this.observer.joined(p);
+    const [, , history] = await Promise.all([leaving, this.batcher.countChanged(p, roomId, this.runtime(p).timers), this.recent(p, roomId)]);
+    return history;
   }
 
   // ---- room owners (spec 9) -------------------------------------------------------------

@@ -170,7 +170,65 @@ describe('createRoom', () => {
 
 // ---- joinRoom -----------------------------------------------------------------------------
 
+/** Every answer of `target` comes a turn of the event loop after the call, as a Redis reply
+ * would: what a call sequence costs in round trips becomes a count of turns. */
+function oneTurnAway<T extends object>(target: T): T {
+  return new Proxy(target, {
+    get(t, key, receiver) {
+      const v = Reflect.get(t, key, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        const r = (v as (...a: unknown[]) => unknown).apply(t, args);
+        return r instanceof Promise ? r.then((x) => new Promise((res) => setImmediate(() => res(x)))) : r;
+      };
+    },
+  });
+}
+
+/** The turns of the event loop until `work` is settled. */
+async function turnsOf(work: Promise<unknown>): Promise<number> {
+  let done = false;
+  void work.finally(() => (done = true));
+  let turns = 0;
+  while (!done) {
+    await settle();
+    turns += 1;
+  }
+  return turns;
+}
+
 describe('joinRoom', () => {
+  it('a room switch waits on the store in 4 round trips: the look-ups, the join, then both count windows and the history side by side', async () => {
+    const clock = { now: () => Date.now() };
+    const memory = new MemoryStore(clock);
+    const delivery = new RecordingDelivery();
+    memory.broker.handle(delivery);
+    const ctx = setup({ historySize: 10 }, { store: oneTurnAway(memory), deadlines: oneTurnAway(new MemoryDeadlineIndex()), delivery });
+    const [a, b, c] = [member('a'), member('b'), member('c')];
+    const first = await ctx.service.createRoom(P, a, { title: 'One', max: 10 });
+    const second = await ctx.service.createRoom(P, b, { title: 'Two', max: 10 });
+    if (!first.ok || !second.ok) throw new Error('createRoom failed');
+    expect(await ctx.service.joinRoom(P, c, { roomId: first.roomId })).toMatchObject({ ok: true });
+    await advance(BATCH * 2);
+    delivery.clear();
+
+    const switching = ctx.service.joinRoom(P, c, { roomId: second.roomId });
+    // Four round trips and the turn that sees the switch settled; one after another (look-up,
+    // look-up, join, the old room's window and its deadline, the new room's window and its
+    // deadline, the history) it was 9.
+    expect(await turnsOf(switching)).toBeLessThanOrEqual(5);
+    expect(await switching).toMatchObject({ ok: true, roomId: second.roomId });
+    // The rooms heard it in order: the one left, then the one joined.
+    expect(delivery.calls.filter((x) => x.event === 'leaveRoom' || x.event === 'joinRoom').map((x) => [x.event, x.roomId])).toEqual([
+      ['leaveRoom', first.roomId],
+      ['joinRoom', second.roomId],
+    ]);
+    // Both count windows were opened: each room's count goes out after the interval.
+    await advance(BATCH * 2);
+    const counts = delivery.calls.filter((x) => x.event === 'count').map((x) => x.args?.[0]);
+    expect(counts).toEqual(expect.arrayContaining([{ roomId: first.roomId, count: 1 }, { roomId: second.roomId, count: 2 }]));
+  });
+
   it('refuses EJ001 for an unknown room', async () => {
     const ctx = setup();
     expect(await ctx.service.joinRoom(P, member('a'), { roomId: 'nope' })).toEqual({ ok: false, code: 'EJ001' });
