@@ -37,8 +37,9 @@ let nextId = 0;
 const pending = new Map<number, (result: unknown) => void>();
 ws.on('message', (data) => {
   const m = JSON.parse(String(data)) as { id?: number; result?: unknown };
-  if (m.id !== undefined) pending.get(m.id)?.(m.result);
-  if (m.id !== undefined) pending.delete(m.id);
+  if (m.id === undefined) return;
+  pending.get(m.id)?.(m.result);
+  pending.delete(m.id);
 });
 const send = (method: string, params: object = {}) =>
   new Promise<unknown>((resolve) => {
