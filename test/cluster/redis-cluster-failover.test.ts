@@ -88,7 +88,11 @@ describe('a Redis Cluster shard failing over', () => {
     let bCalls = 0;
     let recoveredAt = 0;
     const readyWhileAway: (number | string)[] = [];
-    while (performance.now() - killedAt < 30_000) {
+    // Some 5 s here alone; a slow election (a vote request times out after twice the node
+    // timeout, and the replica tries again after four times it) must not fail the test on a
+    // machine busy with the rest of CI.
+    const SETTLE_MS = 60_000;
+    while (performance.now() - killedAt < SETTLE_MS) {
       n += 1;
       const [ra, rb] = await Promise.all([
         call(a1, 'chat', { roomId: roomA, type: 'N', msg: `a probe ${n}` }),
@@ -115,7 +119,11 @@ describe('a Redis Cluster shard failing over', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(codesA).toContain('ES001');
-    expect(recoveredAt).toBeGreaterThan(0);
+    if (recoveredAt === 0) {
+      // Say whether the cluster never promoted the replica or onair never found it.
+      const owner = await rc.masterOf(await rc.keySlot(`{${pA}}`)).then((m) => `port ${m.port}, alive ${m.alive}`, (err: unknown) => String(err));
+      throw new Error(`programme A did not settle in ${SETTLE_MS} ms: answers ${codesA.join(' ')}; its slot's master now: ${owner}`);
+    }
     expect(codesA.slice(-3)).toEqual(['ok', 'ok', 'ok']);
     expect(readyWhileAway).toEqual([200, 200, 200]);
     // A vote in B during the whole episode counted once, on the aggro that stayed live.
@@ -166,5 +174,5 @@ describe('a Redis Cluster shard failing over', () => {
     }
     // The window as the clients saw it: the cluster's node timeout (2 s) plus the promotion.
     console.info(`failover: programme A answered ES001 for ${Math.round(recoveredAt - killedAt)} ms (${codesA.filter((x) => x === 'ES001').length} probes)`);
-  }, 90_000);
+  }, 130_000);
 });
