@@ -185,6 +185,34 @@ describe('admin API across servers', () => {
     expect(rows.rows[0].n).toBe(1);
   });
 
+  it('the first viewer on server B finds the persistent rooms made through A once each, with the members they have on A', async () => {
+    const p = uid('crestore');
+    const made: string[] = [];
+    for (const title of ['One', 'Two', 'Three']) {
+      const res = await adminCall(A, 'POST', `/admin/programs/${p}/rooms`, { title, max: 6 });
+      expect(res.status).toBe(201);
+      made.push(res.body.roomId as string);
+    }
+    const seated = await join(A, p, user('seated'));
+    expect(await call(seated, 'joinRoom', { roomId: made[1] })).toMatchObject({ ok: true });
+
+    // B has never served the programme: its first socket waits for B to restore the rooms from
+    // the database, and on Redis they are all there already.
+    const first = await join(B, p, user('firstOnB'));
+    expect(first.rooms.map((r) => [r.roomId, r.count]).sort()).toEqual([
+      [made[0], 0],
+      [made[1], 1],
+      [made[2], 0],
+    ].sort());
+    expect(await call(first, 'joinRoom', { roomId: made[1] })).toMatchObject({ ok: true });
+    const live = await adminCall(A, 'GET', `/admin/programs/${p}/live`);
+    expect((live.body.rooms as { roomId: string; count: number }[]).map((r) => [r.roomId, r.count]).sort()).toEqual([
+      [made[0], 0],
+      [made[1], 2],
+      [made[2], 0],
+    ].sort());
+  });
+
   it('a persistent room created through server A appears to a lobby client on server B; deleted through B, it goes everywhere', async () => {
     const p = uid('croom');
     const lobbyB = await join(B, p, user('lobbyB'));
