@@ -21,7 +21,7 @@ import { startWorker, type Worker } from '../lib/rpc.js';
 import { redisCpuSeconds, startBenchRedisCluster, startOnair, startRedis, type ServerProcess } from '../lib/servers.js';
 import { latency, merge, sample, sleep, type Latency } from '../lib/stats.js';
 
-const TOKEN = 'bench-admin-token';
+export const TOKEN = 'bench-admin-token';
 /** Lobby sockets of each mode in the process that times `listRooms`. */
 const PROBE_SOCKETS = 5;
 
@@ -48,7 +48,7 @@ function serverLag(url: string, ca: string): Promise<Lag> {
 }
 
 /** Persistent rooms through the admin API, `concurrency` requests in flight on keep-alive sockets. */
-async function makeRooms(url: string, ca: string, program: string, n: number, concurrency: number, deadlineMs: number): Promise<{ ids: string[]; failed: number; firstError: string }> {
+export async function makeRooms(url: string, ca: string, program: string, n: number, concurrency: number, deadlineMs: number): Promise<{ ids: string[]; failed: number; firstError: string }> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca });
   const u = new URL(url);
   const ids: string[] = [];
