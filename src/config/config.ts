@@ -112,6 +112,7 @@ const envSchema = z.object({
     .default('onair:'),
   STATE_IDLE_TTL_MS: int(6 * 3600_000, 1000),
   NODE_TIMEOUT_MS: int(15_000, 100),
+  REDIS_SILENCE_MS: int(3000, 100, 60_000),
   DATABASE_URL: optionalText.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   DATA_DIR: z.string().trim().min(1).optional().default('./data'),
   ADMIN_TOKEN: optionalText,
@@ -196,6 +197,9 @@ export interface Config {
   redisPrefix: string;
   stateIdleTtlMs: number;
   nodeTimeoutMs: number;
+  /** With `REDIS_URL`: a connection whose PING goes unanswered this long is reset (its calls
+   * answer ES001; `watchSilence`). */
+  redisSilenceMs: number;
   databaseUrl?: string;
   dataDir: string;
   adminToken?: string;
@@ -361,6 +365,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisPrefix: e.REDIS_PREFIX,
     stateIdleTtlMs: e.STATE_IDLE_TTL_MS,
     nodeTimeoutMs: e.NODE_TIMEOUT_MS,
+    redisSilenceMs: e.REDIS_SILENCE_MS,
     dataDir: e.DATA_DIR,
     scheduleMode: e.SCHEDULE_MODE,
     scheduleRefreshMs: e.SCHEDULE_REFRESH_MS,

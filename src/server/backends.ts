@@ -19,6 +19,7 @@ import { RedisDeadlineIndex, RedisNodeRegistry, type RedisClusterCommands } from
 import { RedisStore, type RedisCommands } from '../state/redis/redis-store.js';
 import { serviceKey } from '../state/redis/keys.js';
 import { STREAM_MAX_LEN } from '../state/redis/scripts.js';
+import { pingWithin, watchSilence, type WatchedConnection } from '../state/redis/silence-watch.js';
 import { createStreamsAdapter, type StreamCommands, type StreamReader, type Subscriber } from '../state/redis/streams-adapter.js';
 import { MemoryModeration } from '../state/memory/memory-moderation.js';
 import { RedisModeration } from '../state/redis/redis-moderation.js';
@@ -108,6 +109,10 @@ interface Connections {
   duplicate(reader: boolean): Connection;
   /** The adapter's commands, on `pub`. */
   streamCommands: StreamCommands;
+  /** The connections `watchSilence` watches (none on a cluster: node-redis' own command timeout
+   * stays on there). Not the stream readers: a blocking read holds the reply a PING would wait
+   * behind; they resume where they were when Redis answers again. */
+  watched: [string, WatchedConnection][];
 }
 
 /**
@@ -183,21 +188,36 @@ function connections(config: Config): Connections {
       cluster: true,
       duplicate: (reader) => (reader ? pub.duplicate({ minimizeConnections: true }) : pub.duplicate()),
       streamCommands: clusterStreamCommands(pub, state),
+      watched: [],
     };
   }
+  // No per-command timeout: it never ends the wait for a written command, and costs a timer per
+  // command; `watchSilence` (below, in createBackends) is what notices a Redis gone silent.
+  const commandOptions = { timeout: 0 };
   // State calls fail at once while Redis is away (ES001 to the caller) instead of queueing.
-  const state = createClient({ url: config.redisUrl, disableOfflineQueue: true, socket: { reconnectStrategy, connectTimeout: 2000 } });
+  const state = createClient({ url: config.redisUrl, disableOfflineQueue: true, commandOptions, socket: { reconnectStrategy, connectTimeout: 2000 } });
   // The adapter's clients keep their queue: a broadcast made while Redis is briefly away is sent
   // when it is back rather than lost, and a stream reader waits for it instead of spinning.
-  const pub = createClient({ url: config.redisUrl, socket: { reconnectStrategy, connectTimeout: 2000 } });
-  return { state, pub, ping: () => state.ping(), cluster: false, duplicate: () => pub.duplicate(), streamCommands: pub as unknown as StreamCommands };
+  const pub = createClient({ url: config.redisUrl, commandOptions, socket: { reconnectStrategy, connectTimeout: 2000 } });
+  return {
+    state,
+    pub,
+    ping: () => pingWithin(state, config.redisSilenceMs),
+    cluster: false,
+    duplicate: () => pub.duplicate(),
+    streamCommands: pub as unknown as StreamCommands,
+    watched: [
+      ['state', state],
+      ['adapter', pub],
+    ],
+  };
 }
 
 /** `onError` hears every failure of a Redis connection (for the metrics). */
 export async function createBackends(config: Config, clock: Clock, log: Logger, onError: () => void = () => {}): Promise<Backends> {
   if (!config.redisUrl && !config.redisClusterNodes) return ownBackends(new MemoryStore(clock, undefined, config.lobbyViewSize));
   const redisLog = log.child({ module: 'redis' });
-  const { state, pub, ping, cluster, duplicate, streamCommands } = connections(config);
+  const { state, pub, ping, cluster, duplicate, streamCommands, watched } = connections(config);
   let down = false;
   for (const [name, client] of [['state', state], ['adapter', pub]] as const) {
     const failed = (err: Error) => {
@@ -217,6 +237,19 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
   const sub = duplicate(false);
   sub.on('error', () => {});
   await Promise.all([state.connect(), pub.connect(), sub.connect()]);
+  const watches = watched.map(([name, client]) =>
+    watchSilence(
+      client,
+      config.redisSilenceMs,
+      () => {
+        onError();
+        redisLog.error({ client: name, silenceMs: config.redisSilenceMs }, 'redis silent: resetting the connection');
+        // So that its return is logged, as after an outage.
+        down = true;
+      },
+      (err) => redisLog.warn({ err: err instanceof Error ? err.message : String(err), client: name }, 'redis reconnection after silence failed'),
+    ),
+  );
 
   const nodeId = newNodeId();
   const store = new RedisStore(state as unknown as RedisCommands, {
@@ -259,6 +292,7 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
     recordOutbox: state as unknown as RedisOutboxCommands,
     redisCluster: cluster,
     async close() {
+      for (const w of watches) w.stop();
       await store.close();
       await Promise.allSettled([state.close(), pub.close(), sub.close()]);
     },

@@ -328,6 +328,37 @@ describe('failures', () => {
     expect(b.events.all('disconnect')).toEqual([]);
   });
 
+  it('Redis that stops answering with its connections open (SIGSTOP): calls answer ES001 within REDIS_SILENCE_MS, /readyz is 503, service resumes on SIGCONT', async () => {
+    const silenceMs = 400;
+    const c = await privateCluster({ REDIS_SILENCE_MS: String(silenceMs) }, 2);
+    own.push(c);
+    const [n0, n1] = c.nodes as [typeof c.nodes[0], typeof c.nodes[0]];
+    const p = 'cl-silent';
+    const a = await join(n0, p, user('a'));
+    const b = await join(n1, p, user('b'));
+    const { roomId } = ok(await call<{ roomId: string }>(a, 'createRoom', { title: 'Before', max: 3 }));
+    c.redis.pause();
+    try {
+      // Written commands that Redis never answers: without the watch these acks never come.
+      const asked = Date.now();
+      expect(await call(b, 'joinRoom', { roomId })).toMatchObject({ ok: false, code: 'ES001' });
+      // One probe interval and one unanswered PING, with room for a loaded machine.
+      expect(Date.now() - asked).toBeLessThan(silenceMs * 1.5 + 2000);
+      expect(await call(a, 'chat', { roomId, type: 'N', msg: 'anyone?' })).toMatchObject({ ok: false, code: 'ES001' });
+      await waitUntil(async () => (await readyz(n0).catch(() => 0)) === 503 && (await readyz(n1).catch(() => 0)) === 503, 5000, '/readyz answers 503 on both');
+      expect(a.connected && b.connected).toBe(true);
+    } finally {
+      c.redis.resume();
+    }
+    await waitUntil(async () => (await readyz(n0).catch(() => 0)) === 200 && (await readyz(n1).catch(() => 0)) === 200, 10_000, 'both servers are ready again');
+    await waitUntil(() => call(b, 'joinRoom', { roomId }).then((r) => r.ok, () => false), 10_000, 'joinRoom succeeds');
+    const chat = b.events.next('chat', (m: { msg: string }) => m.msg === 'back', 10_000);
+    await waitUntil(() => call(a, 'chat', { roomId, type: 'N', msg: 'back' }).then((r) => r.ok, () => false), 10_000, 'chat succeeds');
+    await chat;
+    expect(a.events.all('disconnect')).toEqual([]);
+    expect(b.events.all('disconnect')).toEqual([]);
+  });
+
   it('Redis coming back empty: servers reconnect their sockets so clients reload the new state', async () => {
     const c = await privateCluster({}, 2);
     own.push(c);

@@ -19,6 +19,10 @@ export interface PrivateRedis {
   url: string;
   /** Stop the server (SIGKILL when `hard`), as a failure test would. */
   stop(hard?: boolean): Promise<void>;
+  /** Freeze the process (SIGSTOP) with its connections open, as a hung or partitioned Redis is;
+   * `resume` (SIGCONT) lets it answer again. */
+  pause(): void;
+  resume(): void;
   /** Stop it for good and delete its files. */
   remove(): Promise<void>;
   /** Start it again on the same port: empty, or with its data when started `persistent`. */
@@ -64,6 +68,8 @@ export async function startRedis(options: { persistent?: boolean } = {}): Promis
     if (!c || c.exitCode !== null) return;
     await new Promise<void>((resolve) => {
       c.once('exit', () => resolve());
+      // A frozen (paused) process would hold a SIGTERM until woken.
+      if (!hard) c.kill('SIGCONT');
       c.kill(hard ? 'SIGKILL' : 'SIGTERM');
     });
   };
@@ -75,6 +81,8 @@ export async function startRedis(options: { persistent?: boolean } = {}): Promis
       await stop(hard);
     },
     restart: launch,
+    pause: () => void (child as ChildProcess | null)?.kill('SIGSTOP'),
+    resume: () => void (child as ChildProcess | null)?.kill('SIGCONT'),
     remove: async () => {
       await stop(true);
       if (dir) rmSync(dir, { recursive: true, force: true });
