@@ -247,6 +247,19 @@ export class ServerMetrics implements DomainObserver, PasswordObserver {
     this.backendErrors.inc({ backend });
   }
 
+  private readonly streamEntries = new Counter({
+    name: 'onair_stream_entries_total',
+    help: "Entries of its programmes' streams this server read (with Redis): delivered, or skipped unparsed (a broadcast to a room where it has no socket)",
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly entriesDelivered = this.streamEntries.labels({ outcome: 'delivered' });
+  private readonly entriesSkipped = this.streamEntries.labels({ outcome: 'skipped' });
+
+  streamEntry(skipped: boolean): void {
+    (skipped ? this.entriesSkipped : this.entriesDelivered).inc();
+  }
+
   // ---- passwords ----
   passwordHashed(): void {
     this.passwordHashes.inc();

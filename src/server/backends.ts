@@ -213,10 +213,18 @@ function connections(config: Config): Connections {
   };
 }
 
-/** `onError` hears every failure of a Redis connection (for the metrics). */
-export async function createBackends(config: Config, clock: Clock, log: Logger, onError: () => void = () => {}): Promise<Backends> {
+/** What the metrics hear from the Redis backends. */
+export interface BackendHooks {
+  /** Every failure of a Redis connection. */
+  onError(): void;
+  /** Every stream entry a reader got (`StreamsAdapterOptions.onEntry`). */
+  onStreamEntry(skipped: boolean): void;
+}
+
+export async function createBackends(config: Config, clock: Clock, log: Logger, hooks?: BackendHooks): Promise<Backends> {
   if (!config.redisUrl && !config.redisClusterNodes) return ownBackends(new MemoryStore(clock, undefined, config.lobbyViewSize));
   const redisLog = log.child({ module: 'redis' });
+  const onError = () => hooks?.onError();
   const { state, pub, ping, cluster, duplicate, streamCommands, watched } = connections(config);
   let down = false;
   for (const [name, client] of [['state', state], ['adapter', pub]] as const) {
@@ -282,6 +290,7 @@ export async function createBackends(config: Config, clock: Clock, log: Logger, 
       channelPrefix: `${config.redisPrefix}socket.io`,
       maxLen: STREAM_MAX_LEN,
       onError: (what, err) => redisLog.debug({ err: err instanceof Error ? err.message : String(err), what }, 'adapter'),
+      ...(hooks ? { onEntry: (skipped: boolean) => hooks.onStreamEntry(skipped) } : {}),
     }),
     nodes: new RedisNodeRegistry(commands, config.redisPrefix, nodeId),
     deadlines: new RedisDeadlineIndex(commands, config.redisPrefix),

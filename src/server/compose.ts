@@ -43,7 +43,7 @@ export async function openApp(deps: AppDeps): Promise<OnAirApp> {
   try {
     const backends: Backends = deps.store
       ? ownBackends(deps.store)
-      : await createBackends(config, clock, log, () => metrics.backendError('state'));
+      : await createBackends(config, clock, log, { onError: () => metrics.backendError('state'), onStreamEntry: (skipped) => metrics.streamEntry(skipped) });
     opened.push(backends);
     // The database: SQLite in DATA_DIR, or PostgreSQL with DATABASE_URL.
     const recordStore = deps.recordStore ?? (await openRecordStore(config));

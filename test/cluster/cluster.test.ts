@@ -10,6 +10,7 @@ import type { AckResult, AggroMessage, RoomSummary } from '../../src/protocol/in
 import { call, join, user, type Client, type Recorder } from '../helpers/client.js';
 import { privateCluster, sharedCluster, type Cluster } from '../helpers/cluster.js';
 import type { TestServer } from '../helpers/server.js';
+import { scrape, scrapeUntil, value, type Exposition } from '../helpers/metrics.js';
 import { waitUntil } from '../helpers/wait.js';
 
 type Joined = Client & { events: Recorder; who: { userUID: string; displayName: string } };
@@ -41,6 +42,32 @@ async function roomWith(owner: Joined, others: Joined[], max = 10): Promise<stri
 }
 
 describe('many servers', () => {
+  it('a server skips, unparsed, the stream entries for a room where it has no socket, and delivers them once it has one', async () => {
+    const c = await sharedCluster();
+    const [n0, n1] = c.nodes as [typeof c.nodes[0], typeof c.nodes[0]];
+    const p = 'cl-skip';
+    const a = await join(n0, p, user('skip-a'));
+    const b = await join(n0, p, user('skip-b'));
+    const elsewhere = await join(n1, p, user('skip-w'));
+    const roomId = await roomWith(a, [b]);
+    const skipped = (e: Exposition) => value(e, 'onair_stream_entries_total', { outcome: 'skipped' });
+    const delivered = (e: Exposition) => value(e, 'onair_stream_entries_total', { outcome: 'delivered' });
+    const [before0, before1] = await Promise.all([scrape(n0), scrape(n1)]);
+    const chats = 5;
+    const last = b.events.next('chat', (m: { msg: string }) => m.msg === `only on n0 ${chats}`);
+    for (let i = 1; i <= chats; i++) ok(await call(a, 'chat', { roomId, type: 'N', msg: `only on n0 ${i}` }));
+    await last;
+    // n1 reads every entry of the programme's stream: the chats are skipped there, delivered on n0.
+    await scrapeUntil(n1, (e) => skipped(e) - skipped(before1) >= chats, `${chats} entries skipped on n1`);
+    expect(delivered(await scrape(n0)) - delivered(before0)).toBeGreaterThanOrEqual(chats);
+    expect(elsewhere.events.all('chat')).toEqual([]);
+    // With a member there, n1 delivers the room's entries again.
+    ok(await call(elsewhere, 'joinRoom', { roomId }));
+    const got = elsewhere.events.next('chat', (m: { msg: string }) => m.msg === 'now on n1 too');
+    ok(await call(a, 'chat', { roomId, type: 'N', msg: 'now on n1 too' }));
+    await got;
+  });
+
   it('members on three servers share one room: joins, chat and loadUsers cross servers', async () => {
     const c = await sharedCluster();
     const p = 'cl-share';

@@ -41,7 +41,7 @@ local function announce(channel, event, payload_json, except)
   if except and except ~= '' then excluded = cjson.encode(except) end
   local data = '{"packet":{"type":2,"data":[' .. cjson.encode(event) .. ',' .. payload_json .. '],"nsp":' .. nsp ..
     '},"opts":{"rooms":[' .. cjson.encode(channel) .. '],"except":[' .. excluded .. '],"flags":{}}}'
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ${STREAM_MAX_LEN}, '*', 'uid', 'emitter', 'nsp', cjson.decode(nsp), 'type', '3', 'data', data)
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ${STREAM_MAX_LEN}, '*', 'uid', 'emitter', 'nsp', cjson.decode(nsp), 'type', '3', 'to', channel, 'data', data)
   redis.call('PEXPIRE', KEYS[2], ttl)
 end
 

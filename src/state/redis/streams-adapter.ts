@@ -63,6 +63,8 @@ export interface StreamsAdapterOptions {
   readCount?: number;
   blockMs?: number;
   onError?: (what: string, err: unknown) => void;
+  /** Each entry the reader got: delivered, or skipped unparsed (no socket here in its room). */
+  onEntry?: (skipped: boolean) => void;
 }
 
 /** Pages a restore may read before giving up (the client then resumes without recovery). */
@@ -205,6 +207,13 @@ export class StreamsAdapter extends ClusterAdapter {
   }
 
   private deliver(entry: StreamEntry): void {
+    // A broadcast to one room where this server has no socket: nothing to deliver, so nothing to
+    // parse or encode. Most entries of a big programme are for rooms of a few members, on one or
+    // two servers of many (`to` is absent from entries written before it existed: parsed then).
+    const to = entry.message.to;
+    const skipped = to !== undefined && !this.rooms.has(to);
+    this.options.onEntry?.(skipped);
+    if (skipped) return;
     const message = this.decode(entry);
     if (!message) return;
     if (message.uid !== this.uid) {
@@ -308,6 +317,7 @@ export class StreamsAdapter extends ClusterAdapter {
     await this.ready;
     const fields: Record<string, string> = { uid: message.uid, nsp: message.nsp, type: String(message.type) };
     if ('data' in message && message.data !== undefined) fields.data = JSON.stringify(message.data);
+    if (message.type === MessageType.BROADCAST && message.data.opts.rooms.length === 1) fields.to = message.data.opts.rooms[0]!;
     return this.options.commands.xAdd(this.keys.stream, '*', fields, {
       TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: this.options.maxLen },
     });
