@@ -41,6 +41,21 @@ async function roomWith(owner: Joined, others: Joined[], max = 10): Promise<stri
   return roomId;
 }
 
+/** Two servers on a private Redis of their own, a member on each, and a room made on the first. */
+async function twoServersAndARoom(p: string, env: Record<string, string>, redisOptions: { persistent?: boolean } = {}) {
+  const c = await privateCluster(env, 2, redisOptions);
+  own.push(c);
+  const [n0, n1] = c.nodes as [typeof c.nodes[0], typeof c.nodes[0]];
+  const a = await join(n0, p, user('a'));
+  const b = await join(n1, p, user('b'));
+  const { roomId } = ok(await call<{ roomId: string }>(a, 'createRoom', { title: 'Before', max: 3 }));
+  return { c, n0, n1, a, b, roomId };
+}
+
+function bothReady(n0: TestServer, n1: TestServer): Promise<void> {
+  return waitUntil(async () => (await readyz(n0).catch(() => 0)) === 200 && (await readyz(n1).catch(() => 0)) === 200, 10_000, 'both servers are ready again');
+}
+
 describe('many servers', () => {
   it('a server skips, unparsed, the stream entries for a room where it has no socket, and delivers them once it has one', async () => {
     const c = await sharedCluster();
@@ -326,13 +341,7 @@ describe('failures', () => {
 
   it('Redis going away: clients stay connected, calls answer ES001, /readyz is 503, service resumes by itself', async () => {
     // Redis with an append-only file, as production runs it: the outage loses nothing.
-    const c = await privateCluster({}, 2, { persistent: true });
-    own.push(c);
-    const [n0, n1] = c.nodes as [typeof c.nodes[0], typeof c.nodes[0]];
-    const p = 'cl-outage';
-    const a = await join(n0, p, user('a'));
-    const b = await join(n1, p, user('b'));
-    const { roomId } = ok(await call<{ roomId: string }>(a, 'createRoom', { title: 'Before', max: 3 }));
+    const { c, n0, n1, a, b, roomId } = await twoServersAndARoom('cl-outage', {}, { persistent: true });
     expect(await readyz(n0)).toBe(200);
 
     await c.redis.stop(true);
@@ -344,7 +353,7 @@ describe('failures', () => {
     expect(a.connected && b.connected).toBe(true);
 
     await c.redis.restart();
-    await waitUntil(async () => (await readyz(n0).catch(() => 0)) === 200 && (await readyz(n1).catch(() => 0)) === 200, 10_000, 'both servers are ready again');
+    await bothReady(n0, n1);
     const joined = a.events.some('joinRoom', (u: { userUID: string }) => u.userUID === b.who.userUID, 10_000);
     await waitUntil(() => call(b, 'joinRoom', { roomId }).then((r) => r.ok, () => false), 10_000, 'joinRoom succeeds');
     await joined;
@@ -357,13 +366,7 @@ describe('failures', () => {
 
   it('Redis that stops answering with its connections open (SIGSTOP): calls answer ES001 within REDIS_SILENCE_MS, /readyz is 503, service resumes on SIGCONT', async () => {
     const silenceMs = 400;
-    const c = await privateCluster({ REDIS_SILENCE_MS: String(silenceMs) }, 2);
-    own.push(c);
-    const [n0, n1] = c.nodes as [typeof c.nodes[0], typeof c.nodes[0]];
-    const p = 'cl-silent';
-    const a = await join(n0, p, user('a'));
-    const b = await join(n1, p, user('b'));
-    const { roomId } = ok(await call<{ roomId: string }>(a, 'createRoom', { title: 'Before', max: 3 }));
+    const { c, n0, n1, a, b, roomId } = await twoServersAndARoom('cl-silent', { REDIS_SILENCE_MS: String(silenceMs) });
     c.redis.pause();
     try {
       // Written commands that Redis never answers: without the watch these acks never come.
@@ -377,7 +380,7 @@ describe('failures', () => {
     } finally {
       c.redis.resume();
     }
-    await waitUntil(async () => (await readyz(n0).catch(() => 0)) === 200 && (await readyz(n1).catch(() => 0)) === 200, 10_000, 'both servers are ready again');
+    await bothReady(n0, n1);
     await waitUntil(() => call(b, 'joinRoom', { roomId }).then((r) => r.ok, () => false), 10_000, 'joinRoom succeeds');
     const chat = b.events.next('chat', (m: { msg: string }) => m.msg === 'back', 10_000);
     await waitUntil(() => call(a, 'chat', { roomId, type: 'N', msg: 'back' }).then((r) => r.ok, () => false), 10_000, 'chat succeeds');

@@ -57,10 +57,7 @@ export function watchSilence(
     probing = true;
     try {
       // A failed PING is an error node-redis has seen and handles itself (it reconnects).
-      const answer = await within(
-        connection.ping().catch(() => null),
-        silenceMs,
-      );
+      const answer = await within(connection.ping().catch(() => null), silenceMs);
       if (answer !== UNANSWERED || stopped) return;
       onSilent();
       connection.destroy();
