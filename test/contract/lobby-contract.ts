@@ -170,8 +170,27 @@ export function lobbyContract(name: string, makeStore: (viewSize: number) => Pro
       expect(ids((await store.pageRooms(p, { after: null, limit: 20, q: null, open: true })).rooms)).toEqual([vote.roomId, wide.roomId, jamo.roomId]);
     });
 
-    it('a filtered page looks at no more than SCAN_BUDGET rooms', () => {
-      expect(SCAN_BUDGET).toBeGreaterThanOrEqual(100);
+    it('a filtered page looks at no more than SCAN_BUDGET rooms: short, with a next that goes on where it stopped', async () => {
+      // Matches inside the first read of the rooms, past it, and past the budget.
+      const at = new Set([5, 450, SCAN_BUDGET + 100]);
+      const made: Room[] = [];
+      for (let i = 0; i < SCAN_BUDGET + 250; i++) {
+        const r = newRoom({ title: at.has(i) ? `개표 ${i}` : `room ${i}` });
+        expect((await store.createRoom(p, r, null, 100_000)).ok).toBe(true);
+        made.push(r);
+      }
+      const wanted = [...at].map((i) => made[i]!.roomId);
+      const first = await store.pageRooms(p, { after: null, limit: 20, q: searchKey('개표'), open: false });
+      expect(ids(first.rooms)).toEqual(wanted.slice(0, 2));
+      expect(first.next).not.toBeNull();
+      const second = await store.pageRooms(p, { after: first.next, limit: 20, q: searchKey('개표'), open: false });
+      expect(ids(second.rooms)).toEqual(wanted.slice(2));
+      expect(second.next).toBeNull();
+      // Unfiltered and open-only pages are full pages from the start, in creation order.
+      expect(ids((await store.pageRooms(p, { after: null, limit: 20, q: null, open: false })).rooms)).toEqual(ids(made.slice(0, 20)));
+      const open = await store.pageRooms(p, { after: null, limit: 20, q: null, open: true });
+      expect(ids(open.rooms)).toEqual(ids(made.slice(0, 20)));
+      expect(ids((await store.pageRooms(p, { after: open.next, limit: 20, q: null, open: true })).rooms)).toEqual(ids(made.slice(20, 40)));
     });
 
     it('quickJoin seats the caller in the fullest open room, never a full or locked one; EJ004 when none', async () => {
