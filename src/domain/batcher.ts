@@ -26,23 +26,10 @@ export class Batcher {
     private readonly observer: DomainObserver = quietObserver,
   ) {}
 
-  /**
-   * Not awaited by the join or leave that changed the count: its answer need not wait for the
-   * window's claim and deadline (two more store round trips on Redis, under load most of a
-   * `quickJoin`'s time). What a crash can lose is the same either way: the seat is taken in the
-   * store before the window is claimed, so a server dying in between loses that window whether
-   * or not it had answered; the room's next change sends the count. A vote's answer, by
-   * contrast, promises its point (`pointChanged`). A store that fails here is logged.
-   */
-  countChanged(p: string, roomId: string, timers: TimerSet): void {
-    this.changed({ kind: 'count', p, roomId }, timers).catch((err: unknown) => {
-      this.observer.backendError('state');
-      this.log.warn({ err, program: p, roomId }, 'count window failed');
-    });
+  async countChanged(p: string, roomId: string, timers: TimerSet): Promise<void> {
+    await this.changed({ kind: 'count', p, roomId }, timers);
   }
 
-  /** Awaited by the vote: once it is answered, the window is registered, so the point reaches
-   * the room even if this server dies before the interval ends (nothing else would send it). */
   async pointChanged(p: string, roomId: string, aggroUID: string, timers: TimerSet): Promise<void> {
     await this.changed({ kind: 'point', p, roomId, aggroUID }, timers);
   }

@@ -530,8 +530,7 @@ export class OnAirService {
     const leaving = left ? this.afterLeave(p, left) : undefined;
     this.deps.delivery.toRoom(p, roomId, null, 'joinRoom', userInfo(m));
     this.observer.joined(p);
-    this.batcher.countChanged(p, roomId, this.runtime(p).timers);
-    const [, history] = await Promise.all([leaving, this.recent(p, roomId)]);
+    const [, , history] = await Promise.all([leaving, this.batcher.countChanged(p, roomId, this.runtime(p).timers), this.recent(p, roomId)]);
     return history;
   }
 
@@ -567,7 +566,7 @@ export class OnAirService {
       this.deps.delivery.toSocket(p, r.socketId, 'system', { code: 'REMOVED_FROM_ROOM', message: "The room's owner removed you from the room.", roomId });
       this.deps.delivery.toSocket(p, r.socketId, 'loadRooms', rooms);
     }
-    this.batcher.countChanged(p, roomId, this.runtime(p).timers);
+    await this.batcher.countChanged(p, roomId, this.runtime(p).timers);
     await this.auditOwner(m, 'remove_member', p, input.userUID, { roomId, until: now + blockMs });
     this.deps.log.info({ program: p, roomId, userUID: m.userUID, removed: input.userUID }, 'member removed by the owner');
     return { ok: true };
@@ -652,7 +651,7 @@ export class OnAirService {
       this.observer.roomDeleted(p);
       this.deps.log.info({ program: p, roomId: left.roomId }, 'room deleted');
     } else {
-      this.batcher.countChanged(p, left.roomId, this.runtime(p).timers);
+      await this.batcher.countChanged(p, left.roomId, this.runtime(p).timers);
     }
   }
 
