@@ -72,12 +72,6 @@ const RESTORE_PAGES = 100;
 const RESTORE_PAGE = 500;
 /** Pauses before a failed publish is tried again (a shard's failover takes some seconds). */
 const PUBLISH_RETRY_MS = [250, 500, 1000, 2000];
-/** Entries one `XREAD` may return. The next read is sent once these are delivered, so the reader
- * keeps up with at most this many entries per round trip and turn of the event loop: with the
- * official adapter's 100, three lobby bench servers (2,500 entries/s, turns of 30-40 ms) fell
- * behind, and so did all they deliver from the stream: a new socket's `loadRooms` came 0.4-1.5 s
- * after it connected (25-100 ms with 1,000). */
-const READ_COUNT = 1000;
 /** Pause after a failed read, so that a Redis outage is waited out rather than spun on. */
 const READ_RETRY_MS = 200;
 
@@ -185,7 +179,7 @@ export class StreamsAdapter extends ClusterAdapter {
       this.options.onError?.('stream reader', err);
       return;
     }
-    const { readCount = READ_COUNT, blockMs = 5000 } = this.options;
+    const { readCount = 100, blockMs = 5000 } = this.options;
     while (!this.closed) {
       try {
         const reply = await this.reader.xRead([{ key: stream, id: this.position }], { COUNT: readCount, BLOCK: blockMs });
