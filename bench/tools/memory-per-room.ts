@@ -60,15 +60,9 @@ async function main(): Promise<void> {
     await fill(store, 'bench');
     await client.del(store.streamKey('bench'));
     const redisBytes = ((await info()) - start) / ROOMS;
-    const t0 = performance.now();
-    for (let i = 0; i < 200; i++) await store.pageRooms('bench', { after: null, limit: 20, q: null, open: false });
-    const pageMs = (performance.now() - t0) / 200;
-    const t1 = performance.now();
-    for (let i = 0; i < 50; i++) await store.pageRooms('bench', { after: null, limit: 20, q: '없는', open: false });
-    const searchMs = (performance.now() - t1) / 50;
-    const t2 = performance.now();
-    for (let i = 0; i < 50; i++) await store.refreshView('bench', Date.now() + i * 1000, 500);
-    const refreshMs = (performance.now() - t2) / 50;
+    const pageMs = await timed(200, () => store.pageRooms('bench', { after: null, limit: 20, q: null, open: false }));
+    const searchMs = await timed(50, () => store.pageRooms('bench', { after: null, limit: 20, q: '없는', open: false }));
+    const refreshMs = await timed(50, (i) => store.refreshView('bench', Date.now() + i * 1000, 500));
     const viewMs = await timed(50, () => store.viewRooms('bench'));
     const redisQuickJoinMs = await quickJoins(store);
     process.stdout.write(
